@@ -1,0 +1,43 @@
+# `make run`: the CRM with demo data on the embedded default (SQLite, no broker server).
+# `make test`: the whole suite. Both use DATABASE_URL / REDIS_URL when they are set.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup migrate messages check-deploy clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when the requirements change.
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+migrate: setup
+	$(BIN)/python manage.py migrate --no-input
+
+# The web server, plus a Celery worker with the beat scheduler embedded, so scheduled jobs run.
+# Ctrl-C stops all of them.
+run: migrate
+	$(BIN)/python manage.py seed_demo
+	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the accounts above."
+	$(BIN)/celery -A dealer_crm worker --beat --loglevel=INFO --concurrency=2 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: setup
+	DJANGO_SETTINGS_MODULE=dealer_crm.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+
+# Refresh the translation catalogue after changing UI strings, then translate the new entries.
+messages: setup
+	$(BIN)/python manage.py makemessages --locale zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*'
+	$(BIN)/python manage.py compilemessages --locale zh_Hans --ignore '.venv/*'
+
+clean:
+	rm -rf var staticfiles .pytest_cache

@@ -1,0 +1,74 @@
+"""The roles of the customer-service department, and the permissions each one holds.
+
+A role is a Django group whose name is the role's value. The groups are created by a data
+migration; their permissions are kept in step with `ROLE_PERMISSIONS` after every migrate, so an
+app that adds a model only has to name its permissions here.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    # Order matters: a user with several roles lands on the home page of the first.
+    ADMIN = "admin", _("System administrator")
+    GENERAL_MANAGER = "general_manager", _("General manager")
+    DCRC_SUPERVISOR = "dcrc_supervisor", _("DCRC supervisor")
+    SERVICE_MANAGER = "service_manager", _("After-sales manager")
+    SALES_MANAGER = "sales_manager", _("Sales manager")
+    SALES_SUPERVISOR = "sales_supervisor", _("Sales supervisor")
+    CALLBACK_AGENT = "callback_agent", _("Callback agent")
+    INTERVIEWER = "interviewer", _("Interviewer")
+    LOUNGE_HOST = "lounge_host", _("Lounge host")
+    MARKETING = "marketing", _("Marketing")
+
+
+# "app_label.codename" per role. Permissions of models that do not exist yet are skipped until they do.
+ROLE_PERMISSIONS: dict[Role, set[str]] = {
+    Role.ADMIN: {
+        "accounts.view_user",
+        "accounts.add_user",
+        "accounts.change_user",
+        "audit.view_auditevent",
+        "jobs.view_jobrun",
+        "jobs.run_daily_jobs",
+        "django_celery_beat.view_periodictask",
+        "django_celery_beat.change_periodictask",
+    },
+    Role.GENERAL_MANAGER: {"jobs.view_jobrun"},
+    Role.DCRC_SUPERVISOR: {"audit.view_auditevent", "accounts.view_user"},
+    Role.SERVICE_MANAGER: set(),
+    Role.SALES_MANAGER: set(),
+    Role.SALES_SUPERVISOR: set(),
+    Role.CALLBACK_AGENT: set(),
+    Role.INTERVIEWER: set(),
+    Role.LOUNGE_HOST: set(),
+    Role.MARKETING: set(),
+}
+
+
+def sync_role_permissions(*, group_model=None, permission_model=None) -> None:
+    """Create the role groups if missing and set each group's permissions to `ROLE_PERMISSIONS`.
+
+    The model classes may be passed in so that a data migration can call this with its
+    historical models.
+    """
+    if group_model is None or permission_model is None:
+        from django.contrib.auth.models import Group, Permission
+
+        group_model, permission_model = Group, Permission
+
+    wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    by_name = {}
+    for perm in permission_model.objects.select_related("content_type").filter(
+        content_type__app_label__in={name.split(".")[0] for name in wanted}
+    ):
+        by_name[f"{perm.content_type.app_label}.{perm.codename}"] = perm
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _created = group_model.objects.get_or_create(name=role.value)
+        group.permissions.set([by_name[name] for name in sorted(names) if name in by_name])
+
+
+def sync_role_permissions_after_migrate(sender, **kwargs) -> None:
+    """post_migrate receiver: runs after auth has created the permissions of the migrated app."""
+    sync_role_permissions()

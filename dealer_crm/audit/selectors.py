@@ -1,0 +1,20 @@
+from datetime import date
+
+from django.db.models import QuerySet
+
+from .models import AuditEvent
+
+
+def audit_events(
+    *, action: str = "", actor_id: int | None = None, since: date | None = None, until: date | None = None
+) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.select_related("actor")
+    if action:
+        events = events.filter(action=action)
+    if actor_id:
+        events = events.filter(actor_id=actor_id)
+    if since:
+        events = events.filter(at__date__gte=since)
+    if until:
+        events = events.filter(at__date__lte=until)
+    return events

@@ -1,0 +1,111 @@
+"""What each role's home page shows: the work due today, in panels.
+
+A panel's `items` function returns the rows due for the user on that day. Features that are not
+built yet have panels that are empty for now; each feature fills its panel when it lands.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from dealer_crm.accounts.roles import Role
+
+
+@dataclass(frozen=True)
+class PanelRow:
+    text: str
+    url: str = ""
+    meta: str = ""
+    tone: str = ""  # "", "danger", "warning", "success"
+
+
+@dataclass(frozen=True)
+class Panel:
+    key: str
+    title: str | Promise
+    icon: str
+    empty_text: str | Promise
+    items: Callable[..., list[PanelRow]] = field(default=lambda *, user, today: [])
+    link_url_name: str = ""
+    is_work: bool = True  # False: information only, not counted as work due today
+
+
+def _recent_security_events(*, user, today: date) -> list[PanelRow]:
+    from django.urls import reverse
+
+    from dealer_crm.audit.models import AuditEvent
+
+    watched = [AuditEvent.Action.LOGIN_FAILED, AuditEvent.Action.ROLE_CHANGE, AuditEvent.Action.PHONE_REVEAL,
+               AuditEvent.Action.EXPORT]
+    events = AuditEvent.objects.filter(action__in=watched, at__date=today).select_related("actor")[:8]
+    return [
+        PanelRow(
+            text=" · ".join(filter(None, [event.actor_label, event.get_action_display(), event.target_repr])),
+            meta=f"{timezone.localtime(event.at):%H:%M}",
+            url=reverse("audit:event_detail", args=[event.pk]),
+            tone="warning" if event.action == AuditEvent.Action.LOGIN_FAILED else "",
+        )
+        for event in events
+    ]
+
+
+def _daily_job_runs(*, user, today: date) -> list[PanelRow]:
+    from dealer_crm.jobs.models import JobRun
+
+    runs = JobRun.objects.filter(run_date=today)
+    return [
+        PanelRow(
+            text=str(run.label),
+            meta=run.get_status_display(),
+            tone="danger" if run.status == JobRun.Status.FAILED else "success",
+        )
+        for run in runs
+    ]
+
+
+PANELS: dict[str, Panel] = {
+    panel.key: panel
+    for panel in [
+        Panel("callbacks", _("Callbacks due today"), "telephone", _("No SSI or CSI callbacks are due today.")),
+        Panel("second_callbacks", _("Second callbacks"), "arrow-repeat", _("No second callbacks are due today.")),
+        Panel("reminders", _("Maintenance reminders"), "wrench", _("No reminders are due today.")),
+        Panel("appointments", _("Today's appointments"), "calendar-check", _("No appointments today.")),
+        Panel("lounge", _("Customers in the lounge"), "cup-hot", _("Nobody is waiting in the lounge.")),
+        Panel("interviews", _("Interviews today"), "person-vcard", _("No interviews planned today.")),
+        Panel("unassigned", _("Callbacks to assign"), "inboxes", _("Every callback has an agent.")),
+        Panel("complaints", _("Open complaints"), "exclamation-octagon", _("No open complaints.")),
+        Panel("feedback", _("Problems routed to my department"), "signpost-split",
+              _("No problems are waiting for your department.")),
+        Panel("gift_approvals", _("Gifts awaiting approval"), "gift", _("No gifts are waiting for approval.")),
+        Panel("events", _("Upcoming events"), "balloon", _("No events planned.")),
+        Panel("showroom", _("Showroom today"), "shop", _("No duty rota for today yet.")),
+        Panel("security", _("Security events today"), "shield-exclamation", _("No security events today."),
+              items=_recent_security_events, link_url_name="audit:event_list", is_work=False),
+        Panel("job_runs", _("Daily jobs today"), "clock-history", _("The daily jobs have not run yet today."),
+              items=_daily_job_runs, link_url_name="jobs:run_list", is_work=False),
+    ]
+}
+
+ROLE_HOME: dict[Role, list[str]] = {
+    Role.CALLBACK_AGENT: ["callbacks", "second_callbacks", "reminders", "appointments"],
+    Role.LOUNGE_HOST: ["lounge", "appointments"],
+    Role.INTERVIEWER: ["interviews", "gift_approvals"],
+    Role.DCRC_SUPERVISOR: ["unassigned", "complaints", "feedback", "security"],
+    Role.SERVICE_MANAGER: ["feedback", "complaints", "appointments"],
+    Role.SALES_MANAGER: ["feedback", "complaints", "showroom"],
+    Role.SALES_SUPERVISOR: ["showroom", "feedback"],
+    Role.MARKETING: ["events"],
+    Role.GENERAL_MANAGER: ["gift_approvals", "complaints", "job_runs"],
+    Role.ADMIN: ["job_runs", "security"],
+}
+
+
+def home_panels(*, user, today: date) -> list[tuple[Panel, list[PanelRow]]]:
+    """The panels of the user's primary role, each with its rows for `today`."""
+    role = user.primary_role
+    keys = ROLE_HOME.get(role, []) if role else []
+    return [(PANELS[key], PANELS[key].items(user=user, today=today)) for key in keys]

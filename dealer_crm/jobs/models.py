@@ -1,0 +1,38 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class JobRun(models.Model):
+    """The last run of one daily job for one date. A re-run updates the row, it never adds one."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    job_name = models.CharField(_("job"), max_length=100)
+    run_date = models.DateField(_("for date"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    runs = models.PositiveIntegerField(_("times run"), default=0)
+    summary = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("daily job run")
+        verbose_name_plural = _("daily job runs")
+        ordering = ["-run_date", "job_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["job_name", "run_date"], name="jobs_one_run_per_job_and_date"),
+        ]
+        permissions = [("run_daily_jobs", _("Can run the daily jobs by hand"))]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.run_date}"
+
+    @property
+    def label(self):
+        from .registry import job_label
+
+        return job_label(self.job_name)

@@ -1,0 +1,74 @@
+"""The side menu. Each entry names the permission that shows it, so each role sees its own work.
+
+Later features add their entries here, in the section where staff look for them.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str | Promise
+    url_name: str
+    icon: str  # a Bootstrap Icons name
+    perm: str | None = None  # None: every signed-in user
+    staff_only: bool = False  # Django admin pages need is_staff as well
+
+    def visible_to(self, user) -> bool:
+        if self.staff_only and not user.is_staff:
+            return False
+        return self.perm is None or user.has_perm(self.perm)
+
+
+@dataclass(frozen=True)
+class MenuSection:
+    label: str | Promise
+    items: tuple[MenuItem, ...]
+
+
+MENU: tuple[MenuSection, ...] = (
+    MenuSection(_("Work"), (MenuItem(_("Today"), "home", "house-door"),)),
+    MenuSection(
+        _("Administration"),
+        (
+            MenuItem(_("Audit log"), "audit:event_list", "shield-check", perm="audit.view_auditevent"),
+            MenuItem(_("Daily jobs"), "jobs:run_list", "clock-history", perm="jobs.view_jobrun"),
+            MenuItem(
+                _("Staff and roles"), "admin:accounts_user_changelist", "people",
+                perm="accounts.change_user", staff_only=True,
+            ),
+            MenuItem(
+                _("Schedules"), "admin:django_celery_beat_periodictask_changelist", "calendar-week",
+                perm="django_celery_beat.view_periodictask", staff_only=True,
+            ),
+        ),
+    ),
+)
+
+
+def menu_for(user, current_path: str = "") -> list[dict]:
+    """The sections and items `user` may see, each item with its URL and whether it is current."""
+    sections = []
+    for section in MENU:
+        items = []
+        for item in section.items:
+            if not item.visible_to(user):
+                continue
+            url = reverse(item.url_name)
+            active = current_path == url if url == "/" else current_path.startswith(url)
+            items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+        if items:
+            sections.append({"label": section.label, "items": items})
+    return sections
+
+
+def shell(request) -> dict:
+    """Template context processor: the menu of the signed-in user and the idle timeout."""
+    user = getattr(request, "user", None)
+    items = menu_for(user, request.path) if user is not None and user.is_authenticated else []
+    return {"menu": items, "session_idle_minutes": settings.SESSION_IDLE_MINUTES}

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
+
+from . import views
+
+admin.site.site_header = _("Customer centre administration")
+admin.site.site_title = _("Customer centre")
+admin.site.index_title = _("Administration")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/keepalive/", views.keepalive, name="keepalive"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    # The login page offers the language switch too, so it must work before login.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("audit/", include("dealer_crm.audit.urls")),
+    path("jobs/", include("dealer_crm.jobs.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,46 @@
+"""Pages that belong to no app: the role home page and the health check."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .home import home_panels
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    panels = home_panels(user=request.user, today=today)
+    return render(
+        request,
+        "home.html",
+        {
+            "today": today,
+            "panels": panels,
+            "due_count": sum(len(rows) for panel, rows in panels if panel.is_work),
+        },
+    )
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For the load balancer: 200 when the database answers. Says nothing else about the system."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # noqa: BLE001
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """Renews the signed-in session (every request does); the idle warning's button calls it."""
+    return HttpResponse(status=204)

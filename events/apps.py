@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EventsConfig(AppConfig):
+    """Customer care: in-store events, invitations, birthdays, gifts and their approval."""
+
+    name = "events"
+    verbose_name = _("Customer care")

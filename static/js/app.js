@@ -1,0 +1,35 @@
+// Small behaviours of the CRM shell. No framework: Bootstrap and htmx do the rest.
+(function () {
+  "use strict";
+
+  // Keyboard: "/" focuses the page's search or first filter field; Esc leaves it.
+  document.addEventListener("keydown", function (event) {
+    const target = event.target;
+    const typing = target.matches && target.matches("input, textarea, select, [contenteditable]");
+    if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      const field = document.querySelector("[data-search], .filter-bar input, .filter-bar select");
+      if (field) {
+        event.preventDefault();
+        field.focus();
+      }
+    } else if (event.key === "Escape" && typing) {
+      target.blur();
+    }
+  });
+
+  // Idle sessions expire on the server; warn two minutes before, so nothing typed is lost.
+  const idleMinutes = parseInt(document.body.dataset.idleMinutes || "0", 10);
+  if (idleMinutes > 2 && document.querySelector(".app-shell")) {
+    let timer;
+    const warning = document.getElementById("idle-warning");
+    const arm = function () {
+      clearTimeout(timer);
+      if (warning) warning.hidden = true;
+      timer = setTimeout(function () {
+        if (warning) warning.hidden = false;
+      }, (idleMinutes - 2) * 60 * 1000);
+    };
+    document.addEventListener("htmx:afterRequest", arm);
+    arm();
+  }
+})();

@@ -1,0 +1,129 @@
+"""run_daily_jobs: one entry point, idempotent per date, a failing job does not stop the others."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from dealer_crm.jobs import registry
+from dealer_crm.jobs.models import JobRun
+from dealer_crm.jobs.services import run_daily_jobs
+
+DAY = date(2026, 3, 5)
+
+
+def make_session(*, expired: bool) -> None:
+    store = SessionStore()
+    store["n"] = 1
+    store.create()
+    Session.objects.filter(session_key=store.session_key).update(
+        expire_date=timezone.now() + timedelta(days=-1 if expired else 1)
+    )
+
+
+@pytest.mark.django_db
+def test_the_command_prints_a_json_summary(capsys):
+    make_session(expired=True)
+    make_session(expired=False)
+    call_command("run_daily_jobs", "--date", DAY.isoformat())
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["date"] == "2026-03-05"
+    assert summary["ok"] is True
+    assert summary["jobs"]["accounts.clear_expired_sessions"] == {"status": "succeeded", "deleted": 1}
+    assert Session.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_running_twice_for_the_same_date_creates_nothing_new(capsys):
+    make_session(expired=True)
+    call_command("run_daily_jobs", "--date", DAY.isoformat())
+    first_rows = JobRun.objects.count()
+    call_command("run_daily_jobs", "--date", DAY.isoformat())
+    second = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert JobRun.objects.count() == first_rows == len(registry.registered_jobs())
+    assert second["jobs"]["accounts.clear_expired_sessions"]["deleted"] == 0
+    assert set(JobRun.objects.values_list("runs", flat=True)) == {2}
+
+
+@pytest.mark.django_db
+def test_another_date_gets_its_own_record():
+    run_daily_jobs(on=DAY)
+    run_daily_jobs(on=DAY + timedelta(days=1))
+    assert JobRun.objects.filter(job_name="accounts.clear_expired_sessions").count() == 2
+
+
+@pytest.mark.django_db
+def test_the_command_rejects_a_bad_date():
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("run_daily_jobs", "--date", "2026-13-40")
+
+
+@pytest.fixture
+def failing_job():
+    def broken(*, on):
+        raise RuntimeError("the SMS gateway is down")
+
+    registry.daily_job("tests.broken", label="broken", order=1)(broken)
+    yield
+    registry._jobs.pop("tests.broken")
+
+
+@pytest.mark.django_db
+def test_a_failing_job_is_recorded_and_the_others_still_run(failing_job):
+    make_session(expired=True)
+    summary = run_daily_jobs(on=DAY)
+    assert summary["ok"] is False
+    assert summary["jobs"]["tests.broken"] == {"status": "failed", "error": "RuntimeError: the SMS gateway is down"}
+    assert summary["jobs"]["accounts.clear_expired_sessions"]["status"] == "succeeded"
+    assert JobRun.objects.get(job_name="tests.broken").status == JobRun.Status.FAILED
+    assert Session.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_command_exits_non_zero_when_a_job_failed(failing_job):
+    with pytest.raises(CommandError, match="failed"):
+        call_command("run_daily_jobs", "--date", DAY.isoformat())
+
+
+def test_two_jobs_cannot_share_a_name():
+    def other(*, on):
+        return {}
+
+    with pytest.raises(ValueError, match="Two daily jobs"):
+        registry.daily_job("accounts.clear_expired_sessions", label="x")(other)
+
+
+def test_beat_calls_the_same_task_as_the_command():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["run-daily-jobs"]
+    assert entry["task"] == "dealer_crm.jobs.tasks.run_daily_jobs_task"
+    assert str(settings.CELERY_TIMEZONE) == "Asia/Shanghai"
+
+
+@pytest.mark.django_db
+def test_the_task_runs_the_jobs_for_today_by_default():
+    from dealer_crm.jobs.tasks import run_daily_jobs_task
+
+    summary = run_daily_jobs_task.run()
+    assert summary["date"] == timezone.localdate().isoformat()
+
+
+@pytest.mark.django_db
+def test_the_admin_queues_todays_jobs_from_the_page(login, admin_user, django_capture_on_commit_callbacks):
+    client = login(admin_user)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post("/jobs/run/")
+    assert response.status_code == 302
+    assert len(callbacks) == 1
+
+
+@pytest.mark.django_db
+def test_the_general_manager_sees_the_runs_but_cannot_start_them(login, general_manager):
+    client = login(general_manager)
+    assert client.get("/jobs/").status_code == 200
+    assert client.post("/jobs/run/").status_code == 403

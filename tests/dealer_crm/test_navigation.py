@@ -1,0 +1,86 @@
+"""Each role sees its own menu and its own home page."""
+
+import pytest
+
+from dealer_crm.accounts.roles import Role
+from dealer_crm.navigation import menu_for
+from tests.factories import UserFactory
+
+
+def menu_urls(user) -> set[str]:
+    return {item["url"] for section in menu_for(user) for item in section["items"]}
+
+
+@pytest.mark.django_db
+def test_an_agent_sees_only_the_work_menu(agent):
+    assert menu_urls(agent) == {"/"}
+
+
+@pytest.mark.django_db
+def test_the_supervisor_sees_the_audit_log_but_not_the_jobs(supervisor):
+    urls = menu_urls(supervisor)
+    assert "/audit/" in urls
+    assert "/jobs/" not in urls
+
+
+@pytest.mark.django_db
+def test_the_admin_sees_administration(admin_user):
+    assert {"/", "/audit/", "/jobs/", "/admin/accounts/user/", "/admin/django_celery_beat/periodictask/"} <= menu_urls(
+        admin_user
+    )
+
+
+@pytest.mark.django_db
+def test_admin_pages_stay_hidden_from_a_non_staff_user_with_the_permission():
+    user = UserFactory(roles=[Role.ADMIN], is_staff=False)
+    assert "/admin/accounts/user/" not in menu_urls(user)
+
+
+@pytest.mark.django_db
+def test_the_menu_marks_the_current_page(login, supervisor):
+    response = login(supervisor).get("/audit/")
+    current = [item for section in response.context["menu"] for item in section["items"] if item["active"]]
+    assert [item["url"] for item in current] == ["/audit/"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "panel"),
+    [
+        (Role.CALLBACK_AGENT, "callbacks"),
+        (Role.LOUNGE_HOST, "lounge"),
+        (Role.INTERVIEWER, "interviews"),
+        (Role.DCRC_SUPERVISOR, "complaints"),
+        (Role.SERVICE_MANAGER, "feedback"),
+        (Role.SALES_MANAGER, "feedback"),
+        (Role.SALES_SUPERVISOR, "showroom"),
+        (Role.MARKETING, "events"),
+        (Role.GENERAL_MANAGER, "gift_approvals"),
+        (Role.ADMIN, "job_runs"),
+    ],
+)
+def test_each_role_lands_on_its_own_home_page(login, role, panel):
+    user = UserFactory(roles=[role])
+    response = login(user).get("/")
+    assert response.status_code == 200
+    keys = [p.key for p, _rows in response.context["panels"]]
+    assert panel in keys
+    assert str(role.label) in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_user_without_a_role_is_told_to_ask_for_one(login):
+    response = login(UserFactory()).get("/")
+    assert response.context["panels"] == []
+    assert "还没有分配角色" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_home_page_runs_a_fixed_number_of_queries(login, admin_user, django_assert_max_num_queries):
+    from dealer_crm.jobs.services import run_daily_jobs
+    from django.utils import timezone
+
+    run_daily_jobs(on=timezone.localdate())
+    client = login(admin_user)
+    with django_assert_max_num_queries(12):
+        client.get("/")

@@ -1,0 +1,41 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from dealer_crm.accounts.models import User
+from dealer_crm.accounts.roles import Role
+
+
+@pytest.fixture
+def var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    settings.DEBUG = True
+    return tmp_path
+
+
+@pytest.mark.django_db
+def test_one_demo_user_per_role_and_their_logins_are_printed(var_dir, capsys):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    users = User.objects.all()
+    assert sorted(role for user in users for role in user.roles) == sorted(Role)
+    for user in users:
+        assert user.username in out
+    logins = (var_dir / "demo-logins.txt").read_text().splitlines()
+    username, password, _label = logins[0].split("\t")
+    assert User.objects.get(username=username).check_password(password)
+
+
+@pytest.mark.django_db
+def test_running_it_again_adds_no_one(var_dir):
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert User.objects.count() == len(Role)
+    assert len((var_dir / "demo-logins.txt").read_text().splitlines()) == len(Role)
+
+
+@pytest.mark.django_db
+def test_it_refuses_without_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
