@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= dealer_crm.settings.local
 
 .PHONY: run test setup migrate messages check-deploy clean
 

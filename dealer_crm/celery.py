@@ -4,7 +4,8 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealer_crm.settings.local")
+# Workers and beat run in production by default; `make run` and the tests name their settings.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealer_crm.settings.production")
 
 app = Celery("dealer_crm")
 app.config_from_object("django.conf:settings", namespace="CELERY")

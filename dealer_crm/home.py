@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -35,13 +36,9 @@ class Panel:
 
 
 def _recent_security_events(*, user, today: date) -> list[PanelRow]:
-    from django.urls import reverse
-
     from dealer_crm.audit.models import AuditEvent
+    from dealer_crm.audit.selectors import security_events_on
 
-    watched = [AuditEvent.Action.LOGIN_FAILED, AuditEvent.Action.ROLE_CHANGE, AuditEvent.Action.PHONE_REVEAL,
-               AuditEvent.Action.EXPORT]
-    events = AuditEvent.objects.filter(action__in=watched, at__date=today).select_related("actor")[:8]
     return [
         PanelRow(
             text=" · ".join(filter(None, [event.actor_label, event.get_action_display(), event.target_repr])),
@@ -49,21 +46,21 @@ def _recent_security_events(*, user, today: date) -> list[PanelRow]:
             url=reverse("audit:event_detail", args=[event.pk]),
             tone="warning" if event.action == AuditEvent.Action.LOGIN_FAILED else "",
         )
-        for event in events
+        for event in security_events_on(day=today)
     ]
 
 
 def _daily_job_runs(*, user, today: date) -> list[PanelRow]:
     from dealer_crm.jobs.models import JobRun
+    from dealer_crm.jobs.selectors import job_runs_on
 
-    runs = JobRun.objects.filter(run_date=today)
     return [
         PanelRow(
             text=str(run.label),
             meta=run.get_status_display(),
             tone="danger" if run.status == JobRun.Status.FAILED else "success",
         )
-        for run in runs
+        for run in job_runs_on(day=today)
     ]
 
 

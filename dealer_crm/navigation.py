@@ -34,6 +34,14 @@ class MenuSection:
 MENU: tuple[MenuSection, ...] = (
     MenuSection(_("Work"), (MenuItem(_("Today"), "home", "house-door"),)),
     MenuSection(
+        _("Archive"),
+        (
+            MenuItem(_("Customers"), "customers:list", "person-lines-fill", perm="customers.view_customer"),
+            MenuItem(_("New customer"), "customers:create", "person-plus", perm="customers.add_customer"),
+            MenuItem(_("Possible duplicates"), "customers:duplicates", "people", perm="customers.merge_customer"),
+        ),
+    ),
+    MenuSection(
         _("Administration"),
         (
             MenuItem(_("Audit log"), "audit:event_list", "shield-check", perm="audit.view_auditevent"),
@@ -52,18 +60,17 @@ MENU: tuple[MenuSection, ...] = (
 
 
 def menu_for(user, current_path: str = "") -> list[dict]:
-    """The sections and items `user` may see, each item with its URL and whether it is current."""
+    """The sections and items `user` may see; the item whose URL is the longest prefix of the path is current."""
     sections = []
     for section in MENU:
-        items = []
-        for item in section.items:
-            if not item.visible_to(user):
-                continue
-            url = reverse(item.url_name)
-            active = current_path == url if url == "/" else current_path.startswith(url)
-            items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+        items = [{"label": item.label, "url": reverse(item.url_name), "icon": item.icon, "active": False}
+                 for item in section.items if item.visible_to(user)]
         if items:
             sections.append({"label": section.label, "items": items})
+    candidates = [item for section in sections for item in section["items"]
+                  if current_path == item["url"] or (item["url"] != "/" and current_path.startswith(item["url"]))]
+    if candidates:
+        max(candidates, key=lambda item: len(item["url"]))["active"] = True
     return sections
 
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     # The login page offers the language switch too, so it must work before login.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("customers/", include("customers.urls")),
     path("audit/", include("dealer_crm.audit.urls")),
     path("jobs/", include("dealer_crm.jobs.urls")),
     path("admin/", admin.site.urls),

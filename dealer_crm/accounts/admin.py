@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import User
 from .roles import Role
-from .services import user_set_roles
+from .services import ACCESS_FLAGS, user_access_changes_record, user_set_roles
 
 
 class UserRolesForm(UserChangeForm):
@@ -19,7 +19,7 @@ class UserRolesForm(UserChangeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if self.instance.pk and "roles" in self.fields:  # read-only on one's own account
             self.fields["roles"].initial = [role.value for role in self.instance.roles]
 
 
@@ -41,6 +41,20 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "display_name", "password1", "password2")}),
     )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # Only a superuser makes superusers; nobody widens their own access.
+            readonly.append("is_superuser")
+            if obj is not None and obj.pk == request.user.pk:
+                readonly += ["is_staff", "is_active", "roles"]
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        before = User.objects.filter(pk=obj.pk).values(*ACCESS_FLAGS).first() if change else None
+        super().save_model(request, obj, form, change)
+        user_access_changes_record(user=obj, before=before, by=request.user)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -24,8 +24,18 @@ class Role(models.TextChoices):
 
 
 # "app_label.codename" per role. Permissions of models that do not exist yet are skipped until they do.
+# What reading the archive takes; what keeping it takes on top.
+ARCHIVE_READ = {"customers.view_customer", "customers.view_vehicle", "customers.view_servicevisit"}
+ARCHIVE_KEEP = ARCHIVE_READ | {
+    "customers.add_customer", "customers.change_customer", "customers.add_vehicle", "customers.change_vehicle",
+    "customers.change_deliveryfile", "customers.add_familymember", "customers.change_familymember",
+    "customers.delete_familymember", "customers.change_contactpreference", "customers.add_timelineentry",
+}
+# Whose work needs the customer's full number (they call or visit); every reveal is logged.
+PHONE_REVEAL = {"customers.reveal_phone"}
+
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
-    Role.ADMIN: {
+    Role.ADMIN: ARCHIVE_KEEP | {
         "accounts.view_user",
         "accounts.add_user",
         "accounts.change_user",
@@ -35,15 +45,18 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "django_celery_beat.view_periodictask",
         "django_celery_beat.change_periodictask",
     },
-    Role.GENERAL_MANAGER: {"jobs.view_jobrun"},
-    Role.DCRC_SUPERVISOR: {"audit.view_auditevent", "accounts.view_user"},
-    Role.SERVICE_MANAGER: set(),
-    Role.SALES_MANAGER: set(),
-    Role.SALES_SUPERVISOR: set(),
-    Role.CALLBACK_AGENT: set(),
-    Role.INTERVIEWER: set(),
-    Role.LOUNGE_HOST: set(),
-    Role.MARKETING: set(),
+    Role.GENERAL_MANAGER: ARCHIVE_READ | {"jobs.view_jobrun"},
+    Role.DCRC_SUPERVISOR: ARCHIVE_KEEP | PHONE_REVEAL | {
+        "audit.view_auditevent", "accounts.view_user", "customers.merge_customer",
+        "customers.view_duplicatecandidate",
+    },
+    Role.SERVICE_MANAGER: ARCHIVE_READ | PHONE_REVEAL,
+    Role.SALES_MANAGER: ARCHIVE_READ | PHONE_REVEAL,
+    Role.SALES_SUPERVISOR: ARCHIVE_READ,
+    Role.CALLBACK_AGENT: ARCHIVE_KEEP | PHONE_REVEAL,
+    Role.INTERVIEWER: ARCHIVE_KEEP | PHONE_REVEAL,
+    Role.LOUNGE_HOST: ARCHIVE_KEEP | PHONE_REVEAL,
+    Role.MARKETING: ARCHIVE_READ,
 }
 
 

@@ -27,3 +27,15 @@ def user_set_roles(*, user: User, roles: set[Role], by: User | None) -> User:
         detail={"added": sorted(after - before), "removed": sorted(before - after)},
     )
     return user
+
+
+ACCESS_FLAGS = ("is_active", "is_staff", "is_superuser")
+
+
+def user_access_changes_record(*, user: User, before: dict[str, bool] | None, by: User | None) -> None:
+    """Record changes of the account's access flags (active, admin site, superuser) in the audit log."""
+    if before is None:
+        return
+    changed = {flag: getattr(user, flag) for flag in ACCESS_FLAGS if before[flag] != getattr(user, flag)}
+    if changed:
+        audit_record(actor=by, action=AuditEvent.Action.ROLE_CHANGE, target=user, detail={"access": changed})

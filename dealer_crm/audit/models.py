@@ -50,6 +50,22 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.get_action_display()}"
 
     @property
+    def detail_display(self) -> list[tuple[str, str]]:
+        """The detail as (label, value) lines, with role codes shown as role names."""
+        from dealer_crm.accounts.roles import Role
+
+        labels = {"added": _("Roles added"), "removed": _("Roles removed"), "access": _("Access changed"),
+                  "via": _("Through"), "phones": _("Numbers shown"), "rows": _("Rows")}
+        lines = []
+        for key, value in self.detail.items():
+            if key in ("added", "removed"):
+                value = "、".join(str(Role(code).label) if code in Role.values else code for code in value) or "—"
+            elif isinstance(value, dict):
+                value = ", ".join(f"{k}={v}" for k, v in value.items())
+            lines.append((str(labels.get(key, key)), str(value)))
+        return lines
+
+    @property
     def actor_label(self) -> str:
         """Who acted, for display: the user, the name tried at a failed login, or the system itself."""
         if self.actor_id:

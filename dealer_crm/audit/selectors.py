@@ -18,3 +18,12 @@ def audit_events(
     if until:
         events = events.filter(at__date__lte=until)
     return events
+
+
+WATCHED = (AuditEvent.Action.LOGIN_FAILED, AuditEvent.Action.ROLE_CHANGE, AuditEvent.Action.PHONE_REVEAL,
+           AuditEvent.Action.EXPORT)
+
+
+def security_events_on(*, day: date, limit: int = 8) -> list[AuditEvent]:
+    """The day's events a supervisor should glance at (not the routine logins)."""
+    return list(AuditEvent.objects.filter(action__in=WATCHED, at__date=day).select_related("actor")[:limit])

@@ -2,6 +2,16 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+# Names of the counts daily jobs return; a job with a new count adds its label here.
+COUNT_LABELS = {
+    "created": _("created"),
+    "updated": _("updated"),
+    "deleted": _("deleted"),
+    "found": _("found"),
+    "skipped": _("skipped"),
+}
+
+
 class JobRun(models.Model):
     """The last run of one daily job for one date. A re-run updates the row, it never adds one."""
 
@@ -30,6 +40,11 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} {self.run_date}"
+
+    @property
+    def summary_display(self) -> list[tuple[str, int]]:
+        """The counts with their names in the user's language."""
+        return [(str(COUNT_LABELS.get(key, key)), value) for key, value in self.summary.items()]
 
     @property
     def label(self):

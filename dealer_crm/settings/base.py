@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -30,6 +29,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "import_export",
+    "simple_history",
     "dealer_crm.accounts",
     "dealer_crm.audit",
     "dealer_crm.jobs",
@@ -46,9 +46,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dealer_crm.middleware.HtmxLoginRedirectMiddleware",
     # Every page requires login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "dealer_crm.audit.middleware.AuditContextMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -119,6 +121,10 @@ MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# Addresses of the reverse proxies in front of gunicorn; the audit log then records the client's
+# address from X-Forwarded-For (the proxy must set it: nginx `proxy_add_x_forwarded_for`).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -144,16 +150,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The schedule lives in the database (django-celery-beat), created by the jobs app's data
+# migration: the daily jobs at 05:30 Asia/Shanghai, editable under 系统管理 → 定时计划.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Beat calls the same code as `manage.py run_daily_jobs`; the hour is local (Asia/Shanghai).
-CELERY_BEAT_SCHEDULE = {
-    "run-daily-jobs": {
-        "task": "dealer_crm.jobs.tasks.run_daily_jobs_task",
-        "schedule": crontab(
-            hour=env.int("DAILY_JOBS_HOUR", default=5), minute=env.int("DAILY_JOBS_MINUTE", default=30)
-        ),
-    },
-}
 
 LOGGING = {
     "version": 1,

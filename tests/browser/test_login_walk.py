@@ -45,7 +45,8 @@ def test_each_role_sees_its_own_home_page(page, live_server, role, panel_title, 
     if menu_item:
         expect(menu.get_by_role("link", name=menu_item)).to_be_visible()
     else:
-        expect(menu.get_by_role("link")).to_have_count(1)  # an agent's menu is their work only
+        expect(menu.get_by_role("link")).to_have_count(3)  # today, customers, new customer: nothing else
+        expect(menu.get_by_role("link", name="审计日志")).to_have_count(0)
 
 
 def test_the_supervisor_filters_the_audit_log_without_a_reload(page, live_server):

@@ -97,12 +97,55 @@ def test_two_jobs_cannot_share_a_name():
         registry.daily_job("accounts.clear_expired_sessions", label="x")(other)
 
 
-def test_beat_calls_the_same_task_as_the_command():
-    from django.conf import settings
+@pytest.mark.django_db
+def test_beat_is_scheduled_to_call_the_same_task_every_morning():
+    from importlib import import_module
 
-    entry = settings.CELERY_BEAT_SCHEDULE["run-daily-jobs"]
-    assert entry["task"] == "dealer_crm.jobs.tasks.run_daily_jobs_task"
-    assert str(settings.CELERY_TIMEZONE) == "Asia/Shanghai"
+    from django.apps import apps
+    from django_celery_beat.models import PeriodicTask
+
+    from dealer_crm.celery import app
+
+    # Earlier transactional tests may have flushed what the migration made: run its function again.
+    migration = import_module("dealer_crm.jobs.migrations.0002_daily_jobs_schedule")
+    migration.create_schedule(apps, None)
+    migration.create_schedule(apps, None)  # and a second time changes nothing
+    entry = PeriodicTask.objects.select_related("crontab").get(name="run-daily-jobs")
+    assert entry.enabled
+    assert entry.task in app.tasks
+    assert (entry.crontab.hour, entry.crontab.minute, str(entry.crontab.timezone)) == ("5", "30", "Asia/Shanghai")
+
+
+@pytest.mark.django_db
+def test_a_job_already_running_for_the_date_is_skipped():
+    JobRun.objects.create(job_name="accounts.clear_expired_sessions", run_date=DAY, status=JobRun.Status.RUNNING,
+                          started_at=timezone.now(), runs=1)
+    summary = run_daily_jobs(on=DAY)
+    assert summary["jobs"]["accounts.clear_expired_sessions"] == {"status": "skipped", "reason": "already running"}
+    assert JobRun.objects.get(job_name="accounts.clear_expired_sessions").runs == 1
+
+
+@pytest.mark.django_db
+def test_a_run_left_running_by_a_dead_worker_is_taken_over():
+    JobRun.objects.create(job_name="accounts.clear_expired_sessions", run_date=DAY, status=JobRun.Status.RUNNING,
+                          started_at=timezone.now() - timedelta(hours=2), runs=1)
+    summary = run_daily_jobs(on=DAY)
+    assert summary["jobs"]["accounts.clear_expired_sessions"]["status"] == "succeeded"
+    assert JobRun.objects.get(job_name="accounts.clear_expired_sessions").runs == 2
+
+
+@pytest.fixture
+def job_returning_nonsense():
+    registry.daily_job("tests.nonsense", label="nonsense", order=1)(lambda *, on: ["not", "counts"])
+    yield
+    registry._jobs.pop("tests.nonsense")
+
+
+@pytest.mark.django_db
+def test_a_job_returning_something_else_than_counts_fails_alone(job_returning_nonsense):
+    summary = run_daily_jobs(on=DAY)
+    assert summary["jobs"]["tests.nonsense"]["status"] == "failed"
+    assert summary["jobs"]["accounts.clear_expired_sessions"]["status"] == "succeeded"
 
 
 @pytest.mark.django_db
@@ -115,11 +158,19 @@ def test_the_task_runs_the_jobs_for_today_by_default():
 
 @pytest.mark.django_db
 def test_the_admin_queues_todays_jobs_from_the_page(login, admin_user, django_capture_on_commit_callbacks):
+    from dealer_crm.celery import app
+
     client = login(admin_user)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post("/jobs/run/")
+    app.conf.task_always_eager = True  # run the queued task here; the real broker is tested elsewhere
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            response = client.post("/jobs/run/")
+    finally:
+        app.conf.task_always_eager = False
     assert response.status_code == 302
     assert len(callbacks) == 1
+    assert JobRun.objects.filter(run_date=timezone.localdate(), status=JobRun.Status.SUCCEEDED).count() == len(
+        registry.registered_jobs())
 
 
 @pytest.mark.django_db

@@ -12,8 +12,13 @@ def menu_urls(user) -> set[str]:
 
 
 @pytest.mark.django_db
-def test_an_agent_sees_only_the_work_menu(agent):
-    assert menu_urls(agent) == {"/"}
+def test_an_agent_sees_their_work_and_the_archive(agent):
+    assert menu_urls(agent) == {"/", "/customers/", "/customers/new/"}
+
+
+@pytest.mark.django_db
+def test_marketing_reads_the_archive_but_adds_no_one():
+    assert menu_urls(UserFactory(roles=[Role.MARKETING])) == {"/", "/customers/"}
 
 
 @pytest.mark.django_db
@@ -21,6 +26,7 @@ def test_the_supervisor_sees_the_audit_log_but_not_the_jobs(supervisor):
     urls = menu_urls(supervisor)
     assert "/audit/" in urls
     assert "/jobs/" not in urls
+    assert "/customers/duplicates/" in urls
 
 
 @pytest.mark.django_db

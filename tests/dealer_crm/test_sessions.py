@@ -23,4 +23,22 @@ def test_each_request_pushes_the_expiry_forward(login, agent):
     Session.objects.update(expire_date=timezone.now() + timedelta(minutes=1))
     assert client.get("/accounts/keepalive/").status_code == 204
     expiry = Session.objects.get().expire_date
-    assert expiry > timezone.now() + timedelta(minutes=29)
+    assert timezone.now() + timedelta(minutes=29) < expiry <= timezone.now() + timedelta(minutes=30)
+
+
+@pytest.mark.django_db
+def test_an_htmx_request_after_expiry_sends_the_browser_to_login(login, supervisor):
+    client = login(supervisor)
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get("/audit/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith("/accounts/login/?next=")
+
+
+@pytest.mark.django_db
+def test_a_visitor_who_is_not_logged_in_sees_no_logout_on_a_404(client):
+    response = client.get("/nothing-here/")
+    body = response.content.decode()
+    assert response.status_code == 404
+    assert "此页面不存在" in body
+    assert "退出登录" not in body and "AnonymousUser" not in body

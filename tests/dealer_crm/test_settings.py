@@ -46,13 +46,27 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "no issues" in result.stdout
 
 
-def test_the_local_default_keeps_its_secret_out_of_the_repo():
-    from django.conf import settings
+def test_each_checkout_makes_its_own_local_secret(tmp_path):
+    script = "from django.conf import settings; print(settings.SECRET_KEY)"
+    keys = []
+    for name in ("one", "two"):
+        env = {"DJANGO_SETTINGS_MODULE": "dealer_crm.settings.local"}
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
+        result = subprocess.run(
+            [sys.executable, "-c", f"import environ, django; import dealer_crm.settings.base as b; "
+                                   f"b.VAR_DIR = __import__('pathlib').Path({str(tmp_path / name)!r}); "
+                                   f"b.VAR_DIR.mkdir(); django.setup(); {script}"],
+            cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        keys.append(result.stdout.strip())
+    assert keys[0] != keys[1] and min(map(len, keys)) >= 50
+    assert (tmp_path / "one" / "secret_key").read_text() == keys[0]
 
-    local = (ROOT / "dealer_crm" / "settings" / "local.py").read_text()
-    assert "secret_key" in local  # read from var/secret_key, made once per checkout
-    assert settings.TIME_ZONE == "Asia/Shanghai"
-    assert settings.LANGUAGE_CODE == "zh-hans"
+
+def test_no_secret_key_literal_outside_the_test_settings():
+    for path in (ROOT / "dealer_crm" / "settings").glob("*.py"):
+        if path.name != "test.py":
+            assert "SECRET_KEY = \"" not in path.read_text(), path
 
 
 def test_idle_sessions_expire_after_thirty_minutes_by_default():

@@ -1,0 +1,159 @@
+"""Cleaning the values staff type and the DMS exports: phones, plates, VINs, names.
+
+Every path that stores these values (forms, imports, the demo seeder) goes through here, so a
+customer's data looks the same whoever entered it. Functions raise `ValueError` with a message
+for staff (in Chinese through gettext) when a value cannot be made valid.
+"""
+
+import re
+import unicodedata
+
+import phonenumbers
+from django.utils.translation import gettext as _
+from pypinyin import Style, lazy_pinyin
+
+# --- phones ------------------------------------------------------------------------------------
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+LANDLINE_RE = re.compile(r"^0[1-9][0-9]{8,10}$")  # area code (3-4 digits with the 0) + 7-8 digits
+_PHONE_NOISE = re.compile(r"[\s\-()（）.·_]+")
+
+
+def _nfkc(value: str) -> str:
+    """Full-width digits, letters and punctuation become their ASCII forms."""
+    return unicodedata.normalize("NFKC", value or "").strip()
+
+
+def normalize_phone(raw: str) -> str:
+    """One phone number as digits: '+86 138-1234-5678' → '13812345678', '0552-3012345' → '05523012345'.
+
+    Returns '' for an empty value; raises ValueError for anything that is not one valid number.
+    """
+    value = _PHONE_NOISE.sub("", _nfkc(raw))
+    if not value:
+        return ""
+    if value.startswith("+86"):
+        value = value[3:]
+    elif value.startswith("0086"):
+        value = value[4:]
+    elif value.startswith("86") and len(value) == 13:
+        value = value[2:]
+    if MOBILE_RE.match(value) or LANDLINE_RE.match(value):
+        return value
+    raise ValueError(_("“%(value)s” is not a valid mobile or landline number.") % {"value": raw})
+
+
+def split_phones(raw: str) -> list[str]:
+    """Every number in a cell such as '13812345678 / 0552-3012345', mobiles first, no repeats."""
+    text = _nfkc(raw)
+    if not text:
+        return []
+    try:
+        return [normalize_phone(text)]  # the common case: one number, however it is written
+    except ValueError:
+        pass
+    found = []
+    for match in phonenumbers.PhoneNumberMatcher(text, "CN", leniency=phonenumbers.Leniency.POSSIBLE):
+        national = str(match.number.national_number)
+        number = national if MOBILE_RE.match(national) else "0" + national
+        if number not in found and (MOBILE_RE.match(number) or LANDLINE_RE.match(number)):
+            found.append(number)
+    if not found:
+        raise ValueError(_("No valid phone number in “%(value)s”.") % {"value": raw})
+    return sorted(found, key=lambda number: not MOBILE_RE.match(number))
+
+
+def mask_phone(number: str) -> str:
+    """'13812345678' → '138****5678'; a landline keeps its area code: '05523012345' → '0552****2345'."""
+    if not number:
+        return ""
+    if len(number) <= 7:
+        return "*" * (len(number) - 2) + number[-2:]
+    head = 3 if MOBILE_RE.match(number) or number[:3] in {"010", "020", "021", "022", "023", "024", "025",
+                                                           "027", "028", "029"} else 4
+    return number[:head] + "****" + number[-4:]
+
+
+def format_phone(number: str) -> str:
+    """For display: '13812345678' → '138 1234 5678', '05523012345' → '0552-3012345'."""
+    if MOBILE_RE.match(number or ""):
+        return f"{number[:3]} {number[3:7]} {number[7:]}"
+    if LANDLINE_RE.match(number or ""):
+        head = 3 if number[1] in "12" else 4
+        return f"{number[:head]}-{number[head:]}"
+    return number or ""
+
+
+# --- plates ------------------------------------------------------------------------------------
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+PLATE_RE = re.compile(rf"^[{PROVINCES}][A-Z][A-Z0-9]{{4,5}}[A-Z0-9挂学警港澳领]$")
+_PLATE_NOISE = re.compile(r"[\s·•・.\-_]+")
+
+
+def normalize_plate(raw: str) -> str:
+    """'皖C·12345', '皖c 12345' → '皖C12345'. '' stays ''; raises ValueError for a malformed plate."""
+    value = _PLATE_NOISE.sub("", _nfkc(raw)).upper()
+    if not value:
+        return ""
+    if not PLATE_RE.match(value):
+        raise ValueError(_("“%(value)s” is not a valid plate number (e.g. 皖C12345).") % {"value": raw})
+    return value
+
+
+def plate_search_key(fragment: str) -> str:
+    """What a plate search compares: no province character, no dots or spaces, upper case."""
+    value = _PLATE_NOISE.sub("", _nfkc(fragment)).upper()
+    return value[1:] if value and value[0] in PROVINCES else value
+
+
+# --- VIN ---------------------------------------------------------------------------------------
+_VIN_VALUES = {**{str(d): d for d in range(10)},
+               **dict(zip("ABCDEFGH", range(1, 9))), **dict(zip("JKLMN", range(1, 6))), "P": 7, "R": 9,
+               **dict(zip("STUVWXYZ", range(2, 10)))}
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+
+
+def vin_check_digit(vin: str) -> str:
+    """The check digit (position 9) of a 17-character VIN, as GB 16735 and ISO 3779 define it."""
+    total = sum(_VIN_VALUES[char] * weight for char, weight in zip(vin, _VIN_WEIGHTS, strict=True))
+    remainder = total % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def normalize_vin(raw: str) -> str:
+    """Upper case without spaces; raises ValueError unless it is 17 valid characters with a right check digit."""
+    value = re.sub(r"\s+", "", _nfkc(raw)).upper()
+    if not VIN_RE.match(value):
+        raise ValueError(
+            _("A VIN has 17 characters, digits and letters other than I, O and Q: “%(value)s”.") % {"value": raw}
+        )
+    if vin_check_digit(value) != value[8]:
+        raise ValueError(_("The check digit of VIN “%(value)s” is wrong: please check it.") % {"value": raw})
+    return value
+
+
+# --- names -------------------------------------------------------------------------------------
+# Surnames read differently from the same character in other words.
+SURNAME_READINGS = {"单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "区": "ou", "查": "zha", "朴": "piao",
+                    "乐": "yue", "覃": "qin", "盖": "ge", "缪": "miao", "翟": "zhai", "召": "shao", "种": "chong",
+                    "尉": "yu", "员": "yun", "繁": "po", "隗": "wei", "黑": "he", "秘": "bi", "句": "gou"}
+
+
+def normalize_name(raw: str) -> str:
+    """Collapse spaces; Chinese names lose the spaces people type between the characters."""
+    value = re.sub(r"\s+", " ", _nfkc(raw))
+    if re.fullmatch(r"[\u4e00-\u9fff·\s]+", value):
+        value = value.replace(" ", "")
+    return value
+
+
+def name_pinyin(name: str) -> tuple[str, str]:
+    """('zhangsan', 'zs') for 张三; other characters are kept, lower case, as letters or digits."""
+    if not name:
+        return "", ""
+    syllables = lazy_pinyin(name, style=Style.NORMAL, errors="default")
+    if name[0] in SURNAME_READINGS and syllables:
+        syllables[0] = SURNAME_READINGS[name[0]]
+    syllables = [re.sub(r"[^a-z0-9]", "", syllable.lower()) for syllable in syllables]
+    syllables = [syllable for syllable in syllables if syllable]
+    return "".join(syllables)[:100], "".join(syllable[0] for syllable in syllables)[:20]

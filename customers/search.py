@@ -1,0 +1,132 @@
+"""The header search: one box finds a customer by name, pinyin, phone, plate or VIN.
+
+The query's shape decides which indexed lookups run (a handful at most, whatever the archive's
+size): Chinese text → name (or plate, if it starts with a province); digits → phone (full or
+tail), plate fragment, VIN tail; letters → pinyin and initials; letters and digits → plate
+fragment and VIN. Exact hits come first, then prefix and fragment hits.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from .models import Customer, Vehicle, VehicleRole
+from .normalize import PROVINCES, _nfkc, plate_search_key
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+MATCH_LABELS = {
+    "name": _("name"),
+    "pinyin": _("pinyin"),
+    "initials": _("initials"),
+    "phone": _("phone"),
+    "phone_tail": _("phone ending"),
+    "plate": _("plate"),
+    "vin": _("VIN"),
+}
+
+
+@dataclass
+class SearchHit:
+    customer: Customer
+    matched: str  # a key of MATCH_LABELS
+    exact: bool
+    vehicles: list[Vehicle] = field(default_factory=list)  # the vehicles that matched, if any
+
+    @property
+    def matched_label(self):
+        return MATCH_LABELS[self.matched]
+
+
+def _customers() -> QuerySet[Customer]:
+    return Customer.objects.only("id", "name", "mobile", "phone2", "importance", "lost_contact_since",
+                                 "last_visit_on", "merged_into")
+
+
+def _vehicle_hits(vehicles: QuerySet[Vehicle], *, matched: str, exact: bool, limit: int) -> list[SearchHit]:
+    """Customers holding a current role on the matched vehicles (owner first)."""
+    roles = (VehicleRole.objects.filter(vehicle__in=vehicles[:limit], ended_on__isnull=True,
+                                        customer__merged_into__isnull=True)
+             .select_related("vehicle", "customer").order_by("vehicle_id", "kind")[: limit * 2])
+    hits: dict[int, SearchHit] = {}
+    for role in roles:
+        hit = hits.setdefault(role.customer_id, SearchHit(role.customer, matched, exact))
+        if role.vehicle not in hit.vehicles:
+            hit.vehicles.append(role.vehicle)
+    return list(hits.values())
+
+
+def _customer_hits(customers: QuerySet[Customer], *, matched: str, exact: bool, limit: int) -> list[SearchHit]:
+    return [SearchHit(customer, matched, exact) for customer in customers[:limit]]
+
+
+def customer_search(*, query: str, limit: int = 30) -> list[SearchHit]:
+    text = re.sub(r"\s+", "", _nfkc(query))
+    if not text:
+        return []
+    exact: list[SearchHit] = []
+    partial: list[SearchHit] = []
+    digits = re.sub(r"[\-+()（）]", "", text)
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+
+    if CJK.search(text) and not (text[0] in PROVINCES and len(text) > 1 and not CJK.search(text[1:])):
+        exact += _customer_hits(_customers().filter(name=text).order_by("-id"), matched="name", exact=True,
+                                limit=limit)
+        partial += _customer_hits(_customers().filter(name__startswith=text).exclude(name=text).order_by("name"),
+                                  matched="name", exact=False, limit=limit)
+    elif digits.isdigit():
+        if len(digits) >= 7:
+            exact += _customer_hits(_customers().filter(Q(mobile=digits) | Q(phone2=digits)).order_by("-id"),
+                                    matched="phone", exact=True, limit=limit)
+        if 3 <= len(digits) < 11:
+            tail = digits[::-1]
+            partial += _customer_hits(
+                _customers().filter(Q(mobile_rev__startswith=tail) | Q(phone2_rev__startswith=tail))
+                .exclude(mobile=digits).exclude(phone2=digits).order_by("-id"),
+                matched="phone_tail", exact=False, limit=limit)
+            partial += _plate_hits(digits, limit=limit)
+        if 4 <= len(digits) <= 8:
+            partial += _vehicle_hits(Vehicle.objects.filter(vin_rev__startswith=digits[::-1]), matched="vin",
+                                     exact=False, limit=limit)
+    elif re.fullmatch(r"[A-Za-z]+", text):
+        word = text.lower()
+        exact += _customer_hits(_customers().filter(Q(name_pinyin=word) | Q(name_initials=word)).order_by("-id"),
+                                matched="pinyin" if len(word) > 3 else "initials", exact=True, limit=limit)
+        partial += _customer_hits(
+            _customers().filter(name_pinyin__startswith=word).exclude(name_pinyin=word).order_by("name_pinyin"),
+            matched="pinyin", exact=False, limit=limit)
+        if len(word) <= 4:
+            partial += _customer_hits(
+                _customers().filter(name_initials__startswith=word).exclude(name_initials=word)
+                .order_by("name_initials"), matched="initials", exact=False, limit=limit)
+    else:
+        key = plate_search_key(text)
+        if len(key) == 17:
+            exact += _vehicle_hits(Vehicle.objects.filter(vin=key), matched="vin", exact=True, limit=limit)
+        elif text[0] in PROVINCES and len(key) >= 6:
+            exact += _vehicle_hits(Vehicle.objects.filter(plate=text[0] + key), matched="plate", exact=True,
+                                   limit=limit)
+        partial += _plate_hits(key, limit=limit, province=text[0] if text[0] in PROVINCES else "")
+        if 4 <= len(key) <= 8 and re.fullmatch(r"[A-Z0-9]+", key):
+            partial += _vehicle_hits(Vehicle.objects.filter(vin_rev__startswith=key[::-1]), matched="vin",
+                                     exact=False, limit=limit)
+
+    seen: set[int] = set()
+    hits = []
+    for hit in exact + partial:
+        if hit.customer.pk not in seen:
+            seen.add(hit.customer.pk)
+            hits.append(hit)
+    return hits[:limit]
+
+
+def _plate_hits(key: str, *, limit: int, province: str = "") -> list[SearchHit]:
+    """Plates containing the fragment (the trigram index on PostgreSQL); at least 2 characters."""
+    if len(key) < 2:
+        return []
+    vehicles = Vehicle.objects.filter(plate_key__contains=key)
+    if province:
+        vehicles = vehicles.filter(plate__startswith=province)
+    return _vehicle_hits(vehicles.order_by("plate_key"), matched="plate", exact=False, limit=limit)

@@ -1,0 +1,159 @@
+"""Reads of the archive, each with the joins its page needs, so pages run a fixed number of queries."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from .normalize import mask_phone
+from .models import (
+    ContactPreference,
+    Customer,
+    CustomerMerge,
+    DuplicateCandidate,
+    ServiceVisit,
+    TimelineEntry,
+    Vehicle,
+    VehicleRole,
+)
+
+
+@dataclass
+class CustomerFilters:
+    model_name: str = ""
+    delivered_from: date | None = None
+    delivered_until: date | None = None
+    visited_since: date | None = None
+    not_visited_since: date | None = None
+    importance: str = ""
+    lost_contact: bool | None = None
+    opted_out: bool | None = None
+    order: str = "-id"
+
+
+ORDERINGS = {
+    "-id": ("-id",),
+    "name": ("name_pinyin", "id"),
+    "-last_visit_on": ("-last_visit_on", "-id"),
+    "last_visit_on": ("last_visit_on", "id"),
+}
+
+
+def _current_vehicles() -> Prefetch:
+    return Prefetch(
+        "vehicle_roles",
+        queryset=VehicleRole.objects.filter(ended_on__isnull=True).select_related("vehicle").order_by("kind", "-id"),
+        to_attr="current_roles",
+    )
+
+
+def customer_list(*, filters: CustomerFilters) -> QuerySet[Customer]:
+    customers = Customer.objects.all()
+    vehicle_conditions = Q()
+    if filters.model_name:
+        vehicle_conditions &= Q(vehicle__model_name=filters.model_name)
+    if filters.delivered_from:
+        vehicle_conditions &= Q(vehicle__delivery_date__gte=filters.delivered_from)
+    if filters.delivered_until:
+        vehicle_conditions &= Q(vehicle__delivery_date__lte=filters.delivered_until)
+    if vehicle_conditions:
+        customers = customers.filter(Exists(
+            VehicleRole.objects.filter(vehicle_conditions, customer=OuterRef("pk"), ended_on__isnull=True)))
+    if filters.visited_since:
+        customers = customers.filter(last_visit_on__gte=filters.visited_since)
+    if filters.not_visited_since:
+        customers = customers.filter(Q(last_visit_on__lt=filters.not_visited_since) | Q(last_visit_on__isnull=True))
+    if filters.importance:
+        customers = customers.filter(importance=filters.importance)
+    if filters.lost_contact is not None:
+        customers = customers.filter(lost_contact_since__isnull=not filters.lost_contact)
+    if filters.opted_out is not None:
+        refused = ContactPreference.objects.filter(
+            customer=OuterRef("pk"), allowed=False,
+            purpose__in=[ContactPreference.Purpose.MARKETING, ContactPreference.Purpose.ALL])
+        customers = customers.filter(Exists(refused) if filters.opted_out else ~Exists(refused))
+    return customers.order_by(*ORDERINGS.get(filters.order, ORDERINGS["-id"])).prefetch_related(_current_vehicles())
+
+
+def vehicle_models() -> list[str]:
+    """The models in the archive, for the list filter; cached, as it scans every vehicle."""
+    return cache.get_or_set(
+        "customers:vehicle_models",
+        lambda: list(Vehicle.objects.order_by("model_name").values_list("model_name", flat=True).distinct()),
+        timeout=600,
+    )
+
+
+def customer_detail(*, pk: int) -> Customer:
+    """One customer with everything the page shows, in a fixed number of queries."""
+    return (
+        Customer.all_objects.select_related("referred_by", "merged_into")
+        .prefetch_related(
+            Prefetch("vehicle_roles",
+                     queryset=VehicleRole.objects.select_related("vehicle", "vehicle__delivery_file")
+                     .order_by("ended_on", "-started_on"),
+                     to_attr="all_roles"),
+            "family",
+            "contact_preferences",
+            Prefetch("referrals", queryset=Customer.objects.only("id", "name", "referred_by")),
+            Prefetch("merges", queryset=CustomerMerge.objects.select_related("merged", "merged_by")),
+        )
+        .get(pk=pk)
+    )
+
+
+def customer_timeline(*, customer: Customer) -> QuerySet[TimelineEntry]:
+    return customer.timeline.select_related("vehicle", "created_by").order_by("-occurred_at", "-id")
+
+
+MASKED_IN_HISTORY = {"mobile": mask_phone, "phone2": mask_phone, "id_number": lambda v: mask_phone(v) if v else v}
+
+
+def _display(model, field_name: str, value):
+    field = model._meta.get_field(field_name)
+    if field_name in MASKED_IN_HISTORY:
+        return MASKED_IN_HISTORY[field_name](value or "")
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    if field.is_relation:
+        return f"#{value}" if value else ""
+    return value
+
+
+def customer_history(*, customer: Customer, limit: int = 50) -> list[dict]:
+    """Field-level changes of the customer (who, when, old → new), newest first; phones stay masked."""
+    records = list(customer.history.select_related("history_user").order_by("-history_date", "-history_id")[
+                   : limit + 1])
+    changes = []
+    for newer, older in zip(records, records[1:] + [None]):
+        if older is None:
+            if len(records) <= limit:
+                changes.append({"record": newer, "created": True, "changes": []})
+            continue
+        delta = newer.diff_against(older)
+        if delta.changes:
+            changes.append({"record": newer, "created": False, "changes": [
+                {"label": Customer._meta.get_field(change.field).verbose_name,
+                 "old": _display(Customer, change.field, change.old),
+                 "new": _display(Customer, change.field, change.new)}
+                for change in delta.changes]})
+    return changes
+
+
+def vehicle_detail(*, pk: int) -> Vehicle:
+    return (
+        Vehicle.objects.select_related("delivery_file")
+        .prefetch_related(
+            Prefetch("roles", queryset=VehicleRole.objects.select_related("customer").order_by("ended_on",
+                                                                                                "-started_on")),
+            Prefetch("visits", queryset=ServiceVisit.objects.select_related("customer").order_by("-opened_on")),
+        )
+        .get(pk=pk)
+    )
+
+
+def open_duplicates() -> QuerySet[DuplicateCandidate]:
+    return (DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN,
+                                              first__merged_into__isnull=True, second__merged_into__isnull=True)
+            .select_related("first", "second").order_by("-found_on", "id"))

@@ -1,0 +1,343 @@
+"""Every change to the archive. Views, imports, commands and later features call these."""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from itertools import combinations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models import Count, Max
+from django.forms.models import model_to_dict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dealer_crm.audit.models import AuditEvent
+from dealer_crm.audit.services import audit_record
+
+from .models import (
+    ContactPreference,
+    Customer,
+    CustomerMerge,
+    DeliveryFile,
+    DuplicateCandidate,
+    FamilyMember,
+    ServiceVisit,
+    TimelineEntry,
+    Vehicle,
+    VehicleRole,
+)
+
+
+class ArchiveError(Exception):
+    """A change that the archive's rules refuse; the message is for staff."""
+
+
+def _save(instance: models.Model, *, by, **fields) -> models.Model:
+    """Set fields, validate everything the database would refuse, save, and name the author in history."""
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    if hasattr(instance, "derive_search_keys"):
+        instance.derive_search_keys()
+    instance.full_clean()
+    if by is not None:
+        instance._history_user = by
+    instance.save()
+    return instance
+
+
+# --- the timeline: the one extension point for every feature that contacts a customer ----------
+def timeline_add(
+    *,
+    customer: Customer,
+    kind: str,
+    title: str,
+    occurred_at: datetime | None = None,
+    body: str = "",
+    vehicle: Vehicle | None = None,
+    source: models.Model | None = None,
+    by=None,
+) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        customer=customer,
+        kind=kind,
+        title=title[:200],
+        body=body,
+        occurred_at=occurred_at or timezone.now(),
+        vehicle=vehicle,
+        source_type=ContentType.objects.get_for_model(source) if source is not None else None,
+        source_id=str(source.pk) if source is not None else "",
+        created_by=by,
+    )
+
+
+# --- customers ---------------------------------------------------------------------------------
+@transaction.atomic
+def customer_create(*, by, **fields) -> Customer:
+    return _save(Customer(), by=by, **fields)
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, by, **fields) -> Customer:
+    """Change only what differs, so history shows exactly what the user changed."""
+    changed = {name: value for name, value in fields.items() if getattr(customer, name) != value}
+    if not changed:
+        return customer
+    return _save(customer, by=by, **changed)
+
+
+def customer_phones_reveal(*, customer: Customer, by) -> list[str]:
+    """The full numbers, for a user whose work needs them; every reveal is in the audit log."""
+    if not by.has_perm("customers.reveal_phone"):
+        raise ArchiveError(_("Your role does not allow seeing full phone numbers."))
+    audit_record(actor=by, action=AuditEvent.Action.PHONE_REVEAL, target=customer,
+                 detail={"phones": len(customer.phones)})
+    return customer.phones
+
+
+@transaction.atomic
+def contact_preference_set(*, customer: Customer, channel: str, purpose: str, allowed: bool, reason: str, by,
+                           on: date | None = None) -> ContactPreference:
+    preference = ContactPreference.objects.filter(customer=customer, channel=channel, purpose=purpose).first()
+    return _save(preference or ContactPreference(customer=customer, channel=channel, purpose=purpose), by=by,
+                 allowed=allowed, reason=reason, recorded_on=on or timezone.localdate(), recorded_by=by)
+
+
+@transaction.atomic
+def family_member_save(*, customer: Customer, by, member: FamilyMember | None = None, **fields) -> FamilyMember:
+    if member is not None and member.customer_id != customer.pk:
+        raise ArchiveError(_("This family member belongs to another customer."))
+    return _save(member or FamilyMember(customer=customer), by=by, **fields)
+
+
+@transaction.atomic
+def family_member_remove(*, member: FamilyMember, by) -> None:
+    member._history_user = by
+    member.delete()
+
+
+# --- vehicles and roles ------------------------------------------------------------------------
+@transaction.atomic
+def vehicle_add(*, customer: Customer, by, kind: str = VehicleRole.Kind.OWNER, started_on: date | None = None,
+                **fields) -> Vehicle:
+    """A vehicle new to the archive, with the customer as owner (or driver) from its delivery date."""
+    vehicle = _save(Vehicle(), by=by, **fields)
+    DeliveryFile.objects.create(vehicle=vehicle)
+    start = started_on or vehicle.delivery_date or timezone.localdate()
+    _save(VehicleRole(vehicle=vehicle, customer=customer, kind=kind), by=by, started_on=start)
+    return vehicle
+
+
+@transaction.atomic
+def vehicle_update(*, vehicle: Vehicle, by, **fields) -> Vehicle:
+    changed = {name: value for name, value in fields.items() if getattr(vehicle, name) != value}
+    return _save(vehicle, by=by, **changed) if changed else vehicle
+
+
+def _current_role(vehicle: Vehicle, kind: str) -> VehicleRole | None:
+    return (VehicleRole.objects.select_for_update()
+            .filter(vehicle=vehicle, kind=kind, ended_on__isnull=True).select_related("customer").first())
+
+
+@transaction.atomic
+def vehicle_change_owner(*, vehicle: Vehicle, new_owner: Customer, on: date, by) -> VehicleRole:
+    """The old owner's role ends on `on` and stays in the archive; the new owner's starts."""
+    current = _current_role(vehicle, VehicleRole.Kind.OWNER)
+    if current is not None:
+        if current.customer_id == new_owner.pk:
+            raise ArchiveError(_("%(name)s already owns this vehicle.") % {"name": new_owner})
+        if on < current.started_on:
+            raise ArchiveError(_("The change cannot be before the current owner's start (%(date)s).")
+                               % {"date": current.started_on})
+        _save(current, by=by, ended_on=on)
+    role = _save(VehicleRole(vehicle=vehicle, customer=new_owner, kind=VehicleRole.Kind.OWNER), by=by,
+                 started_on=on)
+    title = _("Became the owner of %(vehicle)s") % {"vehicle": vehicle}
+    timeline_add(customer=new_owner, kind=TimelineEntry.Kind.OWNERSHIP, title=title, vehicle=vehicle, source=role,
+                 by=by)
+    if current is not None:
+        timeline_add(customer=current.customer, kind=TimelineEntry.Kind.OWNERSHIP, vehicle=vehicle, source=role,
+                     by=by, title=_("Is no longer the owner of %(vehicle)s") % {"vehicle": vehicle})
+    return role
+
+
+@transaction.atomic
+def vehicle_set_driver(*, vehicle: Vehicle, driver: Customer, on: date, by) -> VehicleRole:
+    current = _current_role(vehicle, VehicleRole.Kind.DRIVER)
+    if current is not None:
+        if current.customer_id == driver.pk:
+            return current
+        _save(current, by=by, ended_on=max(on, current.started_on))
+    return _save(VehicleRole(vehicle=vehicle, customer=driver, kind=VehicleRole.Kind.DRIVER), by=by, started_on=on)
+
+
+@transaction.atomic
+def delivery_file_update(*, vehicle: Vehicle, by, **fields) -> DeliveryFile:
+    delivery_file, _created = DeliveryFile.objects.get_or_create(vehicle=vehicle)
+    return _save(delivery_file, by=by, **fields)
+
+
+# --- service visits ----------------------------------------------------------------------------
+@transaction.atomic
+def service_visit_record(*, vehicle: Vehicle, by=None, customer: Customer | None = None, **fields) -> ServiceVisit:
+    """A repair order: the visit, its timeline entry, and the customer's last-visit date."""
+    if customer is None:
+        owner = VehicleRole.objects.filter(vehicle=vehicle, kind=VehicleRole.Kind.OWNER, ended_on__isnull=True).first()
+        customer = owner.customer if owner else None
+    visit = _save(ServiceVisit(vehicle=vehicle, customer=customer), by=None, **fields)
+    if customer is not None:
+        timeline_add(
+            customer=customer, kind=TimelineEntry.Kind.SERVICE_VISIT, vehicle=vehicle, source=visit, by=by,
+            occurred_at=timezone.make_aware(datetime.combine(visit.opened_on, datetime.min.time()).replace(hour=9)),
+            title=f"{visit.get_kind_display()} · {visit.ro_number}",
+            body=_("Mileage %(km)s km, total ¥%(total)s, advisor %(advisor)s")
+            % {"km": visit.mileage or "—", "total": visit.total_amount, "advisor": visit.advisor or "—"},
+        )
+        if customer.last_visit_on is None or visit.opened_on > customer.last_visit_on:
+            Customer.all_objects.filter(pk=customer.pk).update(last_visit_on=visit.opened_on)
+    return visit
+
+
+# --- duplicates and merge ----------------------------------------------------------------------
+def _pairs(ids: Iterable[int]) -> list[tuple[int, int]]:
+    return list(combinations(sorted(set(ids)), 2))
+
+
+def _similar_numbers(a: str, b: str) -> bool:
+    """One digit different, or two neighbouring digits swapped: the usual typing slips."""
+    if not a or not b or len(a) != len(b) or a == b:
+        return False
+    diffs = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    if len(diffs) == 1:
+        return True
+    return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+
+
+MAX_GROUP = 20  # a phone or name shared by more customers than this is a placeholder, not a person
+
+
+def duplicates_find(*, on: date) -> dict[str, int]:
+    """Record every likely duplicate pair not yet recorded. Running it again adds nothing."""
+    active = Customer.objects.all()
+    pairs: dict[tuple[int, int], str] = {}
+
+    shared_mobiles = (active.exclude(mobile="").values("mobile").annotate(n=Count("id"))
+                      .filter(n__gt=1, n__lte=MAX_GROUP).values_list("mobile", flat=True))
+    by_mobile: dict[str, list[int]] = {}
+    for customer_id, mobile in active.filter(mobile__in=shared_mobiles).values_list("id", "mobile"):
+        by_mobile.setdefault(mobile, []).append(customer_id)
+    for ids in by_mobile.values():
+        for pair in _pairs(ids):
+            pairs.setdefault(pair, DuplicateCandidate.Reason.SAME_MOBILE)
+
+    current = VehicleRole.objects.filter(ended_on__isnull=True, customer__merged_into__isnull=True)
+    shared_vehicles = (current.values("vehicle").annotate(n=Count("customer", distinct=True))
+                       .filter(n__gt=1).values_list("vehicle", flat=True))
+    by_vehicle: dict[tuple[int, str], list[int]] = {}
+    for vehicle_id, customer_id, name in current.filter(vehicle__in=shared_vehicles).values_list(
+            "vehicle", "customer", "customer__name"):
+        by_vehicle.setdefault((vehicle_id, name), []).append(customer_id)
+    for ids in by_vehicle.values():
+        for pair in _pairs(ids):
+            pairs.setdefault(pair, DuplicateCandidate.Reason.SAME_VEHICLE)
+
+    shared_names = (active.values("name").annotate(n=Count("id")).filter(n__gt=1, n__lte=MAX_GROUP)
+                    .values_list("name", flat=True))
+    by_name: dict[str, list[tuple[int, str]]] = {}
+    for customer_id, name, mobile in active.filter(name__in=shared_names).exclude(mobile="").values_list(
+            "id", "name", "mobile"):
+        by_name.setdefault(name, []).append((customer_id, mobile))
+    for members in by_name.values():
+        for (id_a, mobile_a), (id_b, mobile_b) in combinations(members, 2):
+            if _similar_numbers(mobile_a, mobile_b):
+                pairs.setdefault(tuple(sorted((id_a, id_b))), DuplicateCandidate.Reason.SIMILAR)
+
+    before = DuplicateCandidate.objects.count()
+    DuplicateCandidate.objects.bulk_create(
+        [DuplicateCandidate(first_id=a, second_id=b, reason=reason, found_on=on) for (a, b), reason in pairs.items()],
+        ignore_conflicts=True, batch_size=1000,
+    )
+    return {"found": len(pairs), "created": DuplicateCandidate.objects.count() - before}
+
+
+@transaction.atomic
+def duplicate_dismiss(*, candidate: DuplicateCandidate, by) -> DuplicateCandidate:
+    candidate.status = DuplicateCandidate.Status.DISMISSED
+    candidate.resolved_by, candidate.resolved_at = by, timezone.now()
+    candidate.save(update_fields=["status", "resolved_by", "resolved_at"])
+    return candidate
+
+
+MERGE_FILLABLE = ("gender", "address", "birthday", "id_number", "occupation", "social_level", "interests",
+                  "expectations", "referred_by", "quiet_from", "quiet_until")
+
+
+@transaction.atomic
+def customer_merge(*, survivor: Customer, duplicate: Customer, by) -> CustomerMerge:
+    """Move everything of `duplicate` to `survivor` in one transaction and keep a trace.
+
+    Vehicles (roles), family, timeline, service visits, contact preferences and referrals move;
+    empty fields of the survivor are filled from the duplicate; a second number is kept as
+    the survivor's other phone. The duplicate stays in the database, marked as merged, with a
+    snapshot of its data, so that nothing is lost and old links lead to the survivor.
+    """
+    first, second = sorted([survivor.pk, duplicate.pk])
+    locked = {c.pk: c for c in Customer.all_objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")}
+    if survivor.pk == duplicate.pk or len(locked) != 2:
+        raise ArchiveError(_("Choose two different customers to merge."))
+    survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
+    if survivor.merged_into_id or duplicate.merged_into_id:
+        raise ArchiveError(_("One of these customers was already merged."))
+
+    snapshot = {key: (str(value) if value is not None and not isinstance(value, (str, int, bool)) else value)
+                for key, value in model_to_dict(duplicate).items()}
+    snapshot["contact_preferences"] = list(duplicate.contact_preferences.values("channel", "purpose", "allowed",
+                                                                               "reason"))
+    today = timezone.localdate()
+    # A role both hold now (e.g. both recorded as driver of the same car) ends on the duplicate's side.
+    VehicleRole.objects.filter(
+        customer=duplicate, ended_on__isnull=True,
+        vehicle__in=VehicleRole.objects.filter(customer=survivor, ended_on__isnull=True).values("vehicle"),
+    ).update(ended_on=today)
+    taken = set(survivor.contact_preferences.values_list("channel", "purpose"))
+    movable_preferences = [p.pk for p in duplicate.contact_preferences.all() if (p.channel, p.purpose) not in taken]
+    moved = {
+        "vehicle_roles": VehicleRole.objects.filter(customer=duplicate).update(customer=survivor),
+        "family": FamilyMember.objects.filter(customer=duplicate).update(customer=survivor),
+        "timeline": TimelineEntry.objects.filter(customer=duplicate).update(customer=survivor),
+        "service_visits": ServiceVisit.objects.filter(customer=duplicate).update(customer=survivor),
+        "contact_preferences": ContactPreference.objects.filter(pk__in=movable_preferences).update(customer=survivor),
+        "referrals": Customer.all_objects.filter(referred_by=duplicate).exclude(pk=survivor.pk)
+        .update(referred_by=survivor),
+    }
+    ContactPreference.objects.filter(customer=duplicate).delete()  # kept in the snapshot above
+
+    fills = {name: getattr(duplicate, name) for name in MERGE_FILLABLE
+             if getattr(duplicate, name) not in ("", None) and getattr(survivor, name) in ("", None)}
+    if fills.get("referred_by") == survivor:
+        fills.pop("referred_by")
+    numbers = [n for n in (survivor.mobile, survivor.phone2, duplicate.mobile, duplicate.phone2) if n]
+    extra = [n for n in dict.fromkeys(numbers) if n not in (survivor.mobile, survivor.phone2)]
+    if not survivor.mobile and extra and extra[0].startswith("1"):
+        fills["mobile"] = extra.pop(0)
+    if not survivor.phone2 and extra:
+        fills["phone2"] = extra.pop(0)
+    importance_rank = list(Customer.Importance.values)
+    if importance_rank.index(duplicate.importance) > importance_rank.index(survivor.importance):
+        fills["importance"] = duplicate.importance
+    last_visit = ServiceVisit.objects.filter(customer=survivor).aggregate(last=Max("opened_on"))["last"]
+    if fills:
+        _save(survivor, by=by, **fills)
+    Customer.all_objects.filter(pk=survivor.pk).update(last_visit_on=last_visit)
+    duplicate.merged_into = survivor
+    duplicate._history_user = by
+    duplicate.save()
+
+    DuplicateCandidate.objects.filter(
+        models.Q(first=duplicate) | models.Q(second=duplicate), status=DuplicateCandidate.Status.OPEN
+    ).update(status=DuplicateCandidate.Status.MERGED, resolved_by=by, resolved_at=timezone.now())
+    merge = CustomerMerge.objects.create(survivor=survivor, merged=duplicate, merged_by=by, snapshot=snapshot,
+                                         moved=moved)
+    timeline_add(customer=survivor, kind=TimelineEntry.Kind.MERGE, source=merge, by=by,
+                 title=_("Merged with duplicate record #%(id)s (%(name)s)") % {"id": duplicate.pk,
+                                                                               "name": duplicate.name})
+    return merge

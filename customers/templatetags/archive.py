@@ -1,0 +1,22 @@
+from django import template
+
+from customers.normalize import format_phone, mask_phone
+
+register = template.Library()
+
+
+@register.filter
+def masked(number: str) -> str:
+    """138****5678: how staff see a phone until they reveal it."""
+    return mask_phone(number or "")
+
+
+@register.filter
+def phone(number: str) -> str:
+    return format_phone(number or "")
+
+
+@register.filter
+def masked_id(value: str) -> str:
+    """An ID card number shows its first 3 and last 4 characters only."""
+    return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}" if value and len(value) > 7 else ("*" * len(value or ""))

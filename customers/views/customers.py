@@ -1,0 +1,116 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dealer_crm.access import require_perm
+from dealer_crm.audit.models import AuditEvent
+from dealer_crm.audit.services import audit_record
+
+from .. import selectors, services
+from ..access import get_customer_for_user
+from ..forms import ContactPreferenceForm, CustomerFilterForm, CustomerForm
+from ..models import ContactPreference
+
+PAGE_SIZE = 50
+TIMELINE_PAGE_SIZE = 30
+
+
+@require_GET
+def customer_list(request: HttpRequest) -> HttpResponse:
+    require_perm(request.user, "customers.view_customer")
+    form = CustomerFilterForm(request.GET or None)
+    page = Paginator(selectors.customer_list(filters=form.filters()), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "customers/partials/customer_table.html" if request.htmx else "customers/customer_list.html"
+    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
+
+
+@require_GET
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, pk)
+    if customer.merged_into_id:
+        messages.info(request, _("This record was merged into the one below."))
+        return redirect("customers:detail", pk=customer.merged_into_id)
+    customer = selectors.customer_detail(pk=pk)
+    timeline = Paginator(selectors.customer_timeline(customer=customer), TIMELINE_PAGE_SIZE).get_page(1)
+    return render(request, "customers/customer_detail.html", {
+        "customer": customer,
+        "current_roles": [role for role in customer.all_roles if role.is_current],
+        "past_roles": [role for role in customer.all_roles if not role.is_current],
+        "timeline": timeline,
+        "can_edit": request.user.has_perm("customers.change_customer"),
+        "can_reveal": request.user.has_perm("customers.reveal_phone"),
+    })
+
+
+@require_GET
+def customer_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, pk)
+    timeline = Paginator(selectors.customer_timeline(customer=customer), TIMELINE_PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    return render(request, "customers/partials/timeline.html", {"customer": customer, "timeline": timeline})
+
+
+@require_GET
+def customer_history(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, pk)
+    return render(request, "customers/partials/history.html",
+                  {"customer": customer, "changes": selectors.customer_history(customer=customer)})
+
+
+@require_POST
+def customer_phones_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, pk, perm="customers.reveal_phone")
+    phones = services.customer_phones_reveal(customer=customer, by=request.user)
+    return render(request, "customers/partials/phones.html", {"customer": customer, "revealed": phones})
+
+
+@require_http_methods(["GET", "POST"])
+def customer_create(request: HttpRequest) -> HttpResponse:
+    require_perm(request.user, "customers.add_customer")
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        customer = services.customer_create(by=request.user, **form.service_fields())
+        messages.success(request, _("Customer %(name)s added.") % {"name": customer})
+        return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": None})
+
+
+@require_http_methods(["GET", "POST"])
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, pk, perm="customers.change_customer")
+    if customer.merged_into_id:
+        return redirect("customers:detail", pk=customer.merged_into_id)
+    if not request.user.has_perm("customers.reveal_phone"):
+        # The form shows the full numbers: only roles whose work needs them may open it.
+        raise PermissionDenied
+    form = CustomerForm(request.POST or None, instance=customer)
+    if request.method == "POST" and form.is_valid():
+        services.customer_update(customer=customer, by=request.user, **form.service_fields())
+        messages.success(request, _("Changes to %(name)s saved.") % {"name": customer})
+        return redirect("customers:detail", pk=customer.pk)
+    if request.method == "GET":
+        audit_record(actor=request.user, action=AuditEvent.Action.PHONE_REVEAL, target=customer,
+                     detail={"via": "edit form"})
+    return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
+
+
+@require_http_methods(["GET", "POST"])
+def contact_preference_set(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, pk, perm="customers.change_contactpreference")
+    form = ContactPreferenceForm(request.POST or None, instance=ContactPreference(customer=customer))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            services.contact_preference_set(customer=customer, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Contact preference saved."))
+        return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/simple_form.html", {
+        "form": form, "customer": customer, "title": _("Contact preference"),
+        "intro": _("Record what the customer said: e.g. “no phone calls, SMS only”, or no marketing at all."),
+    })

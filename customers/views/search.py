@@ -1,0 +1,16 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from dealer_crm.access import require_perm
+
+from ..search import customer_search
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    require_perm(request.user, "customers.view_customer")
+    query = request.GET.get("q", "").strip()[:50]
+    hits = customer_search(query=query) if query else []
+    template = "customers/partials/search_results.html" if request.htmx else "customers/search.html"
+    return render(request, template, {"query": query, "search_query": query, "hits": hits})

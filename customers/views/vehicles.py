@@ -1,0 +1,88 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from .. import selectors, services
+from ..access import get_customer_for_user, get_vehicle_for_user
+from ..forms import DeliveryFileForm, OwnerChangeForm, VehicleForm
+from ..models import DeliveryFile
+
+
+@require_GET
+def vehicle_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    vehicle = selectors.vehicle_detail(pk=get_vehicle_for_user(request.user, pk).pk)
+    history = list(vehicle.history.select_related("history_user").order_by("-history_date")[:30])
+    role_history = list(
+        vehicle.roles.model.history.filter(vehicle_id=vehicle.pk).select_related("history_user")
+        .order_by("-history_date")[:30])
+    return render(request, "customers/vehicle_detail.html", {
+        "vehicle": vehicle,
+        "roles": list(vehicle.roles.all()),
+        "visits": list(vehicle.visits.all()),
+        "history": history,
+        "role_history": role_history,
+        "can_edit": request.user.has_perm("customers.change_vehicle"),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def vehicle_add(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, customer_pk, perm="customers.add_vehicle")
+    form = VehicleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        vehicle = services.vehicle_add(customer=customer, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Vehicle %(vehicle)s added.") % {"vehicle": vehicle})
+        return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/simple_form.html", {
+        "form": form, "customer": customer, "title": _("Add a vehicle"),
+        "intro": _("The customer becomes its owner from the delivery date."),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def vehicle_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    vehicle = get_vehicle_for_user(request.user, pk, perm="customers.change_vehicle")
+    form = VehicleForm(request.POST or None, instance=vehicle)
+    if request.method == "POST" and form.is_valid():
+        services.vehicle_update(vehicle=vehicle, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Vehicle saved."))
+        return redirect("customers:vehicle_detail", pk=vehicle.pk)
+    return render(request, "customers/simple_form.html", {"form": form, "vehicle": vehicle,
+                                                          "title": _("Edit vehicle")})
+
+
+@require_http_methods(["GET", "POST"])
+def vehicle_change_owner(request: HttpRequest, pk: int) -> HttpResponse:
+    vehicle = get_vehicle_for_user(request.user, pk, perm="customers.change_vehicle")
+    form = OwnerChangeForm(request.POST or None, initial={"on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.vehicle_change_owner(vehicle=vehicle, new_owner=form.cleaned_data["new_owner_phone"],
+                                          on=form.cleaned_data["on"], by=request.user)
+        except services.ArchiveError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The owner was changed; the previous owner stays in the vehicle's history."))
+            return redirect("customers:vehicle_detail", pk=vehicle.pk)
+    return render(request, "customers/simple_form.html", {
+        "form": form, "vehicle": vehicle, "title": _("Change of owner"),
+        "intro": _("The current owner's role ends on this date and is kept; the new owner's role starts."),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def delivery_file_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    vehicle = get_vehicle_for_user(request.user, pk, perm="customers.change_deliveryfile")
+    delivery_file = DeliveryFile.objects.filter(vehicle=vehicle).first() or DeliveryFile(vehicle=vehicle)
+    form = DeliveryFileForm(request.POST or None, instance=delivery_file)
+    if request.method == "POST" and form.is_valid():
+        services.delivery_file_update(vehicle=vehicle, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Delivery file saved."))
+        return redirect("customers:vehicle_detail", pk=vehicle.pk)
+    return render(request, "customers/simple_form.html", {
+        "form": form, "vehicle": vehicle, "title": _("Delivery file"),
+        "intro": _("Tick the documents kept in the delivery file, and when the maintenance handbook was checked."),
+    })

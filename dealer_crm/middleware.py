@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django_htmx.http import HttpResponseClientRedirect
+
+
+class HtmxLoginRedirectMiddleware:
+    """When a session has expired, an htmx request must not swap the login page into a fragment:
+    the browser is told to go to the login page instead."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.login_url = None
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.headers.get("HX-Request") and response.status_code == 302:
+            self.login_url = self.login_url or resolve_url(settings.LOGIN_URL)
+            if response["Location"].startswith(self.login_url):
+                return HttpResponseClientRedirect(response["Location"])
+        return response
