@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DEMO_CUSTOMERS ?= 2000
 export DJANGO_SETTINGS_MODULE ?= dealer_crm.settings.local
 
 .PHONY: run test setup migrate messages check-deploy clean
@@ -26,7 +27,7 @@ migrate: setup
 # The web server, plus a Celery worker with the beat scheduler embedded, so scheduled jobs run.
 # Ctrl-C stops all of them.
 run: migrate
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --customers $(DEMO_CUSTOMERS) --if-empty
 	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the accounts above."
 	$(BIN)/celery -A dealer_crm worker --beat --loglevel=INFO --concurrency=2 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \

@@ -8,14 +8,17 @@ own functions, but without change history: history starts with the first change 
 
 import csv
 import io
+import multiprocessing
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db import connection, models, transaction
-from django.utils import timezone
+from django.conf import settings
+from django.db import connection, connections, models, transaction
+from django.utils import timezone, translation
 
 from .models import (
     ContactPreference,
@@ -53,6 +56,7 @@ MOBILE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139"
 PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 WMI = {Vehicle.Brand.RENAULT: "VF1", Vehicle.Brand.MITSUBISHI: "JMB"}
+NINE = time(9, 0)
 YEAR_CODES = {2019: "K", 2020: "L", 2021: "M", 2022: "N", 2023: "P", 2024: "R", 2025: "S", 2026: "T", 2027: "V"}
 
 
@@ -90,6 +94,9 @@ class DemoStore:
         self.rng = random.Random(seed)
         self.today = today
         self.now = timezone.now()
+        self.tz = timezone.get_current_timezone()
+        with translation.override(settings.LANGUAGE_CODE):  # the store's language, resolved once
+            self.visit_labels = {kind: str(label) for kind, label in ServiceVisit.Kind.choices}
         self.used_mobiles: set[str] = set()
         self.used_plates: set[str] = set()
         self.recent: list[tuple[int, str, str]] = []  # (id, name, mobile) of customers made, for duplicates
@@ -201,9 +208,9 @@ class DemoStore:
                       ro_number=ro_number, opened_on=opened, closed_on=opened + timedelta(days=rng.choice((0, 0, 1, 2))),
                       mileage=mileage, kind=kind, advisor=advisor, sender_name="", labour_amount=labour,
                       parts_amount=parts, total_amount=labour + parts, created_at=self.now)
-            label = dict(ServiceVisit.Kind.choices)[kind]
+            label = self.visit_labels[kind]
             batch.add(TimelineEntry, id=ids.take(TimelineEntry), customer_id=customer_id, vehicle_id=vehicle_id,
-                      occurred_at=timezone.make_aware(datetime.combine(opened, time(9, 0))), kind="visit",
+                      occurred_at=datetime.combine(opened, NINE, tzinfo=self.tz), kind="visit",
                       title=f"{label} · {ro_number}", body=f"里程 {mileage} km，合计 ¥{labour + parts}，服务顾问 {advisor}",
                       source_type_id=None, source_id=str(visit_id), created_by_id=None)
             if customer_row["last_visit_on"] is None or opened > customer_row["last_visit_on"]:
@@ -244,6 +251,16 @@ def _next_ids() -> Ids:
     return ids
 
 
+# Most rows a customer can bring per table: the id range each chunk reserves, so that chunks can be
+# made in any order, by any worker, and still give the same store for the same seed.
+ROWS_PER_CUSTOMER = {Customer: 1, Vehicle: 2, DeliveryFile: 2, VehicleRole: 2, ServiceVisit: 16, TimelineEntry: 16,
+                     FamilyMember: 2, ContactPreference: 1}
+
+
+def _chunk_ids(base: Ids, index: int, chunk: int) -> Ids:
+    return Ids({model: base.next[model] + index * chunk * ROWS_PER_CUSTOMER[model] for model in WRITTEN})
+
+
 def _reset_sequences() -> None:
     if connection.vendor != "postgresql":
         return  # SQLite's AUTOINCREMENT follows the largest id written
@@ -254,27 +271,96 @@ def _reset_sequences() -> None:
                            f"GREATEST((SELECT MAX(id) FROM {table}), 1))")
 
 
-def seed_customers(*, count: int, seed: int = 1, today: date | None = None, chunk: int = 20_000,
-                   progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Add `count` customers with their vehicles, visits, family and preferences. Returns row counts."""
-    store = DemoStore(seed=seed, today=today or timezone.localdate())
-    ids = _next_ids()
-    totals = {model._meta.model_name: 0 for model in WRITTEN}
+def _write_chunk(task: tuple) -> dict[str, int]:
+    """Make and write one chunk of customers, in one transaction. Runs in a worker process too."""
+    seed, index, chunk, count, base, today = task
+    store = DemoStore(seed=seed * 1_000_003 + index, today=today)
+    ids = _chunk_ids(base, index, chunk)
+    batch = Batch()
+    for _ in range(count):
+        store.customer(batch, ids)
     write = _copy if connection.vendor == "postgresql" else _insert
+    written = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and _may_skip_triggers(cursor):
+            # The rows are made consistent by construction; per-row foreign-key triggers only slow the load.
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        target = cursor.cursor if write is _copy else cursor
+        for model in WRITTEN:
+            rows = batch.rows.get(model, [])
+            if rows:
+                write(target, model, rows)
+            written[model._meta.model_name] = len(rows)
+    return written
+
+
+def _may_skip_triggers(cursor) -> bool:
+    cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    return bool(cursor.fetchone()[0])
+
+
+class _SecondaryIndexesDropped:
+    """On PostgreSQL, a big load is faster with the non-unique secondary indexes built afterwards."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and connection.vendor == "postgresql"
+        self.definitions: list[tuple[str, str]] = []
+
+    def __enter__(self):
+        if self.enabled:
+            tables = [model._meta.db_table for model in WRITTEN]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT i.indexname, i.indexdef FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname "
+                    "JOIN pg_index x ON x.indexrelid = c.oid WHERE i.tablename = ANY(%s) "
+                    "AND NOT x.indisunique AND NOT x.indisprimary", [tables])
+                self.definitions = cursor.fetchall()
+                for name, _definition in self.definitions:
+                    cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+        return self
+
+    def __exit__(self, *exc):
+        with connection.cursor() as cursor:
+            if self.definitions:
+                cursor.execute("SET maintenance_work_mem = '256MB'")
+            for _name, definition in self.definitions:
+                cursor.execute(definition)
+            if connection.vendor == "postgresql":  # fresh statistics, or the planner guesses badly
+                cursor.execute("ANALYZE " + ", ".join(model._meta.db_table for model in WRITTEN))
+        return False
+
+
+def seed_customers(*, count: int, seed: int = 1, today: date | None = None, chunk: int = 10_000,
+                   workers: int | None = None, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Add `count` customers with their vehicles, visits, family and preferences. Returns row counts.
+
+    On PostgreSQL the chunks are made and copied by several processes at once (one per core by
+    default); the same seed gives the same store whatever the number of workers.
+    """
+    today = today or timezone.localdate()
+    base = _next_ids()
+    sizes = [min(chunk, count - start) for start in range(0, count, chunk)]
+    tasks = [(seed, index, chunk, size, base, today) for index, size in enumerate(sizes)]
+    parallel = connection.vendor == "postgresql" and len(tasks) > 1
+    workers = workers or (min(os.cpu_count() or 1, 4) if parallel else 1)
+    totals = {model._meta.model_name: 0 for model in WRITTEN}
     done = 0
-    while done < count:
-        batch = Batch()
-        for _ in range(min(chunk, count - done)):
-            store.customer(batch, ids)
-        with transaction.atomic(), connection.cursor() as cursor:
-            raw = cursor.cursor if hasattr(cursor, "cursor") else cursor
-            for model in WRITTEN:
-                rows = batch.rows.get(model, [])
-                if rows:
-                    write(raw if write is _copy else cursor, model, rows)
-                    totals[model._meta.model_name] += len(rows)
-        done += min(chunk, count - done)
-        if progress:
-            progress(done)
+    with _SecondaryIndexesDropped(enabled=count >= 50_000):
+        if workers > 1 and parallel:
+            connections.close_all()  # each worker process opens its own connection
+            with multiprocessing.get_context("fork").Pool(workers, initializer=connections.close_all) as pool:
+                results = pool.imap_unordered(_write_chunk, tasks)
+                for written, size in zip(results, sizes, strict=True):
+                    totals = {name: totals[name] + written[name] for name in totals}
+                    done += size
+                    if progress:
+                        progress(done)
+        else:
+            for task, size in zip(tasks, sizes, strict=True):
+                written = _write_chunk(task)
+                totals = {name: totals[name] + written[name] for name in totals}
+                done += size
+                if progress:
+                    progress(done)
     _reset_sequences()
     return totals

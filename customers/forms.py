@@ -19,6 +19,10 @@ def _cleaned(function, value):
 
 
 class CustomerForm(forms.ModelForm):
+    # Raw input is longer than the stored value ("+86 138-1234-5678 / 0552-3012345"): cleaned below.
+    mobile = forms.CharField(label=_("Mobile"), max_length=60, required=False)
+    phone2 = forms.CharField(label=_("Other phone"), max_length=40, required=False,
+                             help_text=_("A second mobile or a landline with its area code."))
     referrer_phone = forms.CharField(
         label=_("Referred by (their mobile)"), required=False,
         help_text=_("The mobile number of the customer who referred this one."))
@@ -90,6 +94,9 @@ class CustomerForm(forms.ModelForm):
 
 
 class VehicleForm(forms.ModelForm):
+    vin = forms.CharField(label=_("VIN"), max_length=40)
+    plate = forms.CharField(label=_("Plate"), max_length=20, required=False)
+
     class Meta:
         model = Vehicle
         fields = ["vin", "plate", "brand", "model_name", "colour", "delivery_date", "sales_consultant",

@@ -114,6 +114,9 @@ class Customer(models.Model):
             _pattern_index("name", "customer_name_idx"),
             _pattern_index("name_pinyin", "customer_pinyin_idx"),
             _pattern_index("name_initials", "customer_initials_idx"),
+            # Exact initials ("zs") match thousands of customers: newest first straight from the index.
+            models.Index(fields=["name_initials", "-id"], name="customer_initials_newest_idx"),
+            models.Index(fields=["name_pinyin", "-id"], name="customer_pinyin_newest_idx"),
             _pattern_index("mobile", "customer_mobile_idx"),
             _pattern_index("mobile_rev", "customer_mobile_rev_idx"),
             _pattern_index("phone2", "customer_phone2_idx"),

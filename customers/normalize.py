@@ -7,6 +7,7 @@ for staff (in Chinese through gettext) when a value cannot be made valid.
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import phonenumbers
 from django.utils.translation import gettext as _
@@ -147,13 +148,21 @@ def normalize_name(raw: str) -> str:
     return value
 
 
+@lru_cache(maxsize=20_000)
+def _char_pinyin(char: str) -> str:
+    syllable = lazy_pinyin(char, style=Style.NORMAL, errors="default")[0].lower()
+    return re.sub(r"[^a-z0-9]", "", syllable)
+
+
 def name_pinyin(name: str) -> tuple[str, str]:
-    """('zhangsan', 'zs') for 张三; other characters are kept, lower case, as letters or digits."""
+    """('zhangsan', 'zs') for 张三; other characters are kept, lower case, as letters or digits.
+
+    Character by character (names are not phrases), with the surname's own reading.
+    """
     if not name:
         return "", ""
-    syllables = lazy_pinyin(name, style=Style.NORMAL, errors="default")
-    if name[0] in SURNAME_READINGS and syllables:
+    syllables = [_char_pinyin(char) for char in name]
+    if name[0] in SURNAME_READINGS:
         syllables[0] = SURNAME_READINGS[name[0]]
-    syllables = [re.sub(r"[^a-z0-9]", "", syllable.lower()) for syllable in syllables]
     syllables = [syllable for syllable in syllables if syllable]
     return "".join(syllables)[:100], "".join(syllable[0] for syllable in syllables)[:20]

@@ -39,6 +39,18 @@ class SearchHit:
         return MATCH_LABELS[self.matched]
 
 
+def _after_prefix(field: str, prefix: str, *, exact_keys: bool = False) -> Q:
+    """Values that start with `prefix` but are longer, as an index range: > prefix and < the next prefix.
+
+    With the range alone PostgreSQL reads just that slice of the index, in order, and stops at the
+    limit. Search keys made of [a-z0-9] only (`exact_keys`) need nothing more; other text keeps a
+    LIKE so that the result stays exact in any collation.
+    """
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    condition = Q(**{f"{field}__gt": prefix, f"{field}__lt": upper})
+    return condition if exact_keys else condition & Q(**{f"{field}__startswith": prefix})
+
+
 def _customers() -> QuerySet[Customer]:
     return Customer.objects.only("id", "name", "mobile", "phone2", "importance", "lost_contact_since",
                                  "last_visit_on", "merged_into")
@@ -61,7 +73,7 @@ def _customer_hits(customers: QuerySet[Customer], *, matched: str, exact: bool, 
     return [SearchHit(customer, matched, exact) for customer in customers[:limit]]
 
 
-def customer_search(*, query: str, limit: int = 30) -> list[SearchHit]:
+def customer_search(*, query: str, limit: int = 20) -> list[SearchHit]:
     text = re.sub(r"\s+", "", _nfkc(query))
     if not text:
         return []
@@ -74,7 +86,7 @@ def customer_search(*, query: str, limit: int = 30) -> list[SearchHit]:
     if CJK.search(text) and not (text[0] in PROVINCES and len(text) > 1 and not CJK.search(text[1:])):
         exact += _customer_hits(_customers().filter(name=text).order_by("-id"), matched="name", exact=True,
                                 limit=limit)
-        partial += _customer_hits(_customers().filter(name__startswith=text).exclude(name=text).order_by("name"),
+        partial += _customer_hits(_customers().filter(_after_prefix("name", text)).order_by("name"),
                                   matched="name", exact=False, limit=limit)
     elif digits.isdigit():
         if len(digits) >= 7:
@@ -87,20 +99,25 @@ def customer_search(*, query: str, limit: int = 30) -> list[SearchHit]:
                 .exclude(mobile=digits).exclude(phone2=digits).order_by("-id"),
                 matched="phone_tail", exact=False, limit=limit)
             partial += _plate_hits(digits, limit=limit)
-        if 4 <= len(digits) <= 8:
-            partial += _vehicle_hits(Vehicle.objects.filter(vin_rev__startswith=digits[::-1]), matched="vin",
+        if 5 <= len(digits) <= 8:  # a VIN's tail: staff read out the last 6
+            partial += _vehicle_hits(Vehicle.objects.filter(vin_rev__startswith=digits[::-1]).order_by(), matched="vin",
                                      exact=False, limit=limit)
     elif re.fullmatch(r"[A-Za-z]+", text):
-        word = text.lower()
-        exact += _customer_hits(_customers().filter(Q(name_pinyin=word) | Q(name_initials=word)).order_by("-id"),
-                                matched="pinyin" if len(word) > 3 else "initials", exact=True, limit=limit)
+        word = text.lower()  # pinyin keys are [a-z0-9] (normalize.name_pinyin)
+        exact += _customer_hits(_customers().filter(name_pinyin=word).order_by("-id"), matched="pinyin", exact=True,
+                                limit=limit)
+        if len(word) <= 4:
+            exact += _customer_hits(_customers().filter(name_initials=word).order_by("-id"), matched="initials",
+                                    exact=True, limit=limit)
+        # The ranges skip the exact matches, which can be thousands ("zs"), straight in the index.
         partial += _customer_hits(
-            _customers().filter(name_pinyin__startswith=word).exclude(name_pinyin=word).order_by("name_pinyin"),
+            _customers().filter(_after_prefix("name_pinyin", word, exact_keys=True)).order_by("name_pinyin", "-id"),
             matched="pinyin", exact=False, limit=limit)
         if len(word) <= 4:
             partial += _customer_hits(
-                _customers().filter(name_initials__startswith=word).exclude(name_initials=word)
-                .order_by("name_initials"), matched="initials", exact=False, limit=limit)
+                _customers().filter(_after_prefix("name_initials", word, exact_keys=True))
+                .order_by("name_initials", "-id"),
+                matched="initials", exact=False, limit=limit)
     else:
         key = plate_search_key(text)
         if len(key) == 17:
@@ -109,8 +126,8 @@ def customer_search(*, query: str, limit: int = 30) -> list[SearchHit]:
             exact += _vehicle_hits(Vehicle.objects.filter(plate=text[0] + key), matched="plate", exact=True,
                                    limit=limit)
         partial += _plate_hits(key, limit=limit, province=text[0] if text[0] in PROVINCES else "")
-        if 4 <= len(key) <= 8 and re.fullmatch(r"[A-Z0-9]+", key):
-            partial += _vehicle_hits(Vehicle.objects.filter(vin_rev__startswith=key[::-1]), matched="vin",
+        if 5 <= len(key) <= 8 and re.fullmatch(r"[A-Z0-9]+", key):
+            partial += _vehicle_hits(Vehicle.objects.filter(vin_rev__startswith=key[::-1]).order_by(), matched="vin",
                                      exact=False, limit=limit)
 
     seen: set[int] = set()

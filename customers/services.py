@@ -321,6 +321,9 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, by) -> CustomerMe
         fills["mobile"] = extra.pop(0)
     if not survivor.phone2 and extra:
         fills["phone2"] = extra.pop(0)
+    if extra:  # more numbers than the record has fields: keep them where staff will see them
+        kept = _("Other numbers from the merged record: %(numbers)s") % {"numbers": ", ".join(extra)}
+        fills["note"] = "\n".join(filter(None, [survivor.note, kept]))
     importance_rank = list(Customer.Importance.values)
     if importance_rank.index(duplicate.importance) > importance_rank.index(survivor.importance):
         fills["importance"] = duplicate.importance

@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.shortcuts import resolve_url
 from django_htmx.http import HttpResponseClientRedirect
@@ -18,3 +20,23 @@ class HtmxLoginRedirectMiddleware:
             if response["Location"].startswith(self.login_url):
                 return HttpResponseClientRedirect(response["Location"])
         return response
+
+
+class IdleSessionMiddleware:
+    """Sliding expiry of signed-in sessions: each request pushes the idle deadline forward.
+
+    The session is written at most once a minute (not on every request), so pages cost no
+    database write for it; the idle limit is accurate to that minute.
+    """
+
+    TOUCH_EVERY = 60  # seconds
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            if now - request.session.get("_touched", 0) >= self.TOUCH_EVERY:
+                request.session["_touched"] = now  # marks the session modified: saved with a new expiry
+        return self.get_response(request)

@@ -14,7 +14,7 @@ from dealer_crm.audit.services import audit_record
 from .. import selectors, services
 from ..access import get_customer_for_user
 from ..forms import ContactPreferenceForm, CustomerFilterForm, CustomerForm
-from ..models import ContactPreference
+from ..models import ContactPreference, Customer
 
 PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 30
@@ -90,7 +90,9 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm("customers.reveal_phone"):
         # The form shows the full numbers: only roles whose work needs them may open it.
         raise PermissionDenied
-    form = CustomerForm(request.POST or None, instance=customer)
+    # The form gets its own copy: validating writes the new values onto its instance, and the
+    # service compares them with the customer as stored.
+    form = CustomerForm(request.POST or None, instance=Customer.all_objects.get(pk=customer.pk))
     if request.method == "POST" and form.is_valid():
         services.customer_update(customer=customer, by=request.user, **form.service_fields())
         messages.success(request, _("Changes to %(name)s saved.") % {"name": customer})

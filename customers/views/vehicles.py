@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from .. import selectors, services
 from ..access import get_customer_for_user, get_vehicle_for_user
 from ..forms import DeliveryFileForm, OwnerChangeForm, VehicleForm
-from ..models import DeliveryFile
+from ..models import DeliveryFile, Vehicle
 
 
 @require_GET
@@ -45,7 +45,7 @@ def vehicle_add(request: HttpRequest, customer_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def vehicle_edit(request: HttpRequest, pk: int) -> HttpResponse:
     vehicle = get_vehicle_for_user(request.user, pk, perm="customers.change_vehicle")
-    form = VehicleForm(request.POST or None, instance=vehicle)
+    form = VehicleForm(request.POST or None, instance=Vehicle.objects.get(pk=vehicle.pk))  # see customer_edit
     if request.method == "POST" and form.is_valid():
         services.vehicle_update(vehicle=vehicle, by=request.user, **form.cleaned_data)
         messages.success(request, _("Vehicle saved."))

@@ -42,3 +42,11 @@ def test_a_visitor_who_is_not_logged_in_sees_no_logout_on_a_404(client):
     assert response.status_code == 404
     assert "此页面不存在" in body
     assert "退出登录" not in body and "AnonymousUser" not in body
+
+
+@pytest.mark.django_db
+def test_the_session_is_written_at_most_once_a_minute(login, agent, django_assert_num_queries):
+    client = login(agent)
+    client.get("/accounts/keepalive/")  # first request: the session is touched and saved
+    with django_assert_num_queries(2):  # session and user only: no write
+        client.get("/accounts/keepalive/")

@@ -28,7 +28,7 @@ class Command(BaseCommand):
             step = max(customers // 10, 1)
 
             def progress(done: int) -> None:
-                if done % step < 20_000 or done == customers:
+                if done % step < 10_000 or done == customers:
                     self.stdout.write(f"  {done:,} / {customers:,} customers ({time.monotonic() - started:.0f} s)")
 
             totals = seed_customers(count=customers, seed=seed, progress=progress)

@@ -1,0 +1,234 @@
+"""The archive's pages: who may see and change what, clear errors, fixed query counts."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from customers import services
+from customers.models import Customer, DuplicateCandidate, FamilyMember, VehicleRole
+from dealer_crm.accounts.roles import Role
+from dealer_crm.audit.models import AuditEvent
+from tests.customers.factories import CustomerFactory, make_vehicle
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def customer(agent):
+    customer = services.customer_create(by=agent, name="张三", mobile="13812345678", address="蚌埠市胜利路8号")
+    vehicle = make_vehicle(customer, serial=1, plate="皖C12345", by=agent)
+    services.service_visit_record(vehicle=vehicle, ro_number="RO1", opened_on=date(2026, 4, 1), kind="first")
+    services.family_member_save(customer=customer, by=agent, relation="child", name="张小明", birthday=date(2016, 3, 3))
+    return customer
+
+
+def grow_archive(n: int) -> None:
+    for i in range(n):
+        other = CustomerFactory(name=f"李{i}", mobile=f"1390000{i:04d}")
+        vehicle = make_vehicle(other, serial=1000 + i, plate=f"皖C{i:05d}")
+        services.service_visit_record(vehicle=vehicle, ro_number=f"RO-{i}", opened_on=date(2026, 5, 1), kind="repair")
+        services.family_member_save(customer=other, by=None, relation="spouse", name=f"王{i}")
+
+
+@pytest.mark.django_db
+def test_the_detail_page_masks_the_phone_and_shows_everything(login, agent, customer):
+    body = login(agent).get(f"/customers/{customer.pk}/").content.decode()
+    assert "138****5678" in body and "13812345678" not in body
+    assert "皖C12345" in body and "张小明" in body and "首保 · RO1" in body
+
+
+@pytest.mark.django_db
+def test_the_detail_page_runs_a_fixed_number_of_queries(login, agent, customer, django_assert_num_queries):
+    client = login(agent)
+    client.get(f"/customers/{customer.pk}/")  # warm the session and permission caches
+    with django_assert_num_queries(14) as small:
+        client.get(f"/customers/{customer.pk}/")
+    for i in range(5):
+        services.family_member_save(customer=customer, by=agent, relation="other", name=f"亲属{i}")
+        make_vehicle(customer, serial=50 + i, plate=f"皖C5000{i}")
+    with django_assert_num_queries(len(small.captured_queries)):
+        client.get(f"/customers/{customer.pk}/")
+
+
+@pytest.mark.django_db
+def test_the_list_and_search_pages_do_not_grow_with_the_archive(login, agent, customer, django_assert_num_queries):
+    client = login(agent)
+    client.get("/customers/")
+    counts = {}
+    for path in ("/customers/", "/customers/search/?q=zs", "/customers/search/?q=C1"):
+        with CaptureQueriesContext(connection) as captured:
+            client.get(path)
+        counts[path] = len(captured.captured_queries)
+    grow_archive(12)
+    for path, count in counts.items():
+        with django_assert_num_queries(count):
+            client.get(path)
+
+
+@pytest.mark.django_db
+def test_revealing_the_phone_shows_it_and_logs_it(login, agent, customer):
+    response = login(agent).post(f"/customers/{customer.pk}/phones/reveal/", HTTP_HX_REQUEST="true")
+    assert "138 1234 5678" in response.content.decode()
+    assert AuditEvent.objects.filter(action="phone_reveal", actor=agent, target_id=str(customer.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_a_role_without_the_need_cannot_reveal(login, general_manager, customer):
+    client = login(general_manager)
+    assert client.get(f"/customers/{customer.pk}/").status_code == 200
+    assert client.post(f"/customers/{customer.pk}/phones/reveal/").status_code == 403
+    assert client.get(f"/customers/{customer.pk}/edit/").status_code == 403
+    assert not AuditEvent.objects.filter(action="phone_reveal").exists()
+
+
+@pytest.mark.django_db
+def test_a_colleague_without_the_archive_cannot_open_it(login, customer):
+    outsider = UserFactory(roles=[])
+    client = login(outsider)
+    for path in ("/customers/", f"/customers/{customer.pk}/", "/customers/search/?q=zs",
+                 f"/customers/vehicles/{customer.vehicle_roles.get().vehicle_id}/"):
+        assert client.get(path).status_code == 403, path
+
+
+@pytest.mark.django_db
+def test_the_supervisor_reads_the_reveal_log(login, agent, supervisor, customer):
+    login(agent).post(f"/customers/{customer.pk}/phones/reveal/")
+    response = login(supervisor).get("/audit/", {"action": "phone_reveal"})
+    assert [event.actor for event in response.context["page"].object_list] == [agent]
+
+
+@pytest.mark.django_db
+def test_creating_a_customer_cleans_what_was_typed(login, agent):
+    response = login(agent).post("/customers/new/", {
+        "name": " 王 小 二 ", "mobile": "+86 139-1234-5678 / 0552-3012345", "phone2": "", "importance": "normal",
+        "source": "delivery"})
+    customer = Customer.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/customers/{customer.pk}/"
+    assert (customer.name, customer.mobile, customer.phone2, customer.name_initials) == (
+        "王小二", "13912345678", "05523012345", "wxe")
+    assert customer.history.get().history_user == agent
+
+
+@pytest.mark.django_db
+def test_bad_input_is_explained_in_chinese_and_nothing_is_lost(login, agent):
+    response = login(agent).post("/customers/new/", {
+        "name": "王小二", "mobile": "12345", "phone2": "", "importance": "normal", "source": "delivery",
+        "address": "蚌埠市淮河路1号", "id_number": "123", "quiet_from": "21:00"})
+    body = response.content.decode()
+    assert response.status_code == 200 and not Customer.objects.exists()
+    assert "“12345”中没有有效的电话号码" in body
+    assert "身份证号码为 18 位" in body
+    assert "免打扰时段" in body or "开始和结束" in body
+    assert 'value="蚌埠市淮河路1号"' in body  # what was typed stays in the form
+
+
+@pytest.mark.django_db
+def test_editing_a_phone_shows_in_the_history_masked(login, agent, customer):
+    client = login(agent)
+    form = client.get(f"/customers/{customer.pk}/edit/")
+    assert AuditEvent.objects.filter(action="phone_reveal", detail__via="edit form").exists()
+    data = {name: value for name, value in form.context["form"].initial.items() if value is not None}
+    data.update({"mobile": "13987654321", "referrer_phone": ""})
+    data.pop("referred_by", None)
+    response = client.post(f"/customers/{customer.pk}/edit/", data)
+    assert response.status_code == 302
+    history = client.get(f"/customers/{customer.pk}/history/").content.decode()
+    assert "138****5678" in history and "139****4321" in history
+    assert "13987654321" not in history
+
+
+@pytest.mark.django_db
+def test_a_referrer_is_found_by_mobile(login, agent, customer):
+    response = login(agent).post("/customers/new/", {"name": "李四", "mobile": "13700000000",
+                                                     "referrer_phone": "138 1234 5678", "importance": "normal",
+                                                     "source": "referral"})
+    assert response.status_code == 302
+    assert Customer.objects.get(name="李四").referred_by == customer
+
+
+@pytest.mark.django_db
+def test_the_list_filters(login, agent, customer):
+    grow_archive(3)
+    services.contact_preference_set(customer=customer, channel="sms", purpose="marketing", allowed=False,
+                                    reason="退订", by=agent)
+    Customer.objects.filter(name="李0").update(lost_contact_since=date(2026, 1, 1), importance="vip")
+    client = login(agent)
+
+    def listed(**params):
+        return {c.name for c in client.get("/customers/", params).context["page"].object_list}
+
+    assert listed(opted_out="yes") == {"张三"}
+    assert "张三" not in listed(opted_out="no")
+    assert listed(lost_contact="yes") == {"李0"} == listed(importance="vip")
+    assert listed(not_visited_since="2026-04-15") == {"张三"}
+    assert listed(model_name="科雷傲", delivered_from="2026-02-01", delivered_until="2026-03-31") == {
+        "张三", "李0", "李1", "李2"}
+    assert listed(delivered_from="2026-04-01") == set()
+    response = client.get("/customers/", {"delivered_from": "2026-05-01", "delivered_until": "2026-04-01"})
+    assert "结束日期早于开始日期" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_vehicle_is_added_with_a_clear_vin_error(login, agent, customer):
+    client = login(agent)
+    response = client.post(f"/customers/{customer.pk}/vehicles/new/", {
+        "vin": "1M8GDM9A1KP042788", "plate": "皖c·88888", "brand": "renault", "model_name": "卡缤"})
+    assert "校验位" in response.content.decode()
+    response = client.post(f"/customers/{customer.pk}/vehicles/new/", {
+        "vin": "1m8gdm9axkp042788", "plate": "皖c·88888", "brand": "renault", "model_name": "卡缤"})
+    assert response.status_code == 302
+    assert VehicleRole.objects.filter(customer=customer, vehicle__plate="皖C88888", kind="owner").exists()
+
+
+@pytest.mark.django_db
+def test_the_owner_change_page(login, agent, customer):
+    vehicle = customer.vehicle_roles.get().vehicle
+    new_owner = services.customer_create(by=agent, name="赵六", mobile="13600000000")
+    client = login(agent)
+    response = client.post(f"/customers/vehicles/{vehicle.pk}/owner/", {"new_owner_phone": "13600000000",
+                                                                        "on": "2026-10-01"})
+    assert response.status_code == 302
+    page = client.get(f"/customers/vehicles/{vehicle.pk}/").content.decode()
+    assert "赵六" in page and "张三" in page  # the old owner stays on the vehicle's page
+    assert VehicleRole.objects.get(vehicle=vehicle, customer=new_owner).started_on == date(2026, 10, 1)
+
+
+@pytest.mark.django_db
+def test_a_family_member_is_removed_only_after_confirmation(login, agent, customer):
+    member = FamilyMember.objects.get()
+    client = login(agent)
+    confirm = client.get(f"/customers/family/{member.pk}/delete/")
+    assert "张小明" in confirm.content.decode() and FamilyMember.objects.exists()
+    client.post(f"/customers/family/{member.pk}/delete/")
+    assert not FamilyMember.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_supervisor_merges_in_one_step(login, supervisor, agent, customer):
+    twin = services.customer_create(by=agent, name="张三", mobile="13812345678")
+    services.duplicates_find(on=date(2026, 11, 1))
+    candidate = DuplicateCandidate.objects.get()
+    client = login(supervisor)
+    assert "张三" in client.get("/customers/duplicates/").content.decode()
+    response = client.post(f"/customers/duplicates/{candidate.pk}/merge/", {"survivor": str(customer.pk)})
+    assert response.status_code == 302 and response["Location"] == f"/customers/{customer.pk}/"
+    old_link = client.get(f"/customers/{twin.pk}/")
+    assert old_link.status_code == 302 and old_link["Location"] == f"/customers/{customer.pk}/"
+    assert login(agent).get(f"/customers/duplicates/{candidate.pk}/merge/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_pair_can_be_marked_as_two_people(login, supervisor, customer):
+    services.customer_create(by=None, name="李四", mobile="13812345678")
+    services.duplicates_find(on=date(2026, 11, 1))
+    candidate = DuplicateCandidate.objects.get()
+    login(supervisor).post(f"/customers/duplicates/{candidate.pk}/dismiss/")
+    candidate.refresh_from_db()
+    assert candidate.status == "dismissed" and candidate.resolved_by == supervisor
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.CALLBACK_AGENT, Role.GENERAL_MANAGER, Role.MARKETING])
+def test_roles_that_read_the_archive_see_the_list(login, role, customer):
+    assert login(UserFactory(roles=[role])).get("/customers/").status_code == 200
