@@ -136,7 +136,20 @@ def customer_search(*, query: str, limit: int = 20) -> list[SearchHit]:
         if hit.customer.pk not in seen:
             seen.add(hit.customer.pk)
             hits.append(hit)
-    return hits[:limit]
+    hits = hits[:limit]
+    _add_current_vehicles([hit for hit in hits if not hit.vehicles])
+    return hits
+
+
+def _add_current_vehicles(hits: list[SearchHit]) -> None:
+    """The cars of customers found by name or phone, so staff can tell two 张伟 apart (one query)."""
+    if not hits:
+        return
+    by_customer = {hit.customer.pk: hit for hit in hits}
+    roles = (VehicleRole.objects.filter(customer__in=by_customer, ended_on__isnull=True)
+             .select_related("vehicle").order_by("kind", "-id"))
+    for role in roles:
+        by_customer[role.customer_id].vehicles.append(role.vehicle)
 
 
 def _plate_hits(key: str, *, limit: int, province: str = "") -> list[SearchHit]:

@@ -5,7 +5,7 @@ import string
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from .models import User
 from .roles import Role
@@ -26,7 +26,9 @@ DEMO_USERS: list[tuple[str, str, Role]] = [
 
 
 def logins_file() -> Path:
-    return Path(settings.VAR_DIR) / "demo-logins.txt"
+    """One file per database, so that demo stores on SQLite and PostgreSQL keep their own logins."""
+    name = Path(str(connection.settings_dict["NAME"])).stem
+    return Path(settings.VAR_DIR) / f"demo-logins-{name}.txt"
 
 
 def _new_password() -> str:
@@ -38,7 +40,7 @@ def _new_password() -> str:
 def demo_users_ensure() -> list[tuple[str, str, Role]]:
     """Create the demo users that are missing; returns (username, password, role) of the new ones.
 
-    Passwords are random per machine and written to var/demo-logins.txt (never committed), so a
+    Passwords are random per machine and written to var/demo-logins-<database>.txt (never committed), so a
     demo database copied elsewhere does not come with known credentials.
     """
     created = []

@@ -34,7 +34,7 @@ class Command(BaseCommand):
             totals = seed_customers(count=customers, seed=seed, progress=progress)
             rows = ", ".join(f"{name} {count:,}" for name, count in totals.items())
             self.stdout.write(f"Demo store: {rows} in {time.monotonic() - started:.1f} s")
-        self.stdout.write("Demo logins (user, password, role) — also in var/demo-logins.txt:")
         path = logins_file()
+        self.stdout.write(f"Demo logins (user, password, role) — also in var/{path.name}:")
         if path.exists():
             self.stdout.write(path.read_text(encoding="utf-8"))
