@@ -5,9 +5,12 @@ from dealer_crm.access import get_for_user
 from .models import Customer, DuplicateCandidate, FamilyMember, Vehicle
 
 
-def get_customer_for_user(user, pk: int, *, perm: str = "customers.view_customer") -> Customer:
-    # all_objects: a merged customer's old address still resolves, and the view sends it on.
-    return get_for_user(user, Customer.all_objects.all(), perm=perm, pk=pk)
+def get_customer_for_user(user, pk: int, *, perm: str = "customers.view_customer",
+                          include_merged: bool = False) -> Customer:
+    """A customer for `user`. Merged records are found only for reading (`include_merged`), so that
+    an old link still leads to the survivor; nothing can be added to a merged record."""
+    customers = Customer.all_objects.all() if include_merged else Customer.objects.all()
+    return get_for_user(user, customers, perm=perm, pk=pk)
 
 
 def get_vehicle_for_user(user, pk: int, *, perm: str = "customers.view_vehicle") -> Vehicle:

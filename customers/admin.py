@@ -1,35 +1,45 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Customer, ServiceVisit, Vehicle
 
 
-@admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
-    """For the administrator's look-ups; staff keep customers through the CRM's own pages."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For the administrator's look-ups only: staff keep the archive through the CRM's own pages,
+    where every change goes through the services and phones stay masked."""
 
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
     list_display = ["id", "name", "importance", "last_visit_on", "merged_into"]
     list_filter = ["importance", "source"]
-    search_fields = ["=mobile", "name"]
-    show_full_result_count = False
-    readonly_fields = ["mobile", "phone2", "id_number"]
+    search_fields = ["name"]
+    # Phones and ID numbers are not shown here: the admin role has no need to see them.
+    exclude = ["mobile", "phone2", "id_number", "mobile_rev", "phone2_rev"]
 
     def get_queryset(self, request):
         return Customer.all_objects.all()
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(SimpleHistoryAdmin):
+class VehicleAdmin(ReadOnlyAdmin):
     list_display = ["vin", "plate", "brand", "model_name", "delivery_date"]
     list_filter = ["brand"]
     search_fields = ["=vin", "plate"]
-    show_full_result_count = False
 
 
 @admin.register(ServiceVisit)
-class ServiceVisitAdmin(admin.ModelAdmin):
+class ServiceVisitAdmin(ReadOnlyAdmin):
     list_display = ["ro_number", "vehicle", "kind", "opened_on", "total_amount"]
     list_filter = ["kind"]
     search_fields = ["=ro_number"]
-    raw_id_fields = ["vehicle", "customer"]
-    show_full_result_count = False

@@ -54,6 +54,9 @@ MOBILE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139"
                    "156", "157", "158", "159", "166", "177", "180", "181", "182", "183", "185", "186", "187",
                    "188", "189", "191", "199"]
 PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+PLATE_CHARS = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # the 34 characters a plate uses
+PLATE_SPACE = 34 * 34 * 1000  # 1,156,000 distinct tails: unique plates for that many vehicles
+PLATE_SCRAMBLE = 7919  # prime, coprime with PLATE_SPACE: the scramble is one-to-one
 VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 WMI = {Vehicle.Brand.RENAULT: "VF1", Vehicle.Brand.MITSUBISHI: "JMB"}
 NINE = time(9, 0)
@@ -98,7 +101,6 @@ class DemoStore:
         with translation.override(settings.LANGUAGE_CODE):  # the store's language, resolved once
             self.visit_labels = {kind: str(label) for kind, label in ServiceVisit.Kind.choices}
         self.used_mobiles: set[str] = set()
-        self.used_plates: set[str] = set()
         self.recent: list[tuple[int, str, str]] = []  # (id, name, mobile) of customers made, for duplicates
 
     def _mobile(self) -> str:
@@ -108,15 +110,14 @@ class DemoStore:
                 self.used_mobiles.add(number)
                 return number
 
-    def _plate(self) -> str:
+    def _plate(self, vehicle_id: int) -> str:
+        """A plate unique to the vehicle: its last five characters come from the id through a
+        one-to-one scramble (two base-34 characters and three digits), so no two cars share one."""
         rng = self.rng
-        while True:
-            province, letter = ("皖", "C") if rng.random() < 0.8 else (rng.choice("皖苏豫鲁沪"), rng.choice(PLATE_LETTERS))
-            tail = "".join(rng.choice("0123456789" if i or rng.random() < 0.7 else PLATE_LETTERS) for i in range(5))
-            plate = province + letter + tail
-            if plate not in self.used_plates:
-                self.used_plates.add(plate)
-                return plate
+        province, letter = ("皖", "C") if rng.random() < 0.8 else (rng.choice("皖苏豫鲁沪"), rng.choice(PLATE_LETTERS))
+        n = (vehicle_id * PLATE_SCRAMBLE) % PLATE_SPACE
+        head, digits = divmod(n, 1000)
+        return province + letter + PLATE_CHARS[head // 34] + PLATE_CHARS[head % 34] + f"{digits:03d}"
 
     def _name(self) -> str:
         given = "".join(self.rng.choice(GIVEN_CHARS) for _ in range(self.rng.choice((1, 2, 2, 2))))
@@ -180,7 +181,7 @@ class DemoStore:
                                       else rng.randrange(400, 2200))
         model_name = rng.choice(MODELS[brand])
         vin = _valid_vin(rng, brand, delivered.year, vehicle_id)  # the id keeps VINs unique across runs
-        plate = self._plate() if rng.random() < 0.97 else ""
+        plate = self._plate(vehicle_id) if rng.random() < 0.97 else ""
         batch.add(Vehicle, id=vehicle_id, vin=vin, plate=plate, brand=brand, model_name=model_name,
                   colour=rng.choice(COLOURS), delivery_date=delivered, sales_consultant=rng.choice(CONSULTANTS),
                   invoice_amount=Decimal(PRICES[model_name] - rng.randrange(0, 30) * 1000),

@@ -50,6 +50,8 @@ class CustomerForm(forms.ModelForm):
         numbers = _cleaned(split_phones, self.cleaned_data["mobile"])
         if numbers and not numbers[0].startswith("1"):
             raise forms.ValidationError(_("Enter a mobile number here; a landline goes under other phone."))
+        if len(numbers) > 2:
+            raise forms.ValidationError(_("Enter at most two numbers here: the mobile and one other."))
         if len(numbers) > 1:
             self._second_number = numbers[1]  # "two numbers in one field": the second becomes the other phone
         return numbers[0] if numbers else ""
@@ -78,7 +80,9 @@ class CustomerForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         second = getattr(self, "_second_number", "")
-        if second and not data.get("phone2"):
+        if second and data.get("phone2") and data["phone2"] != second:
+            self.add_error("mobile", _("Two numbers here and another under other phone: keep at most two."))
+        elif second:
             data["phone2"] = second
         if bool(data.get("quiet_from")) != bool(data.get("quiet_until")):
             self.add_error("quiet_until", _("Give both the start and the end of the quiet hours."))
@@ -168,6 +172,8 @@ class CustomerFilterForm(forms.Form):
                                      widget=forms.DateInput(attrs={"type": "date", **SMALL_INPUT}))
     delivered_until = forms.DateField(label=_("Delivered until"), required=False,
                                       widget=forms.DateInput(attrs={"type": "date", **SMALL_INPUT}))
+    visited_since = forms.DateField(label=_("Visited since"), required=False,
+                                    widget=forms.DateInput(attrs={"type": "date", **SMALL_INPUT}))
     not_visited_since = forms.DateField(label=_("Not back since"), required=False,
                                         widget=forms.DateInput(attrs={"type": "date", **SMALL_INPUT}))
     importance = forms.ChoiceField(label=_("Importance"), required=False,
@@ -199,7 +205,8 @@ class CustomerFilterForm(forms.Form):
         as_bool = {"yes": True, "no": False}
         return CustomerFilters(
             model_name=data["model_name"], delivered_from=data["delivered_from"],
-            delivered_until=data["delivered_until"], not_visited_since=data["not_visited_since"],
+            delivered_until=data["delivered_until"], visited_since=data["visited_since"],
+            not_visited_since=data["not_visited_since"],
             importance=data["importance"], lost_contact=as_bool.get(data["lost_contact"]),
             opted_out=as_bool.get(data["opted_out"]), order=data["order"] or "-id",
         )

@@ -112,15 +112,15 @@ class Customer(models.Model):
         ]
         indexes = [
             _pattern_index("name", "customer_name_idx"),
-            _pattern_index("name_pinyin", "customer_pinyin_idx"),
-            _pattern_index("name_initials", "customer_initials_idx"),
-            # Exact initials ("zs") match thousands of customers: newest first straight from the index.
+            # Pinyin and initials: equality, prefix ranges and the list's name order, newest first within
+            # a name, straight from the index (exact initials like "zs" match thousands).
             models.Index(fields=["name_initials", "-id"], name="customer_initials_newest_idx"),
             models.Index(fields=["name_pinyin", "-id"], name="customer_pinyin_newest_idx"),
             _pattern_index("mobile", "customer_mobile_idx"),
             _pattern_index("mobile_rev", "customer_mobile_rev_idx"),
             _pattern_index("phone2", "customer_phone2_idx"),
             _pattern_index("phone2_rev", "customer_phone2_rev_idx"),
+            # On PostgreSQL the list's last-visit orderings (nulls last) have their own indexes: migration 0005.
             models.Index(fields=["last_visit_on"], name="customer_last_visit_idx"),
             models.Index(fields=["importance"], name="customer_importance_idx"),
             models.Index(fields=["lost_contact_since"], name="customer_lost_contact_idx"),
@@ -416,8 +416,9 @@ class TimelineEntry(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("detail"), blank=True)
-    source_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    source_id = models.CharField(max_length=64, blank=True)
+    source_type = models.ForeignKey(ContentType, verbose_name=_("source type"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    source_id = models.CharField(_("source record"), max_length=64, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
 
@@ -444,14 +445,15 @@ class DuplicateCandidate(models.Model):
         MERGED = "merged", _("Merged")
         DISMISSED = "dismissed", _("Not a duplicate")
 
-    first = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
-    second = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    first = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Customer, verbose_name=_("other customer"), on_delete=models.CASCADE,
+                               related_name="+")
     reason = models.CharField(_("reason"), max_length=15, choices=Reason.choices)
     found_on = models.DateField(_("found on"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    resolved_at = models.DateTimeField(_("handled at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("possible duplicate")
@@ -487,3 +489,12 @@ class CustomerMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_id} → {self.survivor_id}"
+
+    MOVED_LABELS = {"vehicle_roles": _("vehicle roles"), "family": _("family members"),
+                    "contact_preferences": _("contact preferences"), "timeline": _("contacts"),
+                    "service_visits": _("service visits"), "referrals": _("referrals"),
+                    "earlier_merges": _("earlier merges")}
+
+    @property
+    def moved_display(self) -> list[tuple[str, int]]:
+        return [(str(self.MOVED_LABELS.get(key, key)), count) for key, count in self.moved.items() if count]

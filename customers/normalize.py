@@ -137,7 +137,7 @@ def normalize_vin(raw: str) -> str:
 # Surnames read differently from the same character in other words.
 SURNAME_READINGS = {"单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "区": "ou", "查": "zha", "朴": "piao",
                     "乐": "yue", "覃": "qin", "盖": "ge", "缪": "miao", "翟": "zhai", "召": "shao", "种": "chong",
-                    "尉": "yu", "员": "yun", "繁": "po", "隗": "wei", "黑": "he", "秘": "bi", "句": "gou"}
+                    "员": "yun", "繁": "po", "隗": "wei", "黑": "he", "秘": "bi", "句": "gou"}
 
 
 def normalize_name(raw: str) -> str:

@@ -78,7 +78,7 @@ def customer_search(*, query: str, limit: int = 20) -> list[SearchHit]:
     if not text:
         return []
     exact: list[SearchHit] = []
-    partial: list[SearchHit] = []
+    partial: list[list[SearchHit]] = []  # one list per kind of lookup, interleaved below
     digits = re.sub(r"[\-+()（）]", "", text)
     if digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
@@ -86,22 +86,22 @@ def customer_search(*, query: str, limit: int = 20) -> list[SearchHit]:
     if CJK.search(text) and not (text[0] in PROVINCES and len(text) > 1 and not CJK.search(text[1:])):
         exact += _customer_hits(_customers().filter(name=text).order_by("-id"), matched="name", exact=True,
                                 limit=limit)
-        partial += _customer_hits(_customers().filter(_after_prefix("name", text)).order_by("name"),
-                                  matched="name", exact=False, limit=limit)
+        partial.append(_customer_hits(_customers().filter(_after_prefix("name", text)).order_by("name"),
+                                      matched="name", exact=False, limit=limit))
     elif digits.isdigit():
         if len(digits) >= 7:
             exact += _customer_hits(_customers().filter(Q(mobile=digits) | Q(phone2=digits)).order_by("-id"),
                                     matched="phone", exact=True, limit=limit)
         if 3 <= len(digits) < 11:
             tail = digits[::-1]
-            partial += _customer_hits(
+            partial.append(_customer_hits(
                 _customers().filter(Q(mobile_rev__startswith=tail) | Q(phone2_rev__startswith=tail))
                 .exclude(mobile=digits).exclude(phone2=digits).order_by("-id"),
-                matched="phone_tail", exact=False, limit=limit)
-            partial += _plate_hits(digits, limit=limit)
+                matched="phone_tail", exact=False, limit=limit))
+            partial.append(_plate_hits(digits, limit=limit))
         if 5 <= len(digits) <= 8:  # a VIN's tail: staff read out the last 6
-            partial += _vehicle_hits(Vehicle.objects.filter(vin_rev__startswith=digits[::-1]).order_by(), matched="vin",
-                                     exact=False, limit=limit)
+            partial.append(_vehicle_hits(Vehicle.objects.filter(vin_rev__startswith=digits[::-1]).order_by(),
+                                         matched="vin", exact=False, limit=limit))
     elif re.fullmatch(r"[A-Za-z]+", text):
         word = text.lower()  # pinyin keys are [a-z0-9] (normalize.name_pinyin)
         exact += _customer_hits(_customers().filter(name_pinyin=word).order_by("-id"), matched="pinyin", exact=True,
@@ -110,14 +110,14 @@ def customer_search(*, query: str, limit: int = 20) -> list[SearchHit]:
             exact += _customer_hits(_customers().filter(name_initials=word).order_by("-id"), matched="initials",
                                     exact=True, limit=limit)
         # The ranges skip the exact matches, which can be thousands ("zs"), straight in the index.
-        partial += _customer_hits(
+        partial.append(_customer_hits(
             _customers().filter(_after_prefix("name_pinyin", word, exact_keys=True)).order_by("name_pinyin", "-id"),
-            matched="pinyin", exact=False, limit=limit)
+            matched="pinyin", exact=False, limit=limit))
         if len(word) <= 4:
-            partial += _customer_hits(
+            partial.append(_customer_hits(
                 _customers().filter(_after_prefix("name_initials", word, exact_keys=True))
                 .order_by("name_initials", "-id"),
-                matched="initials", exact=False, limit=limit)
+                matched="initials", exact=False, limit=limit))
     else:
         key = plate_search_key(text)
         if len(key) == 17:
@@ -125,20 +125,28 @@ def customer_search(*, query: str, limit: int = 20) -> list[SearchHit]:
         elif text[0] in PROVINCES and len(key) >= 6:
             exact += _vehicle_hits(Vehicle.objects.filter(plate=text[0] + key), matched="plate", exact=True,
                                    limit=limit)
-        partial += _plate_hits(key, limit=limit, province=text[0] if text[0] in PROVINCES else "")
+        partial.append(_plate_hits(key, limit=limit, province=text[0] if text[0] in PROVINCES else ""))
         if 5 <= len(key) <= 8 and re.fullmatch(r"[A-Z0-9]+", key):
-            partial += _vehicle_hits(Vehicle.objects.filter(vin_rev__startswith=key[::-1]).order_by(), matched="vin",
-                                     exact=False, limit=limit)
+            partial.append(_vehicle_hits(Vehicle.objects.filter(vin_rev__startswith=key[::-1]).order_by(),
+                                         matched="vin", exact=False, limit=limit))
 
     seen: set[int] = set()
     hits = []
-    for hit in exact + partial:
+    for hit in exact + _interleave(partial):
         if hit.customer.pk not in seen:
             seen.add(hit.customer.pk)
             hits.append(hit)
     hits = hits[:limit]
     _add_current_vehicles([hit for hit in hits if not hit.vehicles])
     return hits
+
+
+def _interleave(groups: list[list[SearchHit]]) -> list[SearchHit]:
+    """One of each kind in turn, so that 20 phone endings cannot push the one plate match out."""
+    merged = []
+    for rank in range(max((len(group) for group in groups), default=0)):
+        merged += [group[rank] for group in groups if rank < len(group)]
+    return merged
 
 
 def _add_current_vehicles(hits: list[SearchHit]) -> None:
@@ -153,10 +161,14 @@ def _add_current_vehicles(hits: list[SearchHit]) -> None:
 
 
 def _plate_hits(key: str, *, limit: int, province: str = "") -> list[SearchHit]:
-    """Plates containing the fragment (the trigram index on PostgreSQL); at least 2 characters."""
+    """Plates containing the fragment (3+ characters: the trigram index on PostgreSQL), or for two
+    characters plates starting with them (the prefix index): trigrams need three."""
     if len(key) < 2:
         return []
-    vehicles = Vehicle.objects.filter(plate_key__contains=key)
+    if len(key) == 2:
+        vehicles = Vehicle.objects.filter(_after_prefix("plate_key", key) | Q(plate_key=key))
+    else:
+        vehicles = Vehicle.objects.filter(plate_key__contains=key)
     if province:
         vehicles = vehicles.filter(plate__startswith=province)
     return _vehicle_hits(vehicles.order_by("plate_key"), matched="plate", exact=False, limit=limit)

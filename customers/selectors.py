@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from .normalize import mask_phone
 from .models import (
@@ -32,11 +32,13 @@ class CustomerFilters:
     order: str = "-id"
 
 
+# Customers who never came stay last both ways, on PostgreSQL and SQLite alike; each ordering has
+# an index in the same order, so a page is read straight from it.
 ORDERINGS = {
-    "-id": ("-id",),
-    "name": ("name_pinyin", "id"),
-    "-last_visit_on": ("-last_visit_on", "-id"),
-    "last_visit_on": ("last_visit_on", "id"),
+    "-id": (F("id").desc(),),
+    "name": (F("name_pinyin").asc(), F("id").desc()),
+    "-last_visit_on": (F("last_visit_on").desc(nulls_last=True), F("id").desc()),
+    "last_visit_on": (F("last_visit_on").asc(nulls_last=True), F("id").asc()),
 }
 
 
@@ -157,3 +159,11 @@ def open_duplicates() -> QuerySet[DuplicateCandidate]:
     return (DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN,
                                               first__merged_into__isnull=True, second__merged_into__isnull=True)
             .select_related("first", "second").order_by("-found_on", "id"))
+
+
+def vehicle_history(*, vehicle: Vehicle, limit: int = 30) -> tuple[list, list]:
+    """The vehicle's own changes and those of its owner/driver roles, newest first."""
+    own = list(vehicle.history.select_related("history_user").order_by("-history_date")[:limit])
+    roles = list(VehicleRole.history.filter(vehicle_id=vehicle.pk).select_related("history_user")
+                 .order_by("-history_date")[:limit])
+    return own, roles

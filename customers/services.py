@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from dealer_crm.audit.models import AuditEvent
 from dealer_crm.audit.services import audit_record
 
+from .normalize import mask_phone
 from .models import (
     ContactPreference,
     Customer,
@@ -33,7 +34,11 @@ class ArchiveError(Exception):
 
 
 def _save(instance: models.Model, *, by, **fields) -> models.Model:
-    """Set fields, validate everything the database would refuse, save, and name the author in history."""
+    """Set fields, validate everything the database would refuse, save, and name the author in history.
+
+    An existing row is saved with only the fields given (and the keys derived from them), so a
+    change never writes back columns another transaction may have changed meanwhile.
+    """
     for name, value in fields.items():
         setattr(instance, name, value)
     if hasattr(instance, "derive_search_keys"):
@@ -41,7 +46,14 @@ def _save(instance: models.Model, *, by, **fields) -> models.Model:
     instance.full_clean()
     if by is not None:
         instance._history_user = by
-    instance.save()
+    if instance.pk is None or not fields:
+        instance.save()
+    else:
+        derived = {"name": ["name_pinyin", "name_initials"], "mobile": ["mobile_rev"], "phone2": ["phone2_rev"],
+                   "plate": ["plate_key"], "vin": ["vin_rev"]}
+        columns = set(fields) | {extra for name in fields for extra in derived.get(name, [])}
+        columns |= {f.name for f in instance._meta.concrete_fields if getattr(f, "auto_now", False)}
+        instance.save(update_fields=sorted(columns))
     return instance
 
 
@@ -78,19 +90,29 @@ def customer_create(*, by, **fields) -> Customer:
 
 @transaction.atomic
 def customer_update(*, customer: Customer, by, **fields) -> Customer:
-    """Change only what differs, so history shows exactly what the user changed."""
-    changed = {name: value for name, value in fields.items() if getattr(customer, name) != value}
+    """Change only what differs from the stored record, so history shows exactly what the user changed.
+
+    The row is locked and read again: a merge or another edit that finished meanwhile is not undone.
+    """
+    current = Customer.all_objects.select_for_update().get(pk=customer.pk)
+    if current.merged_into_id:
+        raise ArchiveError(_("This customer was merged into #%(id)s meanwhile: edit that record.")
+                           % {"id": current.merged_into_id})
+    changed = {name: value for name, value in fields.items() if getattr(current, name) != value}
     if not changed:
-        return customer
-    return _save(customer, by=by, **changed)
+        return current
+    return _save(current, by=by, **changed)
 
 
-def customer_phones_reveal(*, customer: Customer, by) -> list[str]:
-    """The full numbers, for a user whose work needs them; every reveal is in the audit log."""
+def customer_phones_reveal(*, customer: Customer, by, via: str = "reveal") -> list[str]:
+    """The full numbers, for a user whose work needs them; every reveal is in the audit log.
+
+    `via` says where they were shown: the reveal button, or the edit form (which shows them too).
+    """
     if not by.has_perm("customers.reveal_phone"):
         raise ArchiveError(_("Your role does not allow seeing full phone numbers."))
-    audit_record(actor=by, action=AuditEvent.Action.PHONE_REVEAL, target=customer,
-                 detail={"phones": len(customer.phones)})
+    detail = {"phones": len(customer.phones)} | ({"via": via} if via != "reveal" else {})
+    audit_record(actor=by, action=AuditEvent.Action.PHONE_REVEAL, target=customer, detail=detail)
     return customer.phones
 
 
@@ -129,12 +151,16 @@ def vehicle_add(*, customer: Customer, by, kind: str = VehicleRole.Kind.OWNER, s
 
 @transaction.atomic
 def vehicle_update(*, vehicle: Vehicle, by, **fields) -> Vehicle:
-    changed = {name: value for name, value in fields.items() if getattr(vehicle, name) != value}
-    return _save(vehicle, by=by, **changed) if changed else vehicle
+    current = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    changed = {name: value for name, value in fields.items() if getattr(current, name) != value}
+    return _save(current, by=by, **changed) if changed else current
 
 
 def _current_role(vehicle: Vehicle, kind: str) -> VehicleRole | None:
-    return (VehicleRole.objects.select_for_update()
+    """The vehicle's current role of this kind. The vehicle row is locked first, so two changes of
+    the same vehicle (or a vehicle with no owner yet) wait for each other instead of colliding."""
+    Vehicle.objects.select_for_update().filter(pk=vehicle.pk).exists()
+    return (VehicleRole.objects.select_for_update(of=("self",))
             .filter(vehicle=vehicle, kind=kind, ended_on__isnull=True).select_related("customer").first())
 
 
@@ -192,8 +218,10 @@ def service_visit_record(*, vehicle: Vehicle, by=None, customer: Customer | None
             body=_("Mileage %(km)s km, total ¥%(total)s, advisor %(advisor)s")
             % {"km": visit.mileage or "—", "total": visit.total_amount, "advisor": visit.advisor or "—"},
         )
-        if customer.last_visit_on is None or visit.opened_on > customer.last_visit_on:
-            Customer.all_objects.filter(pk=customer.pk).update(last_visit_on=visit.opened_on)
+        # Conditional in the database: an older visit imported later never moves the date back.
+        Customer.all_objects.filter(pk=customer.pk).filter(
+            models.Q(last_visit_on__lt=visit.opened_on) | models.Q(last_visit_on__isnull=True)
+        ).update(last_visit_on=visit.opened_on)
     return visit
 
 
@@ -268,17 +296,29 @@ def duplicate_dismiss(*, candidate: DuplicateCandidate, by) -> DuplicateCandidat
 
 
 MERGE_FILLABLE = ("gender", "address", "birthday", "id_number", "occupation", "social_level", "interests",
-                  "expectations", "referred_by", "quiet_from", "quiet_until")
+                  "expectations", "referred_by", "quiet_from", "quiet_until", "lost_contact_since")
+
+
+def _move(rows: Iterable[models.Model], *, to: Customer, by) -> int:
+    """Re-point rows one by one, so that each move is in the change history with its author."""
+    count = 0
+    for row in rows:
+        row.customer = to
+        row._history_user = by
+        row.save(update_fields=["customer"])
+        count += 1
+    return count
 
 
 @transaction.atomic
 def customer_merge(*, survivor: Customer, duplicate: Customer, by) -> CustomerMerge:
     """Move everything of `duplicate` to `survivor` in one transaction and keep a trace.
 
-    Vehicles (roles), family, timeline, service visits, contact preferences and referrals move;
-    empty fields of the survivor are filled from the duplicate; a second number is kept as
-    the survivor's other phone. The duplicate stays in the database, marked as merged, with a
-    snapshot of its data, so that nothing is lost and old links lead to the survivor.
+    Vehicle roles, family, timeline, service visits, contact preferences, referrals and earlier
+    merges move; empty fields of the survivor are filled from the duplicate, notes are joined, a
+    refusal to be contacted wins over a consent, and numbers beyond the two phone fields are
+    noted masked (in full in the merge's snapshot). The duplicate stays in the database, marked
+    as merged, so nothing is lost and old links lead to the survivor.
     """
     first, second = sorted([survivor.pk, duplicate.pk])
     locked = {c.pk: c for c in Customer.all_objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")}
@@ -291,39 +331,59 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, by) -> CustomerMe
     snapshot = {key: (str(value) if value is not None and not isinstance(value, (str, int, bool)) else value)
                 for key, value in model_to_dict(duplicate).items()}
     snapshot["contact_preferences"] = list(duplicate.contact_preferences.values("channel", "purpose", "allowed",
-                                                                               "reason"))
+                                                                               "reason", "recorded_on"))
+    snapshot["contact_preferences"] = [{**p, "recorded_on": str(p["recorded_on"])}
+                                       for p in snapshot["contact_preferences"]]
     today = timezone.localdate()
-    # A role both hold now (e.g. both recorded as driver of the same car) ends on the duplicate's side.
-    VehicleRole.objects.filter(
-        customer=duplicate, ended_on__isnull=True,
-        vehicle__in=VehicleRole.objects.filter(customer=survivor, ended_on__isnull=True).values("vehicle"),
-    ).update(ended_on=today)
-    taken = set(survivor.contact_preferences.values_list("channel", "purpose"))
-    movable_preferences = [p.pk for p in duplicate.contact_preferences.all() if (p.channel, p.purpose) not in taken]
+    # A role both hold now (e.g. both recorded as driver of the same car) ends on the duplicate's side;
+    # a role of another kind (one owns, the other drives) simply moves.
+    survivor_roles = set(VehicleRole.objects.filter(customer=survivor, ended_on__isnull=True)
+                         .values_list("vehicle_id", "kind"))
+    for role in VehicleRole.objects.filter(customer=duplicate, ended_on__isnull=True):
+        if (role.vehicle_id, role.kind) in survivor_roles:
+            _save(role, by=by, ended_on=max(today, role.started_on))
+
+    preferences = {(p.channel, p.purpose): p for p in survivor.contact_preferences.all()}
+    movable_preferences = []
+    for preference in duplicate.contact_preferences.all():
+        kept = preferences.get((preference.channel, preference.purpose))
+        if kept is None:
+            movable_preferences.append(preference)
+        elif kept.allowed and not preference.allowed:  # the customer said no once: that stands
+            _save(kept, by=by, allowed=False, reason=preference.reason, recorded_on=preference.recorded_on,
+                  recorded_by=preference.recorded_by)
     moved = {
-        "vehicle_roles": VehicleRole.objects.filter(customer=duplicate).update(customer=survivor),
-        "family": FamilyMember.objects.filter(customer=duplicate).update(customer=survivor),
+        "vehicle_roles": _move(VehicleRole.objects.filter(customer=duplicate), to=survivor, by=by),
+        "family": _move(FamilyMember.objects.filter(customer=duplicate), to=survivor, by=by),
+        "contact_preferences": _move(movable_preferences, to=survivor, by=by),
         "timeline": TimelineEntry.objects.filter(customer=duplicate).update(customer=survivor),
         "service_visits": ServiceVisit.objects.filter(customer=duplicate).update(customer=survivor),
-        "contact_preferences": ContactPreference.objects.filter(pk__in=movable_preferences).update(customer=survivor),
         "referrals": Customer.all_objects.filter(referred_by=duplicate).exclude(pk=survivor.pk)
         .update(referred_by=survivor),
+        "earlier_merges": CustomerMerge.objects.filter(survivor=duplicate).update(survivor=survivor),
     }
+    Customer.all_objects.filter(merged_into=duplicate).update(merged_into=survivor)
     ContactPreference.objects.filter(customer=duplicate).delete()  # kept in the snapshot above
 
     fills = {name: getattr(duplicate, name) for name in MERGE_FILLABLE
              if getattr(duplicate, name) not in ("", None) and getattr(survivor, name) in ("", None)}
     if fills.get("referred_by") == survivor:
         fills.pop("referred_by")
+    if survivor.referred_by_id == duplicate.pk:  # referred by... itself, now
+        fills["referred_by"] = duplicate.referred_by if duplicate.referred_by_id != survivor.pk else None
     numbers = [n for n in (survivor.mobile, survivor.phone2, duplicate.mobile, duplicate.phone2) if n]
     extra = [n for n in dict.fromkeys(numbers) if n not in (survivor.mobile, survivor.phone2)]
     if not survivor.mobile and extra and extra[0].startswith("1"):
         fills["mobile"] = extra.pop(0)
     if not survivor.phone2 and extra:
         fills["phone2"] = extra.pop(0)
-    if extra:  # more numbers than the record has fields: keep them where staff will see them
-        kept = _("Other numbers from the merged record: %(numbers)s") % {"numbers": ", ".join(extra)}
-        fills["note"] = "\n".join(filter(None, [survivor.note, kept]))
+    notes = [survivor.note, duplicate.note if duplicate.note != survivor.note else ""]
+    if extra:  # more numbers than the record has fields: noted masked; in full in the merge's snapshot
+        notes.append(_("Other numbers of the merged record #%(id)s: %(numbers)s")
+                     % {"id": duplicate.pk, "numbers": ", ".join(mask_phone(n) for n in extra)})
+    note = "\n".join(filter(None, notes))
+    if note != survivor.note:
+        fills["note"] = note
     importance_rank = list(Customer.Importance.values)
     if importance_rank.index(duplicate.importance) > importance_rank.index(survivor.importance):
         fills["importance"] = duplicate.importance
@@ -333,14 +393,26 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, by) -> CustomerMe
     Customer.all_objects.filter(pk=survivor.pk).update(last_visit_on=last_visit)
     duplicate.merged_into = survivor
     duplicate._history_user = by
-    duplicate.save()
+    duplicate.save(update_fields=["merged_into", "updated_at"])
 
-    DuplicateCandidate.objects.filter(
-        models.Q(first=duplicate) | models.Q(second=duplicate), status=DuplicateCandidate.Status.OPEN
-    ).update(status=DuplicateCandidate.Status.MERGED, resolved_by=by, resolved_at=timezone.now())
+    _repoint_candidates(survivor=survivor, duplicate=duplicate, by=by)
     merge = CustomerMerge.objects.create(survivor=survivor, merged=duplicate, merged_by=by, snapshot=snapshot,
                                          moved=moved)
     timeline_add(customer=survivor, kind=TimelineEntry.Kind.MERGE, source=merge, by=by,
                  title=_("Merged with duplicate record #%(id)s (%(name)s)") % {"id": duplicate.pk,
                                                                                "name": duplicate.name})
     return merge
+
+
+def _repoint_candidates(*, survivor: Customer, duplicate: Customer, by) -> None:
+    """The pair itself is done; the duplicate's open pairs with third customers become the survivor's."""
+    now = timezone.now()
+    involving = DuplicateCandidate.objects.filter(models.Q(first=duplicate) | models.Q(second=duplicate),
+                                                  status=DuplicateCandidate.Status.OPEN)
+    for candidate in involving:
+        other = candidate.second_id if candidate.first_id == duplicate.pk else candidate.first_id
+        if other != survivor.pk:
+            low, high = sorted([survivor.pk, other])
+            DuplicateCandidate.objects.get_or_create(first_id=low, second_id=high, defaults={
+                "reason": candidate.reason, "found_on": candidate.found_on})
+    involving.update(status=DuplicateCandidate.Status.MERGED, resolved_by=by, resolved_at=now)

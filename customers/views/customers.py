@@ -8,8 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dealer_crm.access import require_perm
-from dealer_crm.audit.models import AuditEvent
-from dealer_crm.audit.services import audit_record
+from dealer_crm.paging import uncounted_page
 
 from .. import selectors, services
 from ..access import get_customer_for_user
@@ -24,7 +23,7 @@ TIMELINE_PAGE_SIZE = 30
 def customer_list(request: HttpRequest) -> HttpResponse:
     require_perm(request.user, "customers.view_customer")
     form = CustomerFilterForm(request.GET or None)
-    page = Paginator(selectors.customer_list(filters=form.filters()), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = uncounted_page(selectors.customer_list(filters=form.filters()), request.GET.get("page"), per_page=PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     template = "customers/partials/customer_table.html" if request.htmx else "customers/customer_list.html"
@@ -33,7 +32,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_customer_for_user(request.user, pk)
+    customer = get_customer_for_user(request.user, pk, include_merged=True)
     if customer.merged_into_id:
         messages.info(request, _("This record was merged into the one below."))
         return redirect("customers:detail", pk=customer.merged_into_id)
@@ -51,7 +50,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def customer_timeline(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_customer_for_user(request.user, pk)
+    customer = get_customer_for_user(request.user, pk, include_merged=True)
     timeline = Paginator(selectors.customer_timeline(customer=customer), TIMELINE_PAGE_SIZE).get_page(
         request.GET.get("page"))
     return render(request, "customers/partials/timeline.html", {"customer": customer, "timeline": timeline})
@@ -59,7 +58,7 @@ def customer_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def customer_history(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_customer_for_user(request.user, pk)
+    customer = get_customer_for_user(request.user, pk, include_merged=True)
     return render(request, "customers/partials/history.html",
                   {"customer": customer, "changes": selectors.customer_history(customer=customer)})
 
@@ -85,8 +84,6 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request.user, pk, perm="customers.change_customer")
-    if customer.merged_into_id:
-        return redirect("customers:detail", pk=customer.merged_into_id)
     if not request.user.has_perm("customers.reveal_phone"):
         # The form shows the full numbers: only roles whose work needs them may open it.
         raise PermissionDenied
@@ -94,12 +91,15 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # service compares them with the customer as stored.
     form = CustomerForm(request.POST or None, instance=Customer.all_objects.get(pk=customer.pk))
     if request.method == "POST" and form.is_valid():
-        services.customer_update(customer=customer, by=request.user, **form.service_fields())
+        try:
+            services.customer_update(customer=customer, by=request.user, **form.service_fields())
+        except services.ArchiveError as error:
+            messages.error(request, str(error))
+            return redirect("customers:detail", pk=customer.pk)
         messages.success(request, _("Changes to %(name)s saved.") % {"name": customer})
         return redirect("customers:detail", pk=customer.pk)
     if request.method == "GET":
-        audit_record(actor=request.user, action=AuditEvent.Action.PHONE_REVEAL, target=customer,
-                     detail={"via": "edit form"})
+        services.customer_phones_reveal(customer=customer, by=request.user, via="edit form")
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
 
 

@@ -14,10 +14,7 @@ from ..models import DeliveryFile, Vehicle
 @require_GET
 def vehicle_detail(request: HttpRequest, pk: int) -> HttpResponse:
     vehicle = selectors.vehicle_detail(pk=get_vehicle_for_user(request.user, pk).pk)
-    history = list(vehicle.history.select_related("history_user").order_by("-history_date")[:30])
-    role_history = list(
-        vehicle.roles.model.history.filter(vehicle_id=vehicle.pk).select_related("history_user")
-        .order_by("-history_date")[:30])
+    history, role_history = selectors.vehicle_history(vehicle=vehicle)
     return render(request, "customers/vehicle_detail.html", {
         "vehicle": vehicle,
         "roles": list(vehicle.roles.all()),

@@ -90,3 +90,18 @@ def test_search_runs_a_fixed_number_of_queries(django_assert_max_num_queries):
     for query in ["张", "zs", "1234", "13812340001", "C000", "皖C00001"]:
         with django_assert_max_num_queries(6):
             customer_search(query=query)
+
+
+@pytest.mark.django_db
+def test_many_phone_endings_do_not_push_out_the_plate_match():
+    for n in range(30):
+        CustomerFactory(name=f"号{n}", mobile=f"1390{n:03d}5895")
+    owner = CustomerFactory(name="车主", mobile="13700000000")
+    make_vehicle(owner, serial=99, plate="皖C75895")
+    found = customer_search(query="5895")
+    assert len(found) == 20
+    assert ("车主", "plate") in [(hit.customer.name, hit.matched) for hit in found[:4]]
+
+
+def test_a_two_character_plate_fragment_finds_plates_starting_with_it(store):
+    assert ("张三", "plate") in [(name, matched) for name, matched, _exact in names("C1")]

@@ -185,14 +185,82 @@ def test_updating_a_customer_records_only_what_changed(agent):
     customer = services.customer_create(by=agent, name="钱九", mobile="13812340000")
     services.customer_update(customer=customer, by=agent, name="钱九", mobile="13812340001")
     services.customer_update(customer=customer, by=agent, name="钱九", mobile="13812340001")
+    customer.refresh_from_db()
     assert customer.history.count() == 2
     assert customer.mobile_rev == "10004321831"
 
 
 @pytest.mark.django_db
-def test_a_third_number_is_kept_in_the_note(supervisor):
-    survivor = CustomerFactory(name="郑十", mobile="13811112222", phone2="05523012345")
-    duplicate = CustomerFactory(name="郑十", mobile="13833334444")
+def test_an_edit_finishing_after_a_merge_does_not_undo_it(agent, supervisor):
+    stale = services.customer_create(by=agent, name="钱九", mobile="13812340000")
+    survivor = services.customer_create(by=agent, name="钱九", mobile="13812340009")
+    services.customer_merge(survivor=survivor, duplicate=Customer.objects.get(pk=stale.pk), by=supervisor)
+    with pytest.raises(services.ArchiveError, match=str(survivor.pk)):
+        services.customer_update(customer=stale, by=agent, address="蚌埠")
+    assert Customer.all_objects.get(pk=stale.pk).merged_into == survivor
+
+
+@pytest.mark.django_db
+def test_an_edit_writes_only_the_changed_columns(agent):
+    customer = services.customer_create(by=agent, name="钱九", mobile="13812340000")
+    Customer.all_objects.filter(pk=customer.pk).update(last_visit_on=date(2026, 9, 1))  # e.g. a visit meanwhile
+    services.customer_update(customer=customer, by=agent, address="蚌埠市")  # `customer` still says None
+    customer.refresh_from_db()
+    assert (customer.address, customer.last_visit_on) == ("蚌埠市", date(2026, 9, 1))
+
+
+@pytest.mark.django_db
+def test_a_third_number_is_noted_masked_and_kept_in_full_in_the_snapshot(supervisor):
+    survivor = CustomerFactory(name="郑十", mobile="13811112222", phone2="05523012345", note="老客户")
+    duplicate = CustomerFactory(name="郑十", mobile="13833334444", note="喜欢钓鱼")
+    merge = services.customer_merge(survivor=survivor, duplicate=duplicate, by=supervisor)
+    survivor.refresh_from_db()
+    assert "138****4444" in survivor.note and "13833334444" not in survivor.note
+    assert survivor.note.startswith("老客户\n喜欢钓鱼")
+    assert merge.snapshot["mobile"] == "13833334444"
+
+
+@pytest.mark.django_db
+def test_when_one_owns_and_the_other_drives_the_car_keeps_its_owner(supervisor, agent):
+    owner_record, driver_record = CustomerFactory(name="吴一"), CustomerFactory(name="吴一")
+    vehicle = make_vehicle(owner_record, serial=40)
+    services.vehicle_set_driver(vehicle=vehicle, driver=driver_record, on=date(2026, 4, 1), by=agent)
+    services.customer_merge(survivor=driver_record, duplicate=owner_record, by=supervisor)
+    current = {role.kind: role.customer for role in VehicleRole.objects.filter(vehicle=vehicle, ended_on__isnull=True)}
+    assert current == {"owner": driver_record, "driver": driver_record}
+
+
+@pytest.mark.django_db
+def test_a_refusal_to_be_contacted_survives_the_merge(supervisor, agent):
+    survivor, duplicate = CustomerFactory(name="冯二"), CustomerFactory(name="冯二")
+    services.contact_preference_set(customer=survivor, channel="sms", purpose="marketing", allowed=True, reason="",
+                                    by=agent)
+    services.contact_preference_set(customer=duplicate, channel="sms", purpose="marketing", allowed=False,
+                                    reason="回T退订", by=agent)
+    services.customer_merge(survivor=survivor, duplicate=duplicate, by=supervisor)
+    preference = ContactPreference.objects.get(customer=survivor)
+    assert (preference.allowed, preference.reason) == (False, "回T退订")
+
+
+@pytest.mark.django_db
+def test_moves_are_in_the_change_history_and_pairs_with_others_carry_over(supervisor, agent):
+    survivor, duplicate, third = (CustomerFactory(name="陈三", mobile="13800000001"),
+                                  CustomerFactory(name="陈三", mobile="13800000002"),
+                                  CustomerFactory(name="陈三", mobile="13800000002"))
+    vehicle = make_vehicle(duplicate, serial=41)
+    services.duplicates_find(on=date(2026, 11, 1))  # duplicate/third share a mobile; survivor is one digit off
+    services.customer_merge(survivor=survivor, duplicate=duplicate, by=supervisor)
+    role = VehicleRole.objects.get(vehicle=vehicle)
+    assert role.history.first().history_user == supervisor and role.history.first().customer_id == survivor.pk
+    assert DuplicateCandidate.objects.filter(status="open", first=survivor, second=third).exists()
+    assert not DuplicateCandidate.objects.filter(status="open", second=duplicate).exists()
+
+
+@pytest.mark.django_db
+def test_a_survivor_referred_by_its_duplicate_is_referred_by_no_one_merged(supervisor):
+    referrer = CustomerFactory(name="褚四")
+    duplicate = CustomerFactory(name="卫五", referred_by=referrer)
+    survivor = CustomerFactory(name="卫五", referred_by=duplicate)
     services.customer_merge(survivor=survivor, duplicate=duplicate, by=supervisor)
     survivor.refresh_from_db()
-    assert "13833334444" in survivor.note
+    assert survivor.referred_by == referrer

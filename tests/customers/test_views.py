@@ -232,3 +232,76 @@ def test_a_pair_can_be_marked_as_two_people(login, supervisor, customer):
 @pytest.mark.parametrize("role", [Role.CALLBACK_AGENT, Role.GENERAL_MANAGER, Role.MARKETING])
 def test_roles_that_read_the_archive_see_the_list(login, role, customer):
     assert login(UserFactory(roles=[role])).get("/customers/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_customers_who_never_came_are_listed_last_both_ways(login, agent, customer):
+    never = CustomerFactory(name="从未来店")
+    client = login(agent)
+    for order in ("-last_visit_on", "last_visit_on"):
+        names = [c.name for c in client.get("/customers/", {"order": order}).context["page"].object_list]
+        assert names[-1] == never.name and names[0] == "张三"
+
+
+@pytest.mark.django_db
+def test_the_list_pages_without_counting(login, agent, django_assert_max_num_queries):
+    for i in range(55):
+        CustomerFactory(name=f"客户{i}")
+    client = login(agent)
+    first = client.get("/customers/")
+    assert first.context["page"].has_next
+    second = client.get("/customers/", {"page": 2})
+    assert len(second.context["page"].object_list) == 5 and not second.context["page"].has_next
+    assert "第 2 页" in second.content.decode()
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/customers/", {"page": 2})
+    assert not any("COUNT(" in query["sql"].upper() for query in captured.captured_queries)
+
+
+@pytest.mark.django_db
+def test_nothing_can_be_added_to_a_merged_record(login, agent, supervisor, customer):
+    twin = services.customer_create(by=agent, name="张三", mobile="13812345679")
+    services.customer_merge(survivor=customer, duplicate=twin, by=supervisor)
+    client = login(agent)
+    for path in (f"/customers/{twin.pk}/vehicles/new/", f"/customers/{twin.pk}/family/new/",
+                 f"/customers/{twin.pk}/preferences/", f"/customers/{twin.pk}/edit/"):
+        assert client.get(path).status_code == 404, path
+
+
+@pytest.mark.django_db
+def test_the_admin_is_read_only_and_shows_no_phone(login, admin_user, customer):
+    client = login(admin_user)
+    page = client.get(f"/admin/customers/customer/{customer.pk}/change/")
+    body = page.content.decode()
+    assert page.status_code == 200 and "13812345678" not in body and "5678" not in body
+    assert client.get("/admin/customers/customer/add/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_third_number_in_the_phone_fields_is_refused_not_dropped(login, agent):
+    response = login(agent).post("/customers/new/", {
+        "name": "王小二", "mobile": "13912345678 / 13812345678", "phone2": "0552-3012345", "importance": "normal",
+        "source": "delivery"})
+    assert response.status_code == 200 and not Customer.objects.exists()
+    assert "最多保留两个号码" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.GENERAL_MANAGER, Role.MARKETING, Role.SALES_SUPERVISOR])
+def test_read_only_roles_are_refused_every_write(login, role, customer):
+    client = login(UserFactory(roles=[role]))
+    vehicle_id = customer.vehicle_roles.get().vehicle_id
+    member_id = customer.family.get().pk
+    for path in ("/customers/new/", f"/customers/{customer.pk}/edit/", f"/customers/{customer.pk}/vehicles/new/",
+                 f"/customers/{customer.pk}/family/new/", f"/customers/{customer.pk}/preferences/",
+                 f"/customers/family/{member_id}/edit/", f"/customers/family/{member_id}/delete/",
+                 f"/customers/vehicles/{vehicle_id}/edit/", f"/customers/vehicles/{vehicle_id}/owner/",
+                 f"/customers/vehicles/{vehicle_id}/delivery-file/"):
+        assert client.post(path, {}).status_code == 403, path
+    assert client.get("/customers/duplicates/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_revealing_takes_a_post(login, agent, customer):
+    assert login(agent).get(f"/customers/{customer.pk}/phones/reveal/").status_code == 405
+    assert not AuditEvent.objects.filter(action="phone_reveal").exists()
