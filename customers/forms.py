@@ -1,14 +1,21 @@
 """Forms of the archive. They clean what staff type (normalize.py); the rules live in services."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import ContactPreference, Customer, DeliveryFile, FamilyMember, Vehicle
-from .normalize import normalize_name, normalize_phone, normalize_plate, normalize_vin, split_phones
+from .normalize import mask_phone, normalize_name, normalize_phone, normalize_plate, normalize_vin, split_phones
 from .selectors import CustomerFilters, vehicle_models
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+def _not_in_future(day):
+    if day and day > timezone.localdate():
+        raise forms.ValidationError(_("This date is in the future."))
+    return day
 
 
 def _cleaned(function, value):
@@ -23,6 +30,8 @@ class CustomerForm(forms.ModelForm):
     mobile = forms.CharField(label=_("Mobile"), max_length=60, required=False)
     phone2 = forms.CharField(label=_("Other phone"), max_length=40, required=False,
                              help_text=_("A second mobile or a landline with its area code."))
+    confirm_shared_phone = forms.BooleanField(
+        label=_("This is a different person (e.g. family sharing the number): save anyway"), required=False)
     referrer_phone = forms.CharField(
         label=_("Referred by (their mobile)"), required=False,
         help_text=_("The mobile number of the customer who referred this one."))
@@ -40,11 +49,17 @@ class CustomerForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk and self.instance.referred_by_id:
-            self.fields["referrer_phone"].initial = self.instance.referred_by.mobile
+        referrer = self.instance.referred_by if self.instance.pk and self.instance.referred_by_id else None
+        # Shown masked: this form reveals the customer's own numbers (and logs it), not the referrer's.
+        self._referrer_masked = mask_phone(referrer.mobile) if referrer and referrer.mobile else ""
+        self._referrer = referrer
+        self.fields["referrer_phone"].initial = self._referrer_masked
 
     def clean_name(self):
         return normalize_name(self.cleaned_data["name"])
+
+    def clean_birthday(self):
+        return _not_in_future(self.cleaned_data["birthday"])
 
     def clean_mobile(self):
         numbers = _cleaned(split_phones, self.cleaned_data["mobile"])
@@ -69,6 +84,8 @@ class CustomerForm(forms.ModelForm):
         raw = self.cleaned_data["referrer_phone"]
         if not raw:
             return None
+        if raw == self._referrer_masked:
+            return self._referrer  # left as it was
         number = _cleaned(normalize_phone, raw)
         matches = list(Customer.objects.filter(mobile=number).exclude(pk=self.instance.pk)[:2])
         if not matches:
@@ -86,7 +103,14 @@ class CustomerForm(forms.ModelForm):
             data["phone2"] = second
         if bool(data.get("quiet_from")) != bool(data.get("quiet_until")):
             self.add_error("quiet_until", _("Give both the start and the end of the quiet hours."))
-        if not data.get("mobile") and not data.get("phone2"):
+        mobile = data.get("mobile")
+        self.shared_with = list(Customer.objects.filter(mobile=mobile).exclude(pk=self.instance.pk)[:3]) if (
+            mobile and mobile != self.instance.mobile) else []
+        if self.shared_with and not data.get("confirm_shared_phone"):
+            names = "、".join(f"{other.name}（#{other.pk}）" for other in self.shared_with)
+            self.add_error("mobile", _("This mobile is already on file for %(names)s. If this is the same person, "
+                                       "open that record instead.") % {"names": names})
+        if not data.get("mobile") and not data.get("phone2") and not self.has_error("mobile"):
             self.add_error("mobile", _("Give at least one phone number."))
         return data
 
@@ -125,6 +149,9 @@ class OwnerChangeForm(forms.Form):
                                       help_text=_("Add the new owner as a customer first if they are new."))
     on = forms.DateField(label=_("Date of the change"), widget=DATE)
 
+    def clean_on(self):
+        return _not_in_future(self.cleaned_data["on"])
+
     def clean_new_owner_phone(self):
         number = _cleaned(normalize_phone, self.cleaned_data["new_owner_phone"])
         owners = list(Customer.objects.filter(mobile=number)[:2])
@@ -141,11 +168,18 @@ class FamilyMemberForm(forms.ModelForm):
         fields = ["relation", "name", "gender", "birthday", "note"]
         widgets = {"birthday": DATE}
 
+    def clean_birthday(self):
+        return _not_in_future(self.cleaned_data["birthday"])
+
     def clean_name(self):
         return normalize_name(self.cleaned_data["name"])
 
 
 class ContactPreferenceForm(forms.ModelForm):
+    allowed = forms.TypedChoiceField(
+        label=_("The customer"), widget=forms.RadioSelect, coerce=lambda value: value == "yes",
+        choices=[("no", _("refuses this")), ("yes", _("agrees to this"))])
+
     class Meta:
         model = ContactPreference
         fields = ["channel", "purpose", "allowed", "reason"]
@@ -159,6 +193,9 @@ class DeliveryFileForm(forms.ModelForm):
         model = DeliveryFile
         fields = [*DeliveryFile.DOCUMENTS, "handbook_checked_on", "handbook_note"]
         widgets = {"handbook_checked_on": DATE}
+
+    def clean_handbook_checked_on(self):
+        return _not_in_future(self.cleaned_data["handbook_checked_on"])
 
 
 YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
@@ -198,9 +235,12 @@ class CustomerFilterForm(forms.Form):
             self.add_error("delivered_until", _("The end is before the start."))
         return data
 
-    def filters(self) -> CustomerFilters:
-        if not self.is_valid():
+    def filters(self) -> CustomerFilters | None:
+        """The filters, or None when they are wrong: then the list shows the error, not everyone."""
+        if not self.is_bound:
             return CustomerFilters()
+        if not self.is_valid():
+            return None
         data = self.cleaned_data
         as_bool = {"yes": True, "no": False}
         return CustomerFilters(

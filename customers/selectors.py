@@ -75,7 +75,11 @@ def customer_list(*, filters: CustomerFilters) -> QuerySet[Customer]:
             customer=OuterRef("pk"), allowed=False,
             purpose__in=[ContactPreference.Purpose.MARKETING, ContactPreference.Purpose.ALL])
         customers = customers.filter(Exists(refused) if filters.opted_out else ~Exists(refused))
-    return customers.order_by(*ORDERINGS.get(filters.order, ORDERINGS["-id"])).prefetch_related(_current_vehicles())
+    refuses_marketing = ContactPreference.objects.filter(
+        customer=OuterRef("pk"), allowed=False,
+        purpose__in=[ContactPreference.Purpose.MARKETING, ContactPreference.Purpose.ALL])
+    return (customers.annotate(refuses_marketing=Exists(refuses_marketing))
+            .order_by(*ORDERINGS.get(filters.order, ORDERINGS["-id"])).prefetch_related(_current_vehicles()))
 
 
 def vehicle_models() -> list[str]:

@@ -39,6 +39,8 @@ def _save(instance: models.Model, *, by, **fields) -> models.Model:
     An existing row is saved with only the fields given (and the keys derived from them), so a
     change never writes back columns another transaction may have changed meanwhile.
     """
+    if instance.pk is not None and fields:
+        _history_baseline(instance)
     for name, value in fields.items():
         setattr(instance, name, value)
     if hasattr(instance, "derive_search_keys"):
@@ -55,6 +57,17 @@ def _save(instance: models.Model, *, by, **fields) -> models.Model:
         columns |= {f.name for f in instance._meta.concrete_fields if getattr(f, "auto_now", False)}
         instance.save(update_fields=sorted(columns))
     return instance
+
+
+def _history_baseline(instance: models.Model) -> None:
+    """Rows written in bulk (the demo store, imports) have no history yet. Before their first change,
+    record them as they are stored, so the first change shows as old → new, not as a creation."""
+    history = getattr(instance, "history", None)
+    if history is None or history.exists():
+        return
+    stored = type(instance)._base_manager.get(pk=instance.pk)
+    created = getattr(stored, "created_at", None) or timezone.now()
+    type(instance).history.bulk_history_create([stored], default_date=created, default_change_reason="baseline")
 
 
 # --- the timeline: the one extension point for every feature that contacts a customer ----------

@@ -23,7 +23,10 @@ TIMELINE_PAGE_SIZE = 30
 def customer_list(request: HttpRequest) -> HttpResponse:
     require_perm(request.user, "customers.view_customer")
     form = CustomerFilterForm(request.GET or None)
-    page = uncounted_page(selectors.customer_list(filters=form.filters()), request.GET.get("page"), per_page=PAGE_SIZE)
+    filters = form.filters()
+    customers = selectors.customer_list(filters=filters) if filters else selectors.customer_list(
+        filters=selectors.CustomerFilters()).none()
+    page = uncounted_page(customers, request.GET.get("page"), per_page=PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     template = "customers/partials/customer_table.html" if request.htmx else "customers/customer_list.html"
@@ -99,7 +102,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Changes to %(name)s saved.") % {"name": customer})
         return redirect("customers:detail", pk=customer.pk)
     if request.method == "GET":
-        services.customer_phones_reveal(customer=customer, by=request.user, via="edit form")
+        services.customer_phones_reveal(customer=customer, by=request.user, via="edit_form")
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
 
 

@@ -4,13 +4,14 @@ from django.views.decorators.http import require_GET
 
 from dealer_crm.access import require_perm
 
-from ..search import customer_search
+from ..search import CJK, customer_search
 
 
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     require_perm(request.user, "customers.view_customer")
     query = request.GET.get("q", "").strip()[:50]
-    hits = customer_search(query=query) if query else []
+    too_short = bool(query) and len(query) < 2 and not CJK.search(query)  # one 王 is a search; one "1" is not
+    hits = customer_search(query=query) if query and not too_short else []
     template = "customers/partials/search_results.html" if request.htmx else "customers/search.html"
-    return render(request, template, {"query": query, "search_query": query, "hits": hits})
+    return render(request, template, {"query": query, "search_query": query, "hits": hits, "too_short": too_short})

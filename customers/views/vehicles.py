@@ -55,6 +55,12 @@ def vehicle_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def vehicle_change_owner(request: HttpRequest, pk: int) -> HttpResponse:
     vehicle = get_vehicle_for_user(request.user, pk, perm="customers.change_vehicle")
     form = OwnerChangeForm(request.POST or None, initial={"on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid() and "confirm" not in request.POST:
+        # First the question, with both names: a mistyped mobile must not move the car silently.
+        current = vehicle.roles.filter(kind="owner", ended_on__isnull=True).select_related("customer").first()
+        return render(request, "customers/owner_change_confirm.html", {
+            "vehicle": vehicle, "form": form, "current": current, "new_owner": form.cleaned_data["new_owner_phone"],
+            "on": form.cleaned_data["on"]})
     if request.method == "POST" and form.is_valid():
         try:
             services.vehicle_change_owner(vehicle=vehicle, new_owner=form.cleaned_data["new_owner_phone"],

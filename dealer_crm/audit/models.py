@@ -60,6 +60,8 @@ class AuditEvent(models.Model):
         for key, value in self.detail.items():
             if key in ("added", "removed"):
                 value = "、".join(str(Role(code).label) if code in Role.values else code for code in value) or "—"
+            elif key == "via":
+                value = {"edit_form": _("the customer's edit form")}.get(value, value)
             elif isinstance(value, dict):
                 value = ", ".join(f"{k}={v}" for k, v in value.items())
             lines.append((str(labels.get(key, key)), str(value)))

@@ -264,3 +264,19 @@ def test_a_survivor_referred_by_its_duplicate_is_referred_by_no_one_merged(super
     services.customer_merge(survivor=survivor, duplicate=duplicate, by=supervisor)
     survivor.refresh_from_db()
     assert survivor.referred_by == referrer
+
+
+@pytest.mark.django_db
+def test_the_first_change_of_a_bulk_loaded_customer_shows_old_and_new(agent):
+    from customers.demo import seed_customers
+    from customers.selectors import customer_history
+
+    seed_customers(count=1, seed=3, today=date(2026, 11, 1))
+    customer = Customer.objects.get()
+    old_mobile = customer.mobile
+    services.customer_update(customer=customer, by=agent, mobile="13987654321")
+    changes = customer_history(customer=customer)
+    assert changes[0]["record"].history_user == agent
+    change = changes[0]["changes"][0]
+    assert (change["old"], change["new"]) == (old_mobile[:3] + "****" + old_mobile[-4:], "139****4321")
+    assert changes[-1]["created"]

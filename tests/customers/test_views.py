@@ -127,7 +127,7 @@ def test_bad_input_is_explained_in_chinese_and_nothing_is_lost(login, agent):
 def test_editing_a_phone_shows_in_the_history_masked(login, agent, customer):
     client = login(agent)
     form = client.get(f"/customers/{customer.pk}/edit/")
-    assert AuditEvent.objects.filter(action="phone_reveal", detail__via="edit form").exists()
+    assert AuditEvent.objects.filter(action="phone_reveal", detail__via="edit_form").exists()
     data = {name: value for name, value in form.context["form"].initial.items() if value is not None}
     data.update({"mobile": "13987654321", "referrer_phone": ""})
     data.pop("referred_by", None)
@@ -186,8 +186,13 @@ def test_the_owner_change_page(login, agent, customer):
     vehicle = customer.vehicle_roles.get().vehicle
     new_owner = services.customer_create(by=agent, name="赵六", mobile="13600000000")
     client = login(agent)
-    response = client.post(f"/customers/vehicles/{vehicle.pk}/owner/", {"new_owner_phone": "13600000000",
+    question = client.post(f"/customers/vehicles/{vehicle.pk}/owner/", {"new_owner_phone": "136 0000 0000",
                                                                         "on": "2026-10-01"})
+    body = question.content.decode()
+    assert question.status_code == 200 and "赵六" in body and "张三" in body  # both named before anything moves
+    assert not VehicleRole.objects.filter(customer=new_owner).exists()
+    response = client.post(f"/customers/vehicles/{vehicle.pk}/owner/", {"new_owner_phone": "13600000000",
+                                                                        "on": "2026-10-01", "confirm": "1"})
     assert response.status_code == 302
     page = client.get(f"/customers/vehicles/{vehicle.pk}/").content.decode()
     assert "赵六" in page and "张三" in page  # the old owner stays on the vehicle's page
@@ -305,3 +310,64 @@ def test_read_only_roles_are_refused_every_write(login, role, customer):
 def test_revealing_takes_a_post(login, agent, customer):
     assert login(agent).get(f"/customers/{customer.pk}/phones/reveal/").status_code == 405
     assert not AuditEvent.objects.filter(action="phone_reveal").exists()
+
+
+@pytest.mark.django_db
+def test_the_referrer_is_shown_masked_and_kept_when_untouched(login, agent, customer):
+    referred = services.customer_create(by=agent, name="李四", mobile="13700000000", referred_by=customer)
+    client = login(agent)
+    form = client.get(f"/customers/{referred.pk}/edit/")
+    assert form.context["form"]["referrer_phone"].value() == "138****5678"
+    assert "13812345678" not in form.content.decode()
+    data = {name: value for name, value in form.context["form"].initial.items() if value is not None}
+    data.update({"referrer_phone": "138****5678", "address": "蚌埠"})
+    data.pop("referred_by", None)
+    assert client.post(f"/customers/{referred.pk}/edit/", data).status_code == 302
+    referred.refresh_from_db()
+    assert (referred.referred_by, referred.address) == (customer, "蚌埠")
+
+
+@pytest.mark.django_db
+def test_wrong_filters_show_the_error_and_no_one(login, agent, customer):
+    response = login(agent).get("/customers/", {"delivered_from": "2026-05-01", "delivered_until": "2026-04-01"})
+    assert response.context["page"].object_list == []
+
+
+@pytest.mark.django_db
+def test_a_preference_says_plainly_whether_the_customer_agrees(login, agent, customer):
+    client = login(agent)
+    client.post(f"/customers/{customer.pk}/preferences/", {"channel": "phone", "purpose": "marketing",
+                                                           "allowed": "yes", "reason": "愿意参加活动"})
+    assert customer.contact_preferences.get().allowed is True
+    body = client.get(f"/customers/{customer.pk}/preferences/").content.decode()
+    assert "拒绝" in body and "同意" in body
+
+
+@pytest.mark.django_db
+def test_future_dates_are_refused(login, agent, customer):
+    client = login(agent)
+    vehicle = customer.vehicle_roles.get().vehicle
+    response = client.post(f"/customers/vehicles/{vehicle.pk}/owner/", {"new_owner_phone": "13812345678",
+                                                                        "on": "2099-01-01"})
+    assert "该日期在未来" in response.content.decode()
+    response = client.post(f"/customers/{customer.pk}/family/new/", {"relation": "child", "name": "张未来",
+                                                                     "birthday": "2099-01-01"})
+    assert "该日期在未来" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_single_digit_asks_for_more(login, agent, customer):
+    body = login(agent).get("/customers/search/", {"q": "1"}).content.decode()
+    assert "请至少输入两个字符" in body
+    assert "张三" in login(agent).get("/customers/search/", {"q": "张"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_mobile_already_on_file_is_pointed_out_before_saving(login, agent, customer):
+    client = login(agent)
+    data = {"name": "韦思国", "mobile": "13812345678", "importance": "normal", "source": "delivery"}
+    first = client.post("/customers/new/", data)
+    assert first.status_code == 200 and "张三（#" in first.content.decode()
+    assert Customer.objects.count() == 1
+    second = client.post("/customers/new/", {**data, "confirm_shared_phone": "on"})
+    assert second.status_code == 302 and Customer.objects.count() == 2
