@@ -27,6 +27,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     customers = selectors.customer_list(filters=filters) if filters else selectors.customer_list(
         filters=selectors.CustomerFilters()).none()
     page = uncounted_page(customers, request.GET.get("page"), per_page=PAGE_SIZE)
+    selectors.mark_marketing_refusals(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     template = "customers/partials/customer_table.html" if request.htmx else "customers/customer_list.html"
