@@ -12,6 +12,7 @@ from .models import (
     Customer,
     CustomerMerge,
     DuplicateCandidate,
+    FamilyMember,
     ServiceVisit,
     TimelineEntry,
     Vehicle,
@@ -179,3 +180,33 @@ def vehicle_history(*, vehicle: Vehicle, limit: int = 30) -> tuple[list, list]:
     roles = list(VehicleRole.history.filter(vehicle_id=vehicle.pk).select_related("history_user")
                  .order_by("-history_date")[:limit])
     return own, roles
+
+
+def merge_comparison(first: Customer, second: Customer) -> list[dict]:
+    """The two records field by field for the merge page; rows that differ are marked, so that two
+    people who merely share a phone stand out. Phones stay masked."""
+
+    def vehicles(customer: Customer) -> str:
+        return "、".join(str(role.vehicle) for role in customer.all_roles if role.is_current) or "—"
+
+    def family(customer: Customer) -> str:
+        return "、".join(str(member) for member in customer.family.all()) or "—"
+
+    rows = [
+        (Customer._meta.get_field("mobile").verbose_name, lambda c: mask_phone(c.mobile) or "—"),
+        (Customer._meta.get_field("phone2").verbose_name, lambda c: mask_phone(c.phone2) or "—"),
+        (Customer._meta.get_field("gender").verbose_name, lambda c: c.get_gender_display() or "—"),
+        (Customer._meta.get_field("birthday").verbose_name, lambda c: c.birthday.isoformat() if c.birthday else "—"),
+        (Customer._meta.get_field("address").verbose_name, lambda c: c.address or "—"),
+        (Customer._meta.get_field("occupation").verbose_name, lambda c: c.occupation or "—"),
+        (Vehicle._meta.verbose_name_plural, vehicles),
+        (FamilyMember._meta.verbose_name_plural, family),
+        (Customer._meta.get_field("last_visit_on").verbose_name,
+         lambda c: c.last_visit_on.isoformat() if c.last_visit_on else "—"),
+        (Customer._meta.get_field("created_at").verbose_name, lambda c: f"{c.created_at:%Y-%m-%d}"),
+    ]
+    comparison = []
+    for label, value in rows:
+        a, b = value(first), value(second)
+        comparison.append({"label": label, "first": a, "second": b, "differs": a != b and "—" not in (a, b)})
+    return comparison

@@ -38,8 +38,9 @@ def duplicate_merge(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("customers:duplicates")
         messages.success(request, _("Merged: everything of #%(old)s is now on this customer.") % {"old": duplicate.pk})
         return redirect("customers:detail", pk=survivor.pk)
-    return render(request, "customers/duplicate_merge.html",
-                  {"candidate": candidate, "form": form, "pair": [first, second]})
+    return render(request, "customers/duplicate_merge.html", {
+        "candidate": candidate, "form": form, "pair": [first, second],
+        "comparison": selectors.merge_comparison(first, second)})
 
 
 @require_POST

@@ -371,3 +371,14 @@ def test_a_mobile_already_on_file_is_pointed_out_before_saving(login, agent, cus
     assert Customer.objects.count() == 1
     second = client.post("/customers/new/", {**data, "confirm_shared_phone": "on"})
     assert second.status_code == 302 and Customer.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_merge_page_points_out_what_differs(login, supervisor, customer):
+    services.customer_create(by=None, name="张三", mobile="13812345678", address="合肥市长江路1号",
+                             birthday=date(1957, 1, 1))
+    services.duplicates_find(on=date(2026, 11, 1))
+    page = login(supervisor).get(f"/customers/duplicates/{DuplicateCandidate.objects.get().pk}/merge/")
+    rows = {str(row["label"]): row for row in page.context["comparison"]}
+    assert rows["地址"]["differs"] and not rows["手机"]["differs"]
+    assert "13812345678" not in page.content.decode()
