@@ -16,6 +16,7 @@ from .models import Customer, Vehicle, VehicleRole
 from .normalize import PROVINCES, _nfkc, plate_search_key
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+PLATE_SUFFIXES = "挂学警港澳领"
 MATCH_LABELS = {
     "name": _("name"),
     "pinyin": _("pinyin"),
@@ -79,11 +80,14 @@ def customer_search(*, query: str, limit: int = 20) -> list[SearchHit]:
         return []
     exact: list[SearchHit] = []
     partial: list[list[SearchHit]] = []  # one list per kind of lookup, interleaved below
-    digits = re.sub(r"[\-+()（）]", "", text)
-    if digits.startswith("86") and len(digits) == 13:
+    digits = re.sub(r"[\-+()（）.·]", "", text)
+    if digits.startswith("0086") and len(digits) == 15:
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
 
-    if CJK.search(text) and not (text[0] in PROVINCES and len(text) > 1 and not CJK.search(text[1:])):
+    looks_like_plate = text[0] in PROVINCES and len(text) > 1 and not CJK.search(text[1:].rstrip(PLATE_SUFFIXES))
+    if CJK.search(text) and not looks_like_plate:
         exact += _customer_hits(_customers().filter(name=text).order_by("-id"), matched="name", exact=True,
                                 limit=limit)
         partial.append(_customer_hits(_customers().filter(_after_prefix("name", text)).order_by("name"),
@@ -118,6 +122,8 @@ def customer_search(*, query: str, limit: int = 20) -> list[SearchHit]:
                 _customers().filter(_after_prefix("name_initials", word, exact_keys=True))
                 .order_by("name_initials", "-id"),
                 matched="initials", exact=False, limit=limit))
+        if 2 <= len(word) <= 3:  # "CD": the letters of a plate (new-energy plates carry two)
+            partial.append(_plate_hits(word.upper(), limit=limit))
     else:
         key = plate_search_key(text)
         if len(key) == 17:

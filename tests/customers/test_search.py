@@ -105,3 +105,19 @@ def test_many_phone_endings_do_not_push_out_the_plate_match():
 
 def test_a_two_character_plate_fragment_finds_plates_starting_with_it(store):
     assert ("张三", "plate") in [(name, matched) for name, matched, _exact in names("C1")]
+
+
+@pytest.mark.parametrize("query", ["0086 138 1234 5678", "138.1234.5678"])
+def test_numbers_written_other_ways(store, query):
+    assert names(query) == [("张三", "phone", True)]
+
+
+def test_letters_of_a_plate(store):
+    assert ("张三丰", "plate") in [(name, matched) for name, matched, _exact in names("CD")]
+
+
+@pytest.mark.django_db
+def test_a_learner_plate_is_searched_as_a_plate():
+    owner = CustomerFactory(name="驾校")
+    make_vehicle(owner, serial=77, plate="皖C1234学")
+    assert customer_search(query="皖C1234学")[0].matched == "plate"
