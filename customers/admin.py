@@ -1,26 +1,14 @@
 from django.contrib import admin
 
+from dealer_crm.admin import ReadOnlyAdmin
+
 from .models import Customer, ServiceVisit, Vehicle
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """For the administrator's look-ups only: staff keep the archive through the CRM's own pages,
-    where every change goes through the services and phones stay masked."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
+    """Staff keep the archive through the CRM's own pages, where phones stay masked."""
+
     list_display = ["id", "name", "importance", "last_visit_on", "merged_into"]
     list_filter = ["importance", "source"]
     search_fields = ["name"]

@@ -5,6 +5,8 @@ SQLite has no such index; its scans are fast enough at the sizes it is used for.
 
 from django.db import migrations
 
+from dealer_crm.migration_ops import postgresql_only
+
 CREATE = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS vehicle_plate_key_trgm ON customers_vehicle USING gin (plate_key gin_trgm_ops)",
@@ -12,15 +14,6 @@ CREATE = [
 DROP = ["DROP INDEX IF EXISTS vehicle_plate_key_trgm"]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("customers", "0001_archive")]
-    operations = [migrations.RunPython(_run(CREATE), _run(DROP))]
+    operations = [postgresql_only(CREATE, DROP)]

@@ -4,6 +4,8 @@ NULLS LAST in an index; at its sizes it sorts quickly anyway."""
 
 from django.db import migrations
 
+from dealer_crm.migration_ops import postgresql_only
+
 CREATE = [
     "CREATE INDEX IF NOT EXISTS customer_last_visit_desc_idx ON customers_customer "
     "(last_visit_on DESC NULLS LAST, id DESC)",
@@ -12,15 +14,6 @@ CREATE = [
 DROP = ["DROP INDEX IF EXISTS customer_last_visit_desc_idx", "DROP INDEX IF EXISTS customer_last_visit_asc_idx"]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("customers", "0004_list_orderings_and_labels")]
-    operations = [migrations.RunPython(_run(CREATE), _run(DROP))]
+    operations = [postgresql_only(CREATE, DROP)]
