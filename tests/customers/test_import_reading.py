@@ -1,0 +1,154 @@
+"""Reading the archives' real-world files: title rows, Chinese header variants, every date form,
+encodings; and refusing, before parsing, what is not a safe spreadsheet."""
+
+import io
+import zipfile
+from datetime import date
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from customers.imports.headers import find_header
+from customers.imports.reading import ImportFileError, read_rows
+from customers.imports.values import parse_amount, parse_count, parse_date, text
+
+
+def workbook(*rows) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+DELIVERIES = [
+    ["2012年1月至11月交车客户档案"],
+    ["制表：客服部", None, None, None, "2012-11-30"],
+    [],
+    ["序号", "客户姓名", "联系电话", "车架号(VIN)", "交车日期", "车牌", "备注"],
+    [1, "张三", 13812345678, "1M8GDM9AXKP042788", date(2012, 3, 5), "皖C·12345", ""],
+]
+
+
+def test_an_xlsx_is_read_with_its_title_rows():
+    sheet = read_rows(workbook(*DELIVERIES))
+    assert sheet.kind == "xlsx"
+    header = find_header(sheet.rows, "deliveries")
+    assert header.row_index == 3
+    assert header.columns == {1: "name", 2: "mobile", 3: "vin", 4: "delivery_date", 5: "plate"}
+    assert header.unused == ["序号", "备注"]
+    row = sheet.rows[4]
+    assert (text(row[1]), text(row[2]), parse_date(row[4])) == ("张三", "13812345678", date(2012, 3, 5))
+
+
+@pytest.mark.parametrize("names", [
+    ["姓名", "手机", "VIN"], ["车主", "手机号码", "车架号"], ["客户姓名", "联系方式", "车辆识别代号"],
+    [" 车主姓名 ", "手机号", "车架号（VIN）"],
+])
+def test_header_variants_are_recognised(names):
+    header = find_header([["标题"], names], "deliveries")
+    assert header is not None and sorted(header.columns.values()) == sorted(["name", "mobile", "vin"])
+
+
+def test_a_service_visit_header():
+    header = find_header([["怀远系统 维修明细"], ["工单号", "车牌号", "进厂日期", "送修人", "合计"]], "service-visits")
+    assert set(header.columns.values()) == {"ro_number", "plate", "opened_on", "sender_name", "total_amount"}
+
+
+def test_a_sheet_without_a_recognisable_header():
+    assert find_header([["a", "b"], ["1", "2"]], "deliveries") is None
+    assert find_header([["2012年交车客户档案"], ["备注"]], "deliveries") is None
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("2012年3月5日", date(2012, 3, 5)), ("2012/3/5", date(2012, 3, 5)), ("2012.03.05", date(2012, 3, 5)),
+    ("2012-3-5", date(2012, 3, 5)), ("20120305", date(2012, 3, 5)), ("2012/03/05 10:22:00", date(2012, 3, 5)),
+    (40973, date(2012, 3, 5)), (40973.0, date(2012, 3, 5)), ("40973", date(2012, 3, 5)),
+    ("２０１２年３月５日", date(2012, 3, 5)), ("", None), (None, None),
+])
+def test_every_date_form_of_the_archives(raw, expected):
+    assert parse_date(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["2012年13月5日", "下周", "2012/2/30"])
+def test_a_wrong_date_is_refused(raw):
+    with pytest.raises(ValueError, match="不是日期"):
+        parse_date(raw)
+
+
+def test_amounts_and_counts():
+    assert parse_amount("¥1,234.5") == Decimal("1234.50")
+    assert parse_amount(158000.0) == Decimal("158000.00")
+    assert parse_count("12,345 km") == 12345
+    with pytest.raises(ValueError):
+        parse_amount("-5")
+    with pytest.raises(ValueError):
+        parse_count("很多")
+
+
+CSV_TEXT = "客户姓名,手机号码,车架号\n张三,138-1234-5678,1M8GDM9AXKP042788\n"
+
+
+@pytest.mark.parametrize(("data", "encoding"), [
+    (CSV_TEXT.encode("utf-8"), "utf-8"),
+    (b"\xef\xbb\xbf" + CSV_TEXT.encode("utf-8"), "utf-8-sig"),
+    (CSV_TEXT.encode("gbk"), "gb18030"),
+    (CSV_TEXT.replace(",", "\t").encode("gb18030"), "gb18030"),
+])
+def test_csv_in_utf8_with_or_without_bom_and_gbk(data, encoding):
+    sheet = read_rows(data)
+    assert (sheet.kind, sheet.encoding) == ("csv", encoding)
+    assert sheet.rows[1][:2] == ["张三", "138-1234-5678"]
+
+
+def test_an_empty_file():
+    with pytest.raises(ImportFileError, match="文件是空的"):
+        read_rows(b"")
+
+
+def test_a_renamed_executable():
+    with pytest.raises(ImportFileError, match="不是表格"):
+        read_rows(b"MZ\x90\x00\x03" + b"\x00" * 100)
+
+
+def test_a_zip_that_is_not_a_workbook():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("photo.jpg", b"not really")
+    with pytest.raises(ImportFileError, match="不是表格"):
+        read_rows(buffer.getvalue())
+
+
+def test_a_zip_bomb_is_refused_before_parsing(settings):
+    settings.IMPORT_MAX_COMPRESSION_RATIO = 50
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * 5_000_000)  # compresses about 1000 to 1
+    with pytest.raises(ImportFileError, match="解压"):
+        read_rows(buffer.getvalue())
+
+
+def test_a_damaged_workbook():
+    with pytest.raises(ImportFileError, match="已损坏"):
+        read_rows(workbook(*DELIVERIES)[:500])
+
+
+def test_an_encrypted_workbook():
+    # Office wraps an encrypted .xlsx in an OLE2 file with an "EncryptedPackage" stream.
+    wrapper = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 64
+    with pytest.raises(ImportFileError, match="密码"):
+        read_rows(wrapper)
+
+
+def test_a_file_over_the_size_limit(settings):
+    settings.IMPORT_MAX_BYTES = 1000
+    with pytest.raises(ImportFileError, match="大于"):
+        read_rows(workbook(*DELIVERIES))
+
+
+def test_a_workbook_with_only_empty_sheets():
+    with pytest.raises(ImportFileError, match="没有数据"):
+        read_rows(workbook([None, None]))
