@@ -1,0 +1,140 @@
+"""Importing delivered-customer archives: one person one file, idempotent, updates with history."""
+
+import io
+import json
+from datetime import date
+
+import openpyxl
+import pytest
+from django.core.management import call_command
+
+from customers.imports.services import import_archive
+from customers.models import Customer, Vehicle, VehicleRole
+from tests.customers.factories import valid_vin
+
+HEADER = ["客户姓名", "手机号码", "联系地址", "车架号(VIN)", "车牌号", "交车日期", "车型", "品牌", "开票金额"]
+
+
+def workbook(*rows, title=True) -> bytes:
+    book = openpyxl.Workbook()
+    if title:
+        book.active.append(["雷诺4S店 2012年交车客户档案"])
+    book.active.append(HEADER)
+    for row in rows:
+        book.active.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+ROWS = [
+    ["张三", "138 1234 5678", "蚌埠市胜利路8号", valid_vin(1), "皖C·12345", "2012年3月5日", "科雷傲", "雷诺", "239,800"],
+    ["张三", "+86 13812345678", "", valid_vin(2), "皖c 54321", "2012/6/1", "卡缤", "雷诺", ""],  # same person
+    ["李四", "", "怀远县城关镇", valid_vin(3), "", "2012.08.09", "欧蓝德", "三菱", ""],
+    ["李四", "", "怀远县城关镇", valid_vin(4), "", 41200, "劲炫", "三菱", ""],  # same name, same address
+]
+
+
+@pytest.mark.django_db
+def test_one_person_one_customer_with_all_their_cars(admin_user):
+    report = import_archive(data=workbook(*ROWS), kind="deliveries", by=admin_user)
+    assert (report.rows, report.created, report.invalid) == (4, 4, 0)
+    zhang = Customer.objects.get(name="张三")
+    assert zhang.mobile == "13812345678" and zhang.address == "蚌埠市胜利路8号"
+    assert sorted(VehicleRole.objects.filter(customer=zhang).values_list("vehicle__plate", flat=True)) == [
+        "皖C12345", "皖C54321"]
+    assert Customer.objects.filter(name="李四").count() == 1
+    vehicle = Vehicle.objects.get(vin=valid_vin(4))
+    assert (vehicle.delivery_date, vehicle.brand, vehicle.model_name) == (date(2012, 10, 18), "mitsubishi", "劲炫")
+    assert Vehicle.objects.get(vin=valid_vin(1)).invoice_amount == 239800
+    assert zhang.history.get().history_user == admin_user
+    assert zhang.source == "import" and zhang.name_initials == "zs"
+
+
+@pytest.mark.django_db
+def test_importing_the_same_file_again_changes_nothing(admin_user):
+    data = workbook(*ROWS)
+    import_archive(data=data, kind="deliveries", by=admin_user)
+    counts = (Customer.history.count(), Vehicle.history.count(), VehicleRole.objects.count())
+    report = import_archive(data=data, kind="deliveries", by=admin_user)
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 4)
+    assert (Customer.history.count(), Vehicle.history.count(), VehicleRole.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_an_updated_file_changes_only_what_changed_and_history_shows_it(admin_user):
+    import_archive(data=workbook(*ROWS), kind="deliveries", by=admin_user)
+    changed = [list(row) for row in ROWS]
+    changed[0][2] = "蚌埠市淮河路1号"  # a new address
+    changed[2][5] = "2012.08.10"  # a corrected delivery date
+    report = import_archive(data=workbook(*changed), kind="deliveries", by=admin_user)
+    assert (report.created, report.updated, report.unchanged) == (0, 3, 1)  # both rows of 张三 belong to him
+    zhang = Customer.objects.get(name="张三")
+    assert zhang.address == "蚌埠市淮河路1号"
+    latest, previous = zhang.history.all()[:2]
+    assert latest.diff_against(previous).changed_fields == ["address"]
+    assert Vehicle.objects.get(vin=valid_vin(3)).delivery_date == date(2012, 8, 10)
+
+
+@pytest.mark.django_db
+def test_an_empty_cell_never_erases_what_the_archive_knows(admin_user):
+    import_archive(data=workbook(*ROWS), kind="deliveries", by=admin_user)
+    emptier = [list(row) for row in ROWS]
+    emptier[0][2] = ""
+    import_archive(data=workbook(*emptier), kind="deliveries", by=admin_user)
+    assert Customer.objects.get(name="张三").address == "蚌埠市胜利路8号"
+
+
+@pytest.mark.django_db
+def test_invalid_rows_are_reported_and_the_rest_imported(admin_user):
+    bad = [
+        ["", "13900000000", "", valid_vin(5), "", "", "", "", ""],  # no name
+        ["王五", "12345", "", valid_vin(6), "", "", "", "", ""],  # bad phone
+        ["赵六", "13700000000", "", "1M8GDM9A1KP042788", "", "", "", "", ""],  # wrong check digit
+        ["孙七", "13600000000", "", valid_vin(7), "", "下个月", "", "", ""],  # bad date
+        ["周八", "13500000000", "", "", "皖C99999", "", "", "", ""],  # no VIN, unknown plate
+        ROWS[0],
+    ]
+    report = import_archive(data=workbook(*bad), kind="deliveries", by=admin_user)
+    assert (report.rows, report.created, report.invalid) == (6, 1, 5)
+    problems = {(error["row"], error["column"]) for error in report.errors}
+    assert problems == {(3, "客户姓名"), (4, "手机号码"), (5, "车架号(VIN)"), (6, "交车日期"), (7, "车架号")}
+    assert "校验位" in next(error["message"] for error in report.errors if error["row"] == 5)
+    assert list(Customer.objects.values_list("name", flat=True)) == ["张三"]
+
+
+@pytest.mark.django_db
+def test_a_row_without_vin_updates_the_vehicle_known_by_its_plate(admin_user):
+    import_archive(data=workbook(*ROWS), kind="deliveries", by=admin_user)
+    report = import_archive(data=workbook(["张三", "13812345678", "", "", "皖C12345", "", "", "", "229,800"]),
+                            kind="deliveries", by=admin_user)
+    assert (report.updated, report.invalid) == (1, 0)
+    assert Vehicle.objects.get(plate="皖C12345").invoice_amount == 229800
+
+
+@pytest.mark.django_db
+def test_a_dry_run_writes_nothing(admin_user):
+    report = import_archive(data=workbook(*ROWS), kind="deliveries", by=admin_user, dry_run=True)
+    assert report.created == 4 and report.dry_run and report.committed_rows == []
+    assert not Customer.objects.exists() and not Vehicle.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_existing_customer_gets_the_imported_car(admin_user):
+    existing = Customer.objects.create(name="张三", mobile="13812345678")
+    import_archive(data=workbook(ROWS[0]), kind="deliveries", by=admin_user)
+    assert Customer.objects.count() == 1
+    assert VehicleRole.objects.get().customer == existing
+
+
+@pytest.mark.django_db
+def test_the_command_prints_one_json_object(tmp_path, capsys):
+    path = tmp_path / "交车档案.xlsx"
+    path.write_bytes(workbook(*ROWS, ["", "", "", "", "", "", "", "", ""], ["钱九", "", "", "bad", "", "", "", "", ""]))
+    call_command("import_archive", str(path), "--kind", "deliveries", "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert {key: report[key] for key in ("rows", "created", "updated", "unchanged", "invalid")} == {
+        "rows": 5, "created": 4, "updated": 0, "unchanged": 0, "invalid": 1}
+    assert report["errors"] == [{"row": 8, "column": "车架号(VIN)", "message": report["errors"][0]["message"]}]
+    call_command("import_archive", str(path), "--kind", "deliveries", "--json", "--dry-run")
+    assert json.loads(capsys.readouterr().out)["unchanged"] == 4
