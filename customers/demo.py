@@ -151,12 +151,12 @@ class DemoStore:
             referred_by_id=None, lost_contact_since=today - timedelta(days=rng.randrange(10, 300))
             if rng.random() < 0.02 else None,
             quiet_from=time(21, 0) if rng.random() < 0.05 else None,
-            quiet_until=time(8, 0) if False else None, last_visit_on=None, merged_into_id=None,
+            quiet_until=None, last_visit_on=None, merged_into_id=None,
             name_pinyin=pinyin, name_initials=initials, mobile_rev=mobile[::-1], phone2_rev=phone2[::-1],
             created_at=self.now, updated_at=self.now,
         )
         row = batch.rows[Customer][-1]
-        if row["quiet_from"]:
+        if row["quiet_from"]:  # quiet hours are 21:00 to 08:00 when a customer has them
             row["quiet_until"] = time(8, 0)
         for _ in range(2 if rng.random() < 0.10 else 1):
             self.vehicle(batch, ids, customer_id)

@@ -210,3 +210,8 @@ def merge_comparison(first: Customer, second: Customer) -> list[dict]:
         a, b = value(first), value(second)
         comparison.append({"label": label, "first": a, "second": b, "differs": a != b and "—" not in (a, b)})
     return comparison
+
+
+def current_owner(*, vehicle: Vehicle) -> VehicleRole | None:
+    return (VehicleRole.objects.filter(vehicle=vehicle, kind=VehicleRole.Kind.OWNER, ended_on__isnull=True)
+            .select_related("customer").first())

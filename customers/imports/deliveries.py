@@ -55,7 +55,6 @@ class Outcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    invalid: int = 0
     errors: list[RowError] = field(default_factory=list)
     committed_rows: list[int] = field(default_factory=list)
     failed_rows: list[int] = field(default_factory=list)
@@ -140,7 +139,6 @@ def import_deliveries(rows: list[DeliveryRow], *, by, dry_run: bool,
     known = set(Vehicle.objects.filter(plate__in=plate_only).values_list("plate", flat=True)) if plate_only else set()
     for row in [row for row in rows if not row.vehicle["vin"] and row.vehicle["plate"] not in known]:
         outcome.errors.append(RowError(row.row, _("VIN"), _("The VIN is missing and no vehicle has this plate yet.")))
-        outcome.invalid += 1
     rows = [row for row in rows if row.vehicle["vin"] or row.vehicle["plate"] in known]
     persons: dict[tuple, list[DeliveryRow]] = {}
     for row in rows:

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -112,8 +111,7 @@ def contact_preference_set(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request.user, pk, perm="customers.change_contactpreference")
     form = ContactPreferenceForm(request.POST or None, instance=ContactPreference(customer=customer))
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            services.contact_preference_set(customer=customer, by=request.user, **form.cleaned_data)
+        services.contact_preference_set(customer=customer, by=request.user, **form.cleaned_data)
         messages.success(request, _("Contact preference saved."))
         return redirect("customers:detail", pk=customer.pk)
     return render(request, "customers/simple_form.html", {

@@ -57,7 +57,7 @@ def vehicle_change_owner(request: HttpRequest, pk: int) -> HttpResponse:
     form = OwnerChangeForm(request.POST or None, initial={"on": timezone.localdate()})
     if request.method == "POST" and form.is_valid() and "confirm" not in request.POST:
         # First the question, with both names: a mistyped mobile must not move the car silently.
-        current = vehicle.roles.filter(kind="owner", ended_on__isnull=True).select_related("customer").first()
+        current = selectors.current_owner(vehicle=vehicle)
         return render(request, "customers/owner_change_confirm.html", {
             "vehicle": vehicle, "form": form, "current": current, "new_owner": form.cleaned_data["new_owner_phone"],
             "on": form.cleaned_data["on"]})

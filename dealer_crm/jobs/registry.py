@@ -7,8 +7,6 @@ second run creates nothing new — the database's unique constraints make sure o
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
-
 from django.utils.functional import Promise
 
 

@@ -62,5 +62,5 @@ def _run_one(job: DailyJob, *, on: date) -> dict:
         run.status, run.summary, run.error = JobRun.Status.FAILED, {}, f"{type(exc).__name__}: {exc}"
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "summary", "error", "finished_at"])
-    return {"status": run.status.value if hasattr(run.status, "value") else run.status, **run.summary,
+    return {"status": str(run.status), **run.summary,
             **({"error": run.error} if run.error else {})}
