@@ -53,7 +53,8 @@ def _save(instance: models.Model, *, by, **fields) -> models.Model:
     else:
         derived = {"name": ["name_pinyin", "name_initials"], "mobile": ["mobile_rev"], "phone2": ["phone2_rev"],
                    "plate": ["plate_key"], "vin": ["vin_rev"]}
-        columns = set(fields) | {extra for name in fields for extra in derived.get(name, [])}
+        concrete = {f.name for f in instance._meta.concrete_fields}
+        columns = set(fields) | {extra for name in fields for extra in derived.get(name, []) if extra in concrete}
         columns |= {f.name for f in instance._meta.concrete_fields if getattr(f, "auto_now", False)}
         instance.save(update_fields=sorted(columns))
     return instance

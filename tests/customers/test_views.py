@@ -382,3 +382,42 @@ def test_the_merge_page_points_out_what_differs(login, supervisor, customer):
     rows = {str(row["label"]): row for row in page.context["comparison"]}
     assert rows["地址"]["differs"] and not rows["手机"]["differs"]
     assert "13812345678" not in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_editing_a_vehicle_records_the_change_with_its_author(login, agent, customer):
+    vehicle = customer.vehicle_roles.get().vehicle
+    client = login(agent)
+    form = client.get(f"/customers/vehicles/{vehicle.pk}/edit/").context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "id"}
+    data.update({"plate": "皖c·66666", "colour": "白色"})
+    assert client.post(f"/customers/vehicles/{vehicle.pk}/edit/", data).status_code == 302
+    vehicle.refresh_from_db()
+    assert (vehicle.plate, vehicle.plate_key, vehicle.colour) == ("皖C66666", "C66666", "白色")
+    latest = vehicle.history.first()
+    assert latest.history_user == agent and latest.plate == "皖C66666"
+
+
+@pytest.mark.django_db
+def test_the_delivery_file_checklist_is_saved(login, agent, customer):
+    vehicle = customer.vehicle_roles.get().vehicle
+    client = login(agent)
+    response = client.post(f"/customers/vehicles/{vehicle.pk}/delivery-file/", {
+        "invoice_copy": "on", "id_copy": "on", "handbook_checked_on": "2026-03-10", "handbook_note": "已核对"})
+    assert response.status_code == 302
+    delivery_file = vehicle.delivery_file.__class__.objects.get(vehicle=vehicle)
+    assert (delivery_file.documents_present, delivery_file.handbook_checked_on) == (2, date(2026, 3, 10))
+    assert delivery_file.history.first().history_user == agent
+    assert client.post(f"/customers/vehicles/{vehicle.pk}/delivery-file/",
+                       {"handbook_checked_on": "2099-01-01"}).status_code == 200  # refused: in the future
+
+
+@pytest.mark.django_db
+def test_editing_a_family_member(login, agent, customer):
+    member = FamilyMember.objects.get()
+    response = login(agent).post(f"/customers/family/{member.pk}/edit/", {
+        "relation": "child", "name": "张 小明", "birthday": "2016-03-04", "note": "喜欢乐高"})
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert (member.name, member.birthday, member.note) == ("张小明", date(2016, 3, 4), "喜欢乐高")
+    assert member.history.first().history_user == agent
