@@ -122,8 +122,6 @@ def customer_search(*, query: str, limit: int = 20) -> list[SearchHit]:
                 _customers().filter(_after_prefix("name_initials", word, exact_keys=True))
                 .order_by("name_initials", "-id"),
                 matched="initials", exact=False, limit=limit))
-        if 2 <= len(word) <= 3:  # "CD": the letters of a plate (new-energy plates carry two)
-            partial.append(_plate_hits(word.upper(), limit=limit))
     else:
         key = plate_search_key(text)
         if len(key) == 17:

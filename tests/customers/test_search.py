@@ -112,8 +112,9 @@ def test_numbers_written_other_ways(store, query):
     assert names(query) == [("张三", "phone", True)]
 
 
-def test_letters_of_a_plate(store):
-    assert ("张三丰", "plate") in [(name, matched) for name, matched, _exact in names("CD")]
+def test_letters_alone_search_names_not_plates(store):
+    # "zs" is initials far more often than plate letters; a plate fragment with a digit ("D889") finds plates.
+    assert all(matched != "plate" for _name, matched, _exact in names("CD"))
 
 
 @pytest.mark.django_db
