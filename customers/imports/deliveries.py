@@ -1,5 +1,8 @@
 """Importing delivered-customer archives: one customer per person, one vehicle per VIN (or plate).
 
+The same engine reads the manufacturer programme's handbook records (诺相随), which add the date
+the maintenance handbook was checked to the vehicle's delivery file.
+
 Rows are cleaned first (every problem reported with its row, column and reason). Rows of the same
 person — same mobile, or same name at the same address — become one customer with several
 vehicles. An existing customer or vehicle is updated only where the file says something new, and
@@ -10,16 +13,19 @@ says which rows were committed.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from ..models import Customer, DeliveryFile, Vehicle, VehicleRole
-from ..normalize import normalize_name, normalize_plate, normalize_vin, split_phones
-from .headers import Header
+from ..normalize import MOBILE_RE, name_pinyin, normalize_name, normalize_plate, normalize_vin, plate_search_key, \
+    split_phones
+from .table import RowError, Table
 from .values import parse_amount, parse_date, text
+from .writing import history_from_rows, insert_rows, update_rows, write_chunks
 
 BRANDS = {"雷诺": Vehicle.Brand.RENAULT, "RENAULT": Vehicle.Brand.RENAULT, "三菱": Vehicle.Brand.MITSUBISHI,
           "MITSUBISHI": Vehicle.Brand.MITSUBISHI}
@@ -27,14 +33,8 @@ GENDERS = {"男": "M", "女": "F", "M": "M", "F": "F"}
 CUSTOMER_FIELDS = ("name", "mobile", "phone2", "address", "gender", "birthday", "id_number")
 VEHICLE_FIELDS = ("vin", "plate", "brand", "model_name", "colour", "delivery_date", "sales_consultant",
                   "invoice_amount")
-CHUNK = 2000
-
-
-@dataclass
-class RowError:
-    row: int  # as the spreadsheet numbers it (1-based)
-    column: str
-    message: str
+CHUNK = 5000  # rows per transaction
+REASON = "import"
 
 
 @dataclass
@@ -42,16 +42,16 @@ class DeliveryRow:
     row: int
     customer: dict = field(default_factory=dict)
     vehicle: dict = field(default_factory=dict)
+    handbook_checked_on: date | None = None
 
     def person_key(self) -> tuple:
-        if self.customer.get("mobile"):
+        if self.customer["mobile"]:
             return ("mobile", self.customer["mobile"])
-        return ("name+address", self.customer["name"], self.customer.get("address", ""))
+        return ("name+address", self.customer["name"], self.customer.get("address") or "")
 
 
 @dataclass
 class Outcome:
-    rows: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -60,215 +60,314 @@ class Outcome:
     failed_rows: list[int] = field(default_factory=list)
 
 
-def clean_rows(rows: list[list], header: Header, *, column_names: dict[int, str]) -> tuple[list[DeliveryRow],
-                                                                                               list[RowError], int]:
-    """Cleaned rows, the errors of the invalid ones, and how many data rows there were."""
-    cleaned, errors, count = [], [], 0
-    by_field = {name: position for position, name in header.columns.items()}
-    for index in range(header.row_index + 1, len(rows)):
-        cells = rows[index]
-        if not any(text(cell) for cell in cells):
+# --- cleaning ------------------------------------------------------------------------------------
+def _phones(cell) -> tuple[str, str]:
+    """Mobile and second number from one cell ('138… / 0552-…'): the first mobile, then the next number."""
+    numbers = split_phones(text(cell))
+    mobiles = [number for number in numbers if MOBILE_RE.match(number)]
+    mobile = mobiles[0] if mobiles else ""
+    others = [number for number in numbers if number != mobile]
+    return mobile, others[0] if others else ""
+
+
+def _vin(cell) -> str:
+    value = text(cell)
+    return normalize_vin(value) if value else ""
+
+
+def _truncated(length: int) -> Callable:
+    return lambda cell: text(cell)[:length]
+
+
+def _brand(cell) -> str | None:
+    value = text(cell).upper()
+    return next((code for word, code in BRANDS.items() if word in value), None)
+
+
+def clean(table: Table) -> tuple[list[DeliveryRow], list[RowError]]:
+    """The valid rows, and an error for each bad cell of the others (with its row and column)."""
+    errors = table.errors
+    names = table.parse("name", lambda cell: normalize_name(text(cell)))
+    phones = table.parse("mobile", _phones, cache=False)
+    addresses = table.parse("address", _truncated(200))
+    id_numbers = table.parse("id_number", _truncated(18))
+    genders = table.parse("gender", lambda cell: GENDERS.get(text(cell).upper(), ""))
+    birthdays = table.parse("birthday", parse_date)
+    vins = table.parse("vin", _vin, cache=False)
+    plates = table.parse("plate", lambda cell: normalize_plate(text(cell)), cache=False)
+    brands = table.parse("brand", _brand)
+    models = table.parse("model_name", _truncated(50))
+    colours = table.parse("colour", _truncated(20))
+    consultants = table.parse("sales_consultant", _truncated(30))
+    delivered = table.parse("delivery_date", parse_date)
+    amounts = table.parse("invoice_amount", parse_amount)
+    checked = table.parse("handbook_checked_on", parse_date)
+    invalid = {error.row for error in errors}
+    name_column = table.column_names.get("name", _("name"))
+    rows = []
+    for i, number in enumerate(table.numbers):
+        if not names[i]:
+            errors.append(RowError(number, name_column, _("The customer's name is missing.")))
+            invalid.add(number)
+        if not vins[i] and not plates[i] and number not in invalid:
+            errors.append(RowError(number, table.column_names.get("vin", _("VIN")),
+                                   _("Neither a VIN nor a plate: the vehicle cannot be identified.")))
+            invalid.add(number)
+        if number in invalid:
             continue
-        count += 1
-        number = index + 1
-        row, problems = _clean_row(cells, by_field, number, column_names)
-        if problems:
-            errors += problems
-        else:
-            cleaned.append(row)
-    return cleaned, errors, count
+        mobile, phone2 = phones[i] or ("", "")
+        rows.append(DeliveryRow(
+            row=number,
+            customer={"name": names[i], "mobile": mobile, "phone2": phone2, "address": addresses[i],
+                      "gender": genders[i], "birthday": birthdays[i], "id_number": id_numbers[i]},
+            vehicle={"vin": vins[i] or "", "plate": plates[i] or "", "brand": brands[i], "model_name": models[i],
+                     "colour": colours[i], "delivery_date": delivered[i], "sales_consultant": consultants[i],
+                     "invoice_amount": amounts[i]},
+            handbook_checked_on=checked[i],
+        ))
+    return rows, errors
 
 
-def _clean_row(cells: list, by_field: dict[str, int], number: int, column_names: dict[int, str]):
-    def cell(name):
-        position = by_field.get(name)
-        return cells[position] if position is not None and position < len(cells) else None
-
-    problems: list[RowError] = []
-
-    def parse(name, function):
-        try:
-            return function(cell(name))
-        except ValueError as error:
-            problems.append(RowError(number, column_names.get(by_field[name], name), str(error)))
-            return None
-
-    row = DeliveryRow(row=number)
-    row.customer["name"] = normalize_name(text(cell("name")))
-    if not row.customer["name"]:
-        problems.append(RowError(number, column_names.get(by_field.get("name"), _("name")),
-                                 _("The customer's name is missing.")))
-    phones = parse("mobile", lambda value: split_phones(text(value))) if "mobile" in by_field else []
-    phones = phones or []
-    mobiles = [number_ for number_ in phones if number_.startswith("1")]
-    others = [number_ for number_ in phones if number_ not in mobiles[:1]]
-    row.customer["mobile"] = mobiles[0] if mobiles else ""
-    row.customer["phone2"] = others[0] if others else ""
-    for name in ("address", "id_number"):
-        if name in by_field:
-            row.customer[name] = text(cell(name))[:200 if name == "address" else 18]
-    if "gender" in by_field:
-        row.customer["gender"] = GENDERS.get(text(cell("gender")).upper(), "")
-    if "birthday" in by_field:
-        row.customer["birthday"] = parse("birthday", parse_date)
-
-    vin = text(cell("vin")) if "vin" in by_field else ""
-    row.vehicle["vin"] = parse("vin", lambda value: normalize_vin(text(value))) if vin else ""
-    row.vehicle["plate"] = parse("plate", lambda value: normalize_plate(text(value))) or ""
-    if not vin and not row.vehicle["plate"] and not problems:
-        problems.append(RowError(number, _("VIN"), _("Neither a VIN nor a plate: the vehicle cannot be identified.")))
-    brand_text = text(cell("brand")).upper() if "brand" in by_field else ""
-    row.vehicle["brand"] = next((code for word, code in BRANDS.items() if word in brand_text), None)
-    for name in ("model_name", "colour", "sales_consultant"):
-        if name in by_field:
-            row.vehicle[name] = text(cell(name))[:50 if name == "model_name" else 30 if name == "sales_consultant"
-                                                 else 20]
-    if "delivery_date" in by_field:
-        row.vehicle["delivery_date"] = parse("delivery_date", parse_date)
-    if "invoice_amount" in by_field:
-        row.vehicle["invoice_amount"] = parse("invoice_amount", parse_amount)
-    return row, problems
+# --- writing -------------------------------------------------------------------------------------
+@cache
+def _defaults(model) -> dict:
+    return {f.attname: f.get_default() for f in model._meta.concrete_fields if f.attname != "id"}
 
 
-def import_deliveries(rows: list[DeliveryRow], *, by, dry_run: bool,
-                      progress: Callable[[int], None] | None = None) -> Outcome:
-    """Write the cleaned rows: persons first (grouped), then their vehicles, chunk by chunk."""
-    outcome = Outcome()
-    # A row without VIN is fine only for a vehicle already on file under that plate.
-    plate_only = {row.vehicle["plate"] for row in rows if not row.vehicle["vin"]}
-    known = set(Vehicle.objects.filter(plate__in=plate_only).values_list("plate", flat=True)) if plate_only else set()
-    for row in [row for row in rows if not row.vehicle["vin"] and row.vehicle["plate"] not in known]:
-        outcome.errors.append(RowError(row.row, _("VIN"), _("The VIN is missing and no vehicle has this plate yet.")))
-    rows = [row for row in rows if row.vehicle["vin"] or row.vehicle["plate"] in known]
+def _blank_row(model, **values) -> dict:
+    """Every column of a new row: the model's defaults, then `values`."""
+    row = dict(_defaults(model))
+    row.update(values)
+    return row
+
+
+def _filled(values: dict) -> dict:
+    return {name: value for name, value in values.items() if value not in ("", None)}
+
+
+def _changes(stored: dict, values: dict) -> dict:
+    """The fields the file sets to something new; an empty cell never erases what the archive knows."""
+    return {name: value for name, value in values.items() if value not in ("", None) and stored[name] != value}
+
+
+def _chunks(rows: list[DeliveryRow]) -> list[list[tuple[tuple, list[DeliveryRow]]]]:
+    """Persons, in chunks of about CHUNK rows, such that no two chunks touch the same vehicle.
+
+    Rows of one person go together; persons who name the same vehicle (by VIN, or by plate when
+    the row has no VIN) go together too, so chunks can be written in any order, or at once.
+    """
     persons: dict[tuple, list[DeliveryRow]] = {}
     for row in rows:
         persons.setdefault(row.person_key(), []).append(row)
-    groups = list(persons.values())
-    done = 0
-    for start in range(0, len(groups), CHUNK):
-        chunk = groups[start:start + CHUNK]
-        numbers = [row.row for group in chunk for row in group]
-        try:
-            with transaction.atomic():
-                counts = _write_chunk(chunk, by=by)
-                if dry_run:
-                    transaction.set_rollback(True)
-        except Exception as error:  # noqa: BLE001 - reported per row; earlier chunks stay committed
-            outcome.failed_rows += numbers
-            outcome.errors += [RowError(number, "", _("Not imported: %(error)s") % {"error": error})
-                               for number in numbers]
-            continue
-        outcome.created += counts["created"]
-        outcome.updated += counts["updated"]
-        outcome.unchanged += counts["unchanged"]
-        outcome.committed_rows += [] if dry_run else numbers
-        done += len(numbers)
-        if progress:
-            progress(done)
-    return outcome
+    keys = list(persons)
+    parent = list(range(len(keys)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner_of: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        for row in persons[key]:
+            vehicle = row.vehicle["vin"] or "plate:" + row.vehicle["plate"]
+            other = owner_of.setdefault(vehicle, index)
+            if other != index:
+                parent[root(index)] = root(other)
+    clusters: dict[int, list[tuple]] = {}
+    for index, key in enumerate(keys):
+        clusters.setdefault(root(index), []).append(key)
+    chunks, current, size = [], [], 0
+    for members in clusters.values():
+        for key in members:
+            group = persons[key]
+            current.append((key, group))
+            size += len(group)
+        if size >= CHUNK:
+            chunks.append(current)
+            current, size = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
 
 
-def _changes(instance, values: dict) -> dict:
-    """The fields the file sets to something new; an empty cell never erases what the archive knows."""
-    return {name: value for name, value in values.items()
-            if value not in ("", None) and getattr(instance, name) != value}
+class DeliveriesImport:
+    """One import of cleaned delivery rows. Chunks of persons, each written in one transaction."""
 
+    def __init__(self, *, by, dry_run: bool, handbook: bool = False):
+        self.by, self.dry_run, self.handbook = by, dry_run, handbook
+        self.outcome = Outcome()
 
-def _write_chunk(groups: list[list[DeliveryRow]], *, by) -> dict[str, int]:
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    now = timezone.now()
-    mobiles = {group[0].customer["mobile"] for group in groups if group[0].customer["mobile"]}
-    names = {group[0].customer["name"] for group in groups if not group[0].customer["mobile"]}
-    by_mobile = {c.mobile: c for c in Customer.objects.filter(mobile__in=mobiles).order_by("id")}
-    by_name_address = {(c.name, c.address): c for c in Customer.objects.filter(name__in=names, mobile="")}
-    vins = {row.vehicle["vin"] for group in groups for row in group if row.vehicle["vin"]}
-    plates = {row.vehicle["plate"] for group in groups for row in group if row.vehicle["plate"]}
-    vehicles_by_vin = {v.vin: v for v in Vehicle.objects.filter(vin__in=vins)}
-    vehicles_by_plate = {v.plate: v for v in Vehicle.objects.filter(plate__in=plates)}
-    owners = dict(VehicleRole.objects.filter(vehicle__in=[*vehicles_by_vin.values(), *vehicles_by_plate.values()],
-                                             kind=VehicleRole.Kind.OWNER, ended_on__isnull=True)
-                  .values_list("vehicle_id", "customer_id"))
-
-    new_customers, changed_customers, changed_fields = [], [], set()
-    person_of: list[Customer] = []
-    new_ids, changed_ids = set(), set()  # identities: the new customers have no primary key yet
-    for group in groups:
-        merged = {}
-        for row in group:  # later rows of the same person fill what earlier ones left empty
-            merged.update({k: v for k, v in row.customer.items() if v not in ("", None)})
-        first = group[0].customer
-        customer = (by_mobile.get(first["mobile"]) if first["mobile"]
-                    else by_name_address.get((first["name"], first.get("address", ""))))
-        if customer is None:
-            customer = Customer(source=Customer.Source.IMPORT, created_at=now, updated_at=now,
-                                **{k: v for k, v in merged.items() if k in CUSTOMER_FIELDS})
-            customer.derive_search_keys()
-            new_customers.append(customer)
-            new_ids.add(id(customer))
-        else:
-            changes = _changes(customer, {k: v for k, v in merged.items() if k != "name"})
-            if changes:
-                for name, value in changes.items():
-                    setattr(customer, name, value)
-                customer.derive_search_keys()
-                customer.updated_at = now
-                changed_customers.append(customer)
-                changed_ids.add(id(customer))
-                changed_fields |= set(changes)
-        person_of.append(customer)
-
-    bulk_create_with_history(new_customers, Customer, default_user=by, default_change_reason="import")
-    if changed_customers:
-        fields = sorted(changed_fields | {"updated_at", "name_pinyin", "name_initials", "mobile_rev", "phone2_rev"})
-        bulk_update_with_history(changed_customers, Customer, fields, default_user=by,
-                                 default_change_reason="import")
-
-    new_vehicles, changed_vehicles, vehicle_fields, new_roles = [], [], set(), []
-    new_vehicle_ids, changed_vehicle_ids = set(), set()
-    for group, customer in zip(groups, person_of, strict=True):
-        person_changed = id(customer) in changed_ids
-        person_new = id(customer) in new_ids
-        row_outcomes = []
-        for row in group:
-            values = {k: v for k, v in row.vehicle.items() if v not in ("", None)}
-            vehicle = vehicles_by_vin.get(row.vehicle["vin"]) or vehicles_by_plate.get(row.vehicle["plate"])
-            if vehicle is None:
-                vehicle = Vehicle(brand=values.pop("brand", Vehicle.Brand.OTHER),
-                                  model_name=values.pop("model_name", ""), created_at=now, **values)
-                vehicle.derive_search_keys()
-                new_vehicles.append(vehicle)
-                new_vehicle_ids.add(id(vehicle))
-                vehicles_by_vin[vehicle.vin] = vehicle
-                new_roles.append((vehicle, customer, row.vehicle.get("delivery_date") or timezone.localdate()))
-                row_outcomes.append("created")
-                continue
-            changes = _changes(vehicle, values)
-            if changes and id(vehicle) not in new_vehicle_ids:
-                for name, value in changes.items():
-                    setattr(vehicle, name, value)
-                vehicle.derive_search_keys()
-                if id(vehicle) not in changed_vehicle_ids:
-                    changed_vehicles.append(vehicle)
-                    changed_vehicle_ids.add(id(vehicle))
-                vehicle_fields |= set(changes)
-            if vehicle.pk and owners.get(vehicle.pk) is None:
-                owners[vehicle.pk] = customer.pk  # once, even if several rows name the vehicle
-                new_roles.append((vehicle, customer, row.vehicle.get("delivery_date") or timezone.localdate()))
-            row_outcomes.append("updated" if changes else "unchanged")
-        for outcome in row_outcomes:
-            if person_new or outcome == "created":
-                counts["created"] += 1
-            elif person_changed or outcome == "updated":
-                counts["updated"] += 1
+    def run(self, rows: list[DeliveryRow], progress: Callable[[int], None] | None = None) -> Outcome:
+        outcome = self.outcome
+        # A row without VIN is fine only for a vehicle already on file under that plate.
+        plate_only = list({row.vehicle["plate"] for row in rows if not row.vehicle["vin"]})
+        known = set()
+        for start in range(0, len(plate_only), CHUNK):
+            known |= set(Vehicle.objects.filter(plate__in=plate_only[start:start + CHUNK])
+                         .values_list("plate", flat=True))
+        usable = []
+        for row in rows:
+            if row.vehicle["vin"] or row.vehicle["plate"] in known:
+                usable.append(row)
             else:
-                counts["unchanged"] += 1
+                outcome.errors.append(RowError(row.row, _("VIN"),
+                                               _("The VIN is missing and no vehicle has this plate yet.")))
+        chunks = _chunks(usable)
+        done = 0
+        for numbers, result in write_chunks(self._write_chunk, chunks, parallel=not self.dry_run):
+            if isinstance(result, Exception):
+                outcome.failed_rows += numbers
+                outcome.errors += [RowError(number, "", _("Not imported: %(error)s") % {"error": result})
+                                   for number in numbers]
+                continue
+            outcome.created += result["created"]
+            outcome.updated += result["updated"]
+            outcome.unchanged += result["unchanged"]
+            if not self.dry_run:
+                outcome.committed_rows += numbers
+            done += len(numbers)
+            if progress:
+                progress(done)
+        outcome.committed_rows.sort()
+        outcome.failed_rows.sort()
+        return outcome
 
-    bulk_create_with_history(new_vehicles, Vehicle, default_user=by, default_change_reason="import")
-    if changed_vehicles:
-        bulk_update_with_history(changed_vehicles, Vehicle, sorted(vehicle_fields | {"plate_key", "vin_rev"}),
-                                 default_user=by, default_change_reason="import")
-    DeliveryFile.objects.bulk_create([DeliveryFile(vehicle=vehicle) for vehicle in new_vehicles])
-    roles = [VehicleRole(vehicle=vehicle, customer=customer, kind=VehicleRole.Kind.OWNER, started_on=started)
-             for vehicle, customer, started in new_roles]
-    bulk_create_with_history(roles, VehicleRole, default_user=by, default_change_reason="import")
-    return counts
+    def _write_chunk(self, chunk: list[tuple[tuple, list[DeliveryRow]]]) -> dict[str, int]:
+        with transaction.atomic():
+            counts = self._write(chunk)
+            if self.dry_run:
+                transaction.set_rollback(True)
+        return counts
+
+    def _existing_customers(self, chunk) -> dict[tuple, dict]:
+        mobiles = [key[1] for key, _group in chunk if key[0] == "mobile"]
+        names = {key[1] for key, _group in chunk if key[0] == "name+address"}
+        found: dict[tuple, dict] = {}
+        # Oldest first wins when the archive already holds two customers with one mobile.
+        for stored in Customer.objects.filter(mobile__any_of=mobiles).order_by("-id").values("id", *CUSTOMER_FIELDS):
+            found[("mobile", stored["mobile"])] = stored
+        if names:
+            for stored in (Customer.objects.filter(name__in=names, mobile="").order_by("-id")
+                           .values("id", *CUSTOMER_FIELDS)):
+                found[("name+address", stored["name"], stored["address"])] = stored
+        return found
+
+    def _existing_vehicles(self, chunk) -> tuple[dict, dict, dict, dict]:
+        vins = [row.vehicle["vin"] for _key, group in chunk for row in group if row.vehicle["vin"]]
+        plates = [row.vehicle["plate"] for _key, group in chunk for row in group
+                  if row.vehicle["plate"] and not row.vehicle["vin"]]
+        by_vin, by_plate = {}, {}
+        for stored in Vehicle.objects.filter(vin__any_of=vins).values("id", *VEHICLE_FIELDS):
+            by_vin[stored["vin"]] = stored
+        if plates:
+            for stored in Vehicle.objects.filter(plate__in=plates).order_by("-id").values("id", *VEHICLE_FIELDS):
+                by_plate[stored["plate"]] = stored
+        ids = [stored["id"] for stored in (*by_vin.values(), *by_plate.values())]
+        owners = dict(VehicleRole.objects.filter(vehicle_id__any_of=ids, kind=VehicleRole.Kind.OWNER, ended_on__isnull=True)
+                      .values_list("vehicle_id", "customer_id"))
+        files = {}
+        if self.handbook:
+            files = {stored["vehicle_id"]: stored for stored in
+                     DeliveryFile.objects.filter(vehicle__in=ids).values("id", "vehicle_id", "handbook_checked_on")}
+        return by_vin, by_plate, owners, files
+
+    def _write(self, chunk: list[tuple[tuple, list[DeliveryRow]]]) -> dict[str, int]:
+        now = timezone.now()
+        today = timezone.localdate()
+        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        existing = self._existing_customers(chunk)
+        by_vin, by_plate, owners, files = self._existing_vehicles(chunk)
+
+        new_customers, customer_changes, persons = [], {}, []
+        for key, group in chunk:
+            merged = {}
+            for row in group:  # later rows of the same person fill what earlier ones left empty
+                merged.update(_filled(row.customer))
+            stored = existing.get(key)
+            if stored is None:
+                pinyin, initials = name_pinyin(merged["name"])
+                mobile, phone2 = merged.get("mobile", ""), merged.get("phone2", "")
+                person = _blank_row(Customer, **merged, source=Customer.Source.IMPORT, created_at=now, updated_at=now,
+                                    name_pinyin=pinyin, name_initials=initials, mobile_rev=mobile[::-1],
+                                    phone2_rev=phone2[::-1])
+                new_customers.append(person)
+                persons.append((person, "created"))
+                continue
+            changes = _changes(stored, {name: value for name, value in merged.items() if name != "name"})
+            if changes:
+                customer_changes[stored["id"]] = changes
+            persons.append((stored, "updated" if changes else "unchanged"))
+
+        insert_rows(Customer, new_customers)
+        history_from_rows(Customer, [row["id"] for row in new_customers], by=self.by, reason=REASON)
+        update_rows(Customer, customer_changes, by=self.by, reason=REASON)
+
+        new_vehicles, vehicle_changes, new_roles, new_files, file_changes = [], {}, [], [], {}
+        for (_key, group), (person, person_outcome) in zip(chunk, persons, strict=True):
+            for row in group:
+                values = _filled(row.vehicle)
+                vin = row.vehicle["vin"]
+                stored = by_vin.get(vin) if vin else by_plate.get(row.vehicle["plate"])
+                if stored is None:
+                    vehicle = _blank_row(Vehicle, **values, created_at=now, plate_key=plate_search_key(values.get(
+                        "plate", "")), vin_rev=vin[::-1])
+                    vehicle.setdefault("brand", Vehicle.Brand.OTHER)
+                    vehicle["brand"] = vehicle["brand"] or Vehicle.Brand.OTHER
+                    new_vehicles.append(vehicle)
+                    by_vin[vin] = vehicle
+                    new_roles.append((vehicle, person, row.vehicle["delivery_date"] or today))
+                    new_files.append((vehicle, row.handbook_checked_on))
+                    counts["created"] += 1
+                    continue
+                changes = _changes(stored, values) if "id" in stored else {}
+                if changes:
+                    vehicle_changes.setdefault(stored["id"], {}).update(changes)
+                    stored.update(changes)  # a second row naming the car compares with the new values
+                if "id" in stored and stored["id"] not in owners:
+                    owners[stored["id"]] = person  # once, even if several rows name the vehicle
+                    new_roles.append((stored, person, row.vehicle["delivery_date"] or today))
+                handbook = self._handbook_change(stored, row.handbook_checked_on, files, new_files, file_changes)
+                outcome = "updated" if changes or handbook else "unchanged"
+                if person_outcome == "created":
+                    counts["created"] += 1
+                elif person_outcome == "updated" or outcome == "updated":
+                    counts["updated"] += 1
+                else:
+                    counts["unchanged"] += 1
+
+        insert_rows(Vehicle, new_vehicles)
+        history_from_rows(Vehicle, [row["id"] for row in new_vehicles], by=self.by, reason=REASON)
+        update_rows(Vehicle, vehicle_changes, by=self.by, reason=REASON)
+        delivery_files = [_blank_row(DeliveryFile, vehicle_id=vehicle["id"], handbook_checked_on=checked)
+                          for vehicle, checked in new_files]
+        insert_rows(DeliveryFile, delivery_files)
+        # A new delivery file's history starts with its first change (a baseline is written then), unless
+        # the file brings a handbook check: that is news worth a line of history now.
+        history_from_rows(DeliveryFile, [row["id"] for row in delivery_files if row["handbook_checked_on"]],
+                          by=self.by, reason=REASON)
+        update_rows(DeliveryFile, file_changes, by=self.by, reason=REASON)
+        roles = [_blank_row(VehicleRole, vehicle_id=vehicle["id"], customer_id=person["id"],
+                            kind=VehicleRole.Kind.OWNER, started_on=started)
+                 for vehicle, person, started in new_roles]
+        insert_rows(VehicleRole, roles)
+        history_from_rows(VehicleRole, [row["id"] for row in roles], by=self.by, reason=REASON)
+        return counts
+
+    def _handbook_change(self, stored: dict, checked: date | None, files: dict, new_files: list,
+                         file_changes: dict) -> bool:
+        """Whether the handbook check date is new for the vehicle's delivery file (and record the change)."""
+        if not self.handbook or checked is None or "id" not in stored:
+            return False
+        delivery_file = files.get(stored["id"])
+        if delivery_file is None:
+            new_files.append((stored, checked))
+            files[stored["id"]] = {"handbook_checked_on": checked}
+            return True
+        if delivery_file["handbook_checked_on"] == checked:
+            return False
+        if "id" in delivery_file:
+            file_changes[delivery_file["id"]] = {"handbook_checked_on": checked}
+        delivery_file["handbook_checked_on"] = checked
+        return True

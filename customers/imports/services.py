@@ -8,8 +8,9 @@ from django.utils.translation import gettext as _
 from . import deliveries
 from .headers import find_header
 from .reading import ImportFileError, read_rows
+from .table import table
 
-KINDS = ("deliveries",)  # service visits and handbook records follow
+KINDS = ("deliveries", "handbook")
 
 
 @dataclass
@@ -41,9 +42,11 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
     if header is None:
         raise ImportFileError(_("No header row was recognised: the file needs columns such as 客户姓名, 手机号码 and "
                                 "车架号 in one of its first rows."))
-    column_names = {position: str(sheet.rows[header.row_index][position]).strip() for position in header.columns}
-    cleaned, errors, count = deliveries.clean_rows(sheet.rows, header, column_names=column_names)
-    outcome = deliveries.import_deliveries(cleaned, by=by, dry_run=dry_run, progress=progress)
+    data = table(sheet.rows, header)
+    count = len(data)
+    cleaned, errors = deliveries.clean(data)
+    outcome = deliveries.DeliveriesImport(by=by, dry_run=dry_run, handbook=kind == "handbook").run(
+        cleaned, progress=progress)
     all_errors = sorted(errors + outcome.errors, key=lambda error: error.row)
     invalid_rows = {error.row for error in errors} | {error.row for error in outcome.errors if error.column}
     return ImportReport(

@@ -1,0 +1,183 @@
+"""Writing many new rows fast, with their change history, inside the caller's transaction.
+
+On PostgreSQL new rows get their ids from the table's sequence and go in with COPY; their history
+rows are made by the database itself (INSERT … SELECT from the rows just written), so Python never
+builds a model instance or a history object for them. Elsewhere (the embedded SQLite default) the
+same calls fall back to `bulk_create`. Updates stay on the ORM: they are few, and each must record
+what it changed.
+"""
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from operator import itemgetter
+
+from django.db import connection, connections, models
+from django.utils import timezone
+
+IN_CHUNK = 900  # ids per `IN (…)`: under SQLite's limit on parameters
+# Search keys the models derive from other fields (`derive_search_keys`): rewritten with them.
+DERIVED = {"name_pinyin", "name_initials", "mobile_rev", "phone2_rev", "plate_key", "vin_rev"}
+
+
+def _columns(model: type[models.Model]) -> list[tuple[str, str]]:
+    return [(f.attname, f.column) for f in model._meta.concrete_fields]
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def insert_rows(model: type[models.Model], rows: list[dict]) -> None:
+    """Insert `rows` (attname → value, without `id`); each row gets its new `id`.
+
+    Every concrete column must be present in every row except `id`.
+    """
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        _copy(model, rows)
+        return
+    instances = [model(**row) for row in rows]
+    model._base_manager.bulk_create(instances, batch_size=500)
+    for row, instance in zip(rows, instances, strict=True):
+        row["id"] = instance.pk
+
+
+def _copy(model: type[models.Model], rows: list[dict]) -> None:
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        sequence = cursor.fetchone()[0]
+        # nextval() per row: safe beside any other writer, which a block taken with setval() is not.
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, len(rows)])
+        for row, (new_id,) in zip(rows, cursor.fetchall(), strict=True):
+            row["id"] = new_id
+        fields = model._meta.concrete_fields
+        buffer = io.StringIO()
+        # csv writes None and "" alike, unquoted and empty: that is NULL, except in the columns that
+        # cannot be NULL, which FORCE_NOT_NULL reads as "".
+        csv.writer(buffer).writerows(map(itemgetter(*(f.attname for f in fields)), rows))
+        buffer.seek(0)
+        names = ", ".join(_quote(f.column) for f in fields)
+        not_null = ", ".join(_quote(f.column) for f in fields if not f.null and f.empty_strings_allowed)
+        options = f", FORCE_NOT_NULL ({not_null})" if not_null else ""
+        cursor.cursor.copy_expert(f"COPY {_quote(table)} ({names}) FROM STDIN WITH (FORMAT csv{options})", buffer)
+
+
+def history_from_rows(model: type[models.Model], ids: list[int], *, by, reason: str, kind: str = "+") -> None:
+    """History rows for rows as they are stored now (created: '+', changed: '~'), by the database.
+
+    The history table has the model's tracked columns plus simple-history's own: date, type,
+    reason and user.
+    """
+    if not ids:
+        return
+    history = model.history.model
+    base_columns = {column for _attname, column in _columns(model)}
+    tracked = [f.column for f in history._meta.concrete_fields if f.column in base_columns]
+    names = ", ".join(_quote(c) for c in tracked)
+    target = ", ".join([names, "history_date", "history_type", "history_change_reason", "history_user_id"])
+    insert = (f"INSERT INTO {_quote(history._meta.db_table)} ({target}) "
+              f"SELECT {names}, %s, %s, %s, %s FROM {_quote(model._meta.db_table)} WHERE id ")
+    values = [timezone.now(), kind, reason, getattr(by, "pk", None)]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(insert + "= ANY(%s)", [*values, ids])
+            return
+        for start in range(0, len(ids), IN_CHUNK):
+            part = ids[start:start + IN_CHUNK]
+            cursor.execute(insert + f"IN ({', '.join(['%s'] * len(part))})", [*values, *part])
+
+
+def update_rows(model: type[models.Model], changes: dict[int, dict], *, by, reason: str) -> None:
+    """Apply {id: {field: value}}, with one history row per changed row.
+
+    Rows are grouped by the set of fields they change, so each group is one UPDATE per batch.
+    """
+    if not changes:
+        return
+    if hasattr(model, "history"):
+        # Rows written in bulk before history existed (the demo store) get their stored state first,
+        # so the change shows as old → new.
+        known = set(model.history.filter(id__in=list(changes)).values_list("id", flat=True).distinct())
+        history_from_rows(model, [pk for pk in changes if pk not in known], by=by, reason="baseline")
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for pk, fields in changes.items():
+        groups.setdefault(tuple(sorted(fields)), []).append(pk)
+    manager = model._base_manager
+    for fields, ids in groups.items():
+        instances = list(manager.filter(pk__in=ids))
+        for instance in instances:
+            for name in fields:
+                setattr(instance, name, changes[instance.pk][name])
+            if hasattr(instance, "derive_search_keys"):
+                instance.derive_search_keys()
+        derived = [f.name for f in model._meta.concrete_fields if f.name in DERIVED]
+        auto_now = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+        now = timezone.now()
+        for instance in instances:
+            for name in auto_now:
+                setattr(instance, name, now)
+        manager.bulk_update(instances, sorted(set(fields) | set(derived) | set(auto_now)), batch_size=500)
+    if hasattr(model, "history"):
+        history_from_rows(model, list(changes), by=by, reason=reason, kind="~")
+
+
+WRITERS = 2  # connections writing chunks at once on PostgreSQL
+
+
+def write_chunks(write: Callable[[list], dict], chunks: list[list], *, parallel: bool) -> Iterator[tuple[list[int], object]]:
+    """Run `write(chunk)` for every chunk, each in its own transaction (write opens it), and yield
+    (row numbers, its result or the exception that rolled it back) as chunks finish.
+
+    On PostgreSQL, with more than one chunk, two threads write at once, each on its own connection:
+    the database then works on one chunk while Python prepares the next. The chunks must not touch
+    the same rows (the caller groups them so).
+    """
+    def numbers(chunk) -> list[int]:
+        return [row.row for _key, group in chunk for row in group]
+
+    def guarded(chunk):
+        try:
+            return write(chunk)
+        except Exception as error:  # noqa: BLE001 - this chunk is rolled back and reported; others go on
+            return error
+
+    if not parallel or connection.vendor != "postgresql" or len(chunks) < 2:
+        for chunk in chunks:
+            yield numbers(chunk), guarded(chunk)
+        return
+
+    def in_thread(chunk):
+        try:
+            return guarded(chunk)
+        finally:
+            connections.close_all()  # this thread's connection
+
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        futures = {pool.submit(in_thread, chunk): chunk for chunk in chunks}
+        for future in as_completed(futures):
+            yield numbers(futures[future]), future.result()
+
+
+class AnyOf(models.Lookup):
+    """`field__any_of=[…]`: `= ANY(%s)` with one array parameter on PostgreSQL, where `__in` with
+    thousands of values costs Django a parameter each; `IN (…)` elsewhere."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        if not values:
+            return "1 = 0", []
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+models.Field.register_lookup(AnyOf)
+models.ForeignKey.register_lookup(AnyOf)  # relations keep lookups of their own
