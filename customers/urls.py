@@ -6,6 +6,7 @@ app_name = "customers"
 urlpatterns = [
     path("", customers.customer_list, name="list"),
     path("new/", customers.customer_create, name="create"),
+    path("export/<slug:fmt>/", customers.customer_list_export, name="export"),
     path("search/", search.search, name="search"),
     path("<int:pk>/", customers.customer_detail, name="detail"),
     path("<int:pk>/edit/", customers.customer_edit, name="edit"),

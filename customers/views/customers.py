@@ -1,15 +1,17 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dealer_crm.access import require_perm
+from dealer_crm.exports import FORMATS, ExportTooLarge
 from dealer_crm.paging import uncounted_page
 
-from .. import selectors, services
+from .. import exports, selectors, services
 from ..access import get_customer_for_user
 from ..forms import ContactPreferenceForm, CustomerFilterForm, CustomerForm
 from ..models import ContactPreference, Customer
@@ -31,6 +33,25 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     template = "customers/partials/customer_table.html" if request.htmx else "customers/customer_list.html"
     return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
+
+
+@require_GET
+def customer_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The list as the same filters and order show it, every page of it, as xlsx or CSV."""
+    require_perm(request.user, "customers.view_customer")
+    require_perm(request.user, "customers.export_customers")
+    if fmt not in FORMATS:
+        raise Http404
+    filters = CustomerFilterForm(request.GET or None).filters()
+    back = reverse("customers:list") + (f"?{request.GET.urlencode()}" if request.GET else "")
+    if filters is None:
+        messages.error(request, _("Correct the filters before exporting."))
+        return redirect(back)
+    try:
+        return exports.customer_list_export(filters=filters, fmt=fmt, by=request.user)
+    except ExportTooLarge as error:
+        messages.error(request, str(error))
+        return redirect(back)
 
 
 @require_GET

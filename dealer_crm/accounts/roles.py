@@ -33,9 +33,12 @@ ARCHIVE_KEEP = ARCHIVE_READ | {
 }
 # Whose work needs the customer's full number (they call or visit); every reveal is logged.
 PHONE_REVEAL = {"customers.reveal_phone"}
+# Who takes lists out of the system (to plan, to report): the roles that manage, not those who
+# work customer by customer. Every export is logged and its phones are masked.
+EXPORT = {"customers.export_customers"}
 
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
-    Role.ADMIN: ARCHIVE_KEEP | {
+    Role.ADMIN: ARCHIVE_KEEP | EXPORT | {
         "accounts.view_user",
         "accounts.add_user",
         "accounts.change_user",
@@ -45,8 +48,8 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "django_celery_beat.view_periodictask",
         "django_celery_beat.change_periodictask",
     },
-    Role.GENERAL_MANAGER: ARCHIVE_READ | {"jobs.view_jobrun"},
-    Role.DCRC_SUPERVISOR: ARCHIVE_KEEP | PHONE_REVEAL | {
+    Role.GENERAL_MANAGER: ARCHIVE_READ | EXPORT | {"jobs.view_jobrun"},
+    Role.DCRC_SUPERVISOR: ARCHIVE_KEEP | PHONE_REVEAL | EXPORT | {
         "audit.view_auditevent", "accounts.view_user", "customers.merge_customer",
         "customers.view_duplicatecandidate",
     },

@@ -55,7 +55,8 @@ class AuditEvent(models.Model):
         from dealer_crm.accounts.roles import Role
 
         labels = {"added": _("Roles added"), "removed": _("Roles removed"), "access": _("Access changed"),
-                  "via": _("Through"), "phones": _("Numbers shown"), "rows": _("Rows")}
+                  "via": _("Through"), "phones": _("Numbers shown"), "rows": _("Rows"),
+                  "list": _("List"), "format": _("Format"), "filters": _("Filters")}
         lines = []
         for key, value in self.detail.items():
             if key in ("added", "removed"):
