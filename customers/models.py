@@ -73,6 +73,9 @@ class Customer(models.Model):
     lost_contact_since = models.DateField(_("lost contact since"), null=True, blank=True)
     quiet_from = models.TimeField(_("do not disturb from"), null=True, blank=True)
     quiet_until = models.TimeField(_("do not disturb until"), null=True, blank=True)
+    needs_review = models.BooleanField(
+        _("to be checked"), default=False,
+        help_text=_("Created from what an import knew (e.g. who brought a car in): check the data with the customer."))
     last_visit_on = models.DateField(_("last service visit"), null=True, blank=True, editable=False)
     merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+", editable=False)
@@ -99,6 +102,7 @@ class Customer(models.Model):
         permissions = [
             ("reveal_phone", _("Can reveal a customer's full phone number")),
             ("merge_customer", _("Can merge duplicate customers")),
+            ("export_customers", _("Can export customer lists")),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="customer_name_required",
@@ -124,6 +128,7 @@ class Customer(models.Model):
             models.Index(fields=["last_visit_on"], name="customer_last_visit_idx"),
             models.Index(fields=["importance"], name="customer_importance_idx"),
             models.Index(fields=["lost_contact_since"], name="customer_lost_contact_idx"),
+            models.Index(fields=["-id"], condition=Q(needs_review=True), name="customer_needs_review_idx"),
         ]
 
     def __str__(self) -> str:

@@ -24,7 +24,8 @@ class Command(BaseCommand):
                 self.stdout.write(_dumps({"error": str(error)}))
             raise CommandError(str(error)) from error
         if json:
-            self.stdout.write(_dumps(report.as_json()))
+            # The invalid rows' cells are for the browser's download; the command names their rows in errors.
+            self.stdout.write(_dumps({k: v for k, v in report.as_json().items() if k not in ("header", "invalid_rows")}))
             return
         self.stdout.write(
             f"{report.rows} rows: {report.created} new, {report.updated} updated, {report.unchanged} unchanged, "

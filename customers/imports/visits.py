@@ -1,0 +1,281 @@
+"""Importing repair orders (维修工单) from the DMS (怀远系统) export.
+
+A visit attaches to its vehicle by VIN, else by plate. A visit for a vehicle the archive does not
+know (with a VIN) creates the vehicle, and the person who brought it in (送修人) becomes a
+provisional contact, flagged for review, unless their mobile is already a customer's. The RO number
+identifies a visit: importing the same export twice changes nothing; a corrected export updates
+only what changed. Each new visit lands on the customer's timeline and moves their last-visit date.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from ..models import Customer, DeliveryFile, ServiceVisit, TimelineEntry, Vehicle, VehicleRole
+from ..normalize import name_pinyin, normalize_name, normalize_plate, plate_search_key
+from .deliveries import Outcome, _blank_row, _phones, _truncated, _vin
+from .table import RowError, Table
+from .values import parse_amount, parse_count, parse_date, text
+from .writing import history_from_rows, insert_rows, write_chunks
+
+CHUNK = 5000
+REASON = "import"
+VISIT_FIELDS = ("opened_on", "closed_on", "mileage", "kind", "advisor", "sender_name", "labour_amount",
+                "parts_amount", "total_amount")
+# The words the DMS uses for the kind of work, most specific first.
+KINDS = [
+    (("首保", "首次保养", "首次免费保养", "免费保养"), ServiceVisit.Kind.FIRST_MAINTENANCE),
+    (("索赔", "保修", "三包"), ServiceVisit.Kind.WARRANTY),
+    (("事故", "保险"), ServiceVisit.Kind.ACCIDENT),
+    (("钣喷", "钣金", "喷漆", "喷涂"), ServiceVisit.Kind.BODYWORK),
+    (("定保", "保养", "常规保养", "定期保养"), ServiceVisit.Kind.SCHEDULED),
+    (("维修", "机修", "电器", "修理", "一般维修"), ServiceVisit.Kind.REPAIR),
+]
+WMI_BRANDS = {"VF1": Vehicle.Brand.RENAULT, "VF8": Vehicle.Brand.RENAULT, "LZW": Vehicle.Brand.OTHER,
+              "JMB": Vehicle.Brand.MITSUBISHI, "JMY": Vehicle.Brand.MITSUBISHI, "JA4": Vehicle.Brand.MITSUBISHI}
+
+
+@dataclass
+class VisitRow:
+    row: int
+    vin: str
+    plate: str
+    model_name: str
+    sender_mobile: str
+    visit: dict = field(default_factory=dict)
+
+    def vehicle_key(self) -> str:
+        return self.vin or "plate:" + self.plate
+
+
+def _kind(cell) -> str:
+    value = text(cell)
+    if not value:
+        raise ValueError(_("The type of work is missing."))
+    for words, kind in KINDS:
+        if any(word in value for word in words):
+            return kind
+    raise ValueError(_("“%(value)s” is not a type of work the CRM knows (首保, 定保, 维修, 钣喷, 索赔, 事故).")
+                     % {"value": value})
+
+
+def _required_date(cell) -> date:
+    value = parse_date(cell)
+    if value is None:
+        raise ValueError(_("The arrival date is missing."))
+    return value
+
+
+def clean(table: Table) -> tuple[list[VisitRow], list[RowError]]:
+    errors = table.errors
+    ro_numbers = table.parse("ro_number", _truncated(30), cache=False)
+    opened = table.parse("opened_on", _required_date)
+    closed = table.parse("closed_on", parse_date)
+    mileage = table.parse("mileage", parse_count, cache=False)
+    kinds = table.parse("kind", _kind)
+    advisors = table.parse("advisor", _truncated(30))
+    senders = table.parse("sender_name", lambda cell: normalize_name(text(cell))[:50])
+    phones = table.parse("sender_phone", _phones)
+    labour = table.parse("labour_amount", parse_amount)
+    parts = table.parse("parts_amount", parse_amount)
+    totals = table.parse("total_amount", parse_amount)
+    vins = table.parse("vin", _vin, cache=False)
+    plates = table.parse("plate", lambda cell: normalize_plate(text(cell)))
+    models_ = table.parse("model_name", _truncated(50))
+    invalid = {error.row for error in errors}
+    rows = []
+    column = table.column_names.get
+    for i, number in enumerate(table.numbers):
+        if number in invalid:
+            continue
+        problem = None
+        if not ro_numbers[i]:
+            problem = RowError(number, column("ro_number", _("RO number")), _("The RO number is missing."))
+        elif not vins[i] and not plates[i]:
+            problem = RowError(number, column("vin", _("VIN")),
+                               _("Neither a VIN nor a plate: the vehicle cannot be identified."))
+        elif closed[i] and opened[i] and closed[i] < opened[i]:
+            problem = RowError(number, column("closed_on"), _("The finish date is before the arrival date."))
+        if problem:
+            errors.append(problem)
+            continue
+        labour_amount, parts_amount = labour[i] or Decimal(0), parts[i] or Decimal(0)
+        rows.append(VisitRow(
+            row=number, vin=vins[i] or "", plate=plates[i] or "", model_name=models_[i] or "",
+            sender_mobile=(phones[i] or ("", ""))[0],
+            visit={"ro_number": ro_numbers[i], "opened_on": opened[i], "closed_on": closed[i], "mileage": mileage[i],
+                   "kind": kinds[i], "advisor": advisors[i] or "", "sender_name": senders[i] or "",
+                   "labour_amount": labour_amount, "parts_amount": parts_amount,
+                   "total_amount": totals[i] if totals[i] is not None else labour_amount + parts_amount},
+        ))
+    return rows, errors
+
+
+class VisitsImport:
+    def __init__(self, *, by, dry_run: bool):
+        self.by, self.dry_run = by, dry_run
+        self.outcome = Outcome()
+        with translation.override(settings.LANGUAGE_CODE):  # timeline titles in the store's language
+            self.kind_labels = {kind: str(label) for kind, label in ServiceVisit.Kind.choices}
+            self.body = _("Mileage %(km)s km, total ¥%(total)s, advisor %(advisor)s")
+            self.unknown_sender = _("Brought in %(ro)s (name unknown)")
+
+    def run(self, rows: list[VisitRow], progress: Callable[[int], None] | None = None) -> Outcome:
+        outcome = self.outcome
+        by_vehicle: dict[str, list[VisitRow]] = {}
+        for row in rows:
+            by_vehicle.setdefault(row.vehicle_key(), []).append(row)
+        chunks, current, size = [], [], 0
+        for key, group in by_vehicle.items():
+            current.append((key, group))
+            size += len(group)
+            if size >= CHUNK:
+                chunks.append(current)
+                current, size = [], 0
+        if current:
+            chunks.append(current)
+        done = 0
+        # One writer: two chunks could otherwise each create the same new sender as a customer.
+        for numbers, result in write_chunks(self._write_chunk, chunks, parallel=False):
+            if isinstance(result, Exception):
+                outcome.failed_rows += numbers
+                outcome.errors += [RowError(number, "", _("Not imported: %(error)s") % {"error": result})
+                                   for number in numbers]
+                continue
+            for name in ("created", "updated", "unchanged"):
+                setattr(outcome, name, getattr(outcome, name) + result[name])
+            outcome.errors += result["errors"]
+            if not self.dry_run:
+                outcome.committed_rows += [number for number in numbers if number not in result["skipped"]]
+            done += len(numbers)
+            if progress:
+                progress(done)
+        return outcome
+
+    def _write_chunk(self, chunk) -> dict:
+        with transaction.atomic():
+            result = self._write(chunk)
+            if self.dry_run:
+                transaction.set_rollback(True)
+        return result
+
+    def _write(self, chunk: list[tuple[str, list[VisitRow]]]) -> dict:
+        now = timezone.now()
+        result = {"created": 0, "updated": 0, "unchanged": 0, "errors": [], "skipped": set()}
+        rows = [row for _key, group in chunk for row in group]
+        stored_visits = {stored["ro_number"]: stored for stored in ServiceVisit.objects.filter(
+            ro_number__any_of=[row.visit["ro_number"] for row in rows]).values("id", "ro_number", *VISIT_FIELDS)}
+        vehicles = {v["vin"]: v for v in Vehicle.objects.filter(vin__any_of=[r.vin for r in rows if r.vin])
+                    .values("id", "vin", "plate")}
+        by_plate = {v["plate"]: v for v in Vehicle.objects.filter(
+            plate__any_of=[r.plate for r in rows if not r.vin]).order_by("-id").values("id", "vin", "plate")}
+        owners = dict(VehicleRole.objects.filter(
+            vehicle_id__any_of=[v["id"] for v in (*vehicles.values(), *by_plate.values())],
+            kind=VehicleRole.Kind.OWNER, ended_on__isnull=True).values_list("vehicle_id", "customer_id"))
+        senders = {c["mobile"]: c for c in Customer.objects.filter(
+            mobile__any_of=[r.sender_mobile for r in rows if r.sender_mobile]).order_by("-id").values("id", "mobile")}
+
+        new_vehicles, new_contacts, new_roles, new_visits, changed = [], [], [], [], {}
+        for _key, group in chunk:
+            first = group[0]
+            vehicle = vehicles.get(first.vin) if first.vin else by_plate.get(first.plate)
+            if vehicle is None and not first.vin:
+                for row in group:
+                    result["errors"].append(RowError(row.row, _("VIN"),
+                                                     _("The VIN is missing and no vehicle has this plate yet.")))
+                    result["skipped"].add(row.row)
+                continue
+            customer = owners.get(vehicle["id"]) if vehicle else None
+            if vehicle is None:
+                vehicle = _blank_row(Vehicle, vin=first.vin, plate=first.plate, model_name=first.model_name,
+                                     brand=WMI_BRANDS.get(first.vin[:3], Vehicle.Brand.OTHER), created_at=now,
+                                     plate_key=plate_search_key(first.plate), vin_rev=first.vin[::-1])
+                new_vehicles.append(vehicle)
+                contact = self._sender(first, senders, new_contacts, now)
+                new_roles.append((vehicle, contact, first.visit["opened_on"]))
+                customer = contact
+            for row in group:
+                stored = stored_visits.get(row.visit["ro_number"])
+                if stored is None:
+                    visit = _blank_row(ServiceVisit, **row.visit, created_at=now)
+                    new_visits.append((visit, vehicle, customer))
+                    stored_visits[row.visit["ro_number"]] = {"id": None, **row.visit}
+                    result["created"] += 1
+                    continue
+                changes = {name: row.visit[name] for name in VISIT_FIELDS
+                           if row.visit[name] not in ("", None) and stored[name] != row.visit[name]}
+                if changes and stored["id"]:
+                    changed[stored["id"]] = changes
+                    result["updated"] += 1
+                else:
+                    result["unchanged"] += 1
+
+        insert_rows(Customer, new_contacts)
+        history_from_rows(Customer, [c["id"] for c in new_contacts], by=self.by, reason=REASON)
+        insert_rows(Vehicle, new_vehicles)
+        history_from_rows(Vehicle, [v["id"] for v in new_vehicles], by=self.by, reason=REASON)
+        insert_rows(DeliveryFile, [_blank_row(DeliveryFile, vehicle_id=v["id"]) for v in new_vehicles])
+        roles = [_blank_row(VehicleRole, vehicle_id=vehicle["id"], customer_id=contact["id"],
+                            kind=VehicleRole.Kind.DRIVER, started_on=started)
+                 for vehicle, contact, started in new_roles if contact is not None]
+        insert_rows(VehicleRole, roles)
+        history_from_rows(VehicleRole, [r["id"] for r in roles], by=self.by, reason=REASON)
+
+        visits = []
+        for visit, vehicle, customer in new_visits:
+            visit["vehicle_id"] = vehicle["id"]
+            visit["customer_id"] = customer["id"] if isinstance(customer, dict) else customer
+            visits.append(visit)
+        insert_rows(ServiceVisit, visits)
+        for pk, changes in changed.items():
+            ServiceVisit.objects.filter(pk=pk).update(**changes)
+        self._timeline(visits)
+        return result
+
+    def _sender(self, row: VisitRow, senders: dict, new_contacts: list, now) -> dict | None:
+        """The customer who brought the car in: known by mobile, else a new provisional contact."""
+        if row.sender_mobile in senders:
+            return senders[row.sender_mobile]
+        name = row.visit["sender_name"] or self.unknown_sender % {"ro": row.visit["ro_number"]}
+        pinyin, initials = name_pinyin(name)
+        contact = _blank_row(Customer, name=name[:50], mobile=row.sender_mobile, source=Customer.Source.SERVICE,
+                             needs_review=True, created_at=now, updated_at=now, name_pinyin=pinyin,
+                             name_initials=initials, mobile_rev=row.sender_mobile[::-1])
+        new_contacts.append(contact)
+        if row.sender_mobile:
+            senders[row.sender_mobile] = contact
+        return contact
+
+    def _timeline(self, visits: list[dict]) -> None:
+        """Each new visit on its customer's timeline, and the customer's last visit moved forward."""
+        source_type = ContentType.objects.get_for_model(ServiceVisit).pk
+        tz = timezone.get_current_timezone()
+        entries, latest = [], {}
+        for visit in visits:
+            customer_id = visit["customer_id"]
+            if customer_id is None:
+                continue
+            entries.append(_blank_row(
+                TimelineEntry, customer_id=customer_id, vehicle_id=visit["vehicle_id"], kind=TimelineEntry.Kind.SERVICE_VISIT,
+                occurred_at=datetime.combine(visit["opened_on"], time(9), tzinfo=tz),
+                title=f"{self.kind_labels[visit['kind']]} · {visit['ro_number']}",
+                body=self.body % {"km": visit["mileage"] or "—", "total": visit["total_amount"],
+                                  "advisor": visit["advisor"] or "—"},
+                source_type_id=source_type, source_id=str(visit["id"]), created_by_id=getattr(self.by, "pk", None)))
+            if visit["opened_on"] > latest.get(customer_id, date.min):
+                latest[customer_id] = visit["opened_on"]
+        insert_rows(TimelineEntry, entries)
+        by_date: dict[date, list[int]] = {}
+        for customer_id, opened in latest.items():
+            by_date.setdefault(opened, []).append(customer_id)
+        for opened, ids in by_date.items():
+            # Conditional in the database: an older visit imported later never moves the date back.
+            Customer.all_objects.filter(pk__any_of=ids).filter(
+                models.Q(last_visit_on__lt=opened) | models.Q(last_visit_on__isnull=True)).update(last_visit_on=opened)

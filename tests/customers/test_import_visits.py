@@ -1,0 +1,106 @@
+"""Importing repair orders from the DMS: visits attach to vehicles, unknown cars get a provisional contact."""
+
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+
+from customers.imports.services import import_archive
+from customers.models import Customer, ServiceVisit, TimelineEntry, Vehicle, VehicleRole
+from tests.customers.factories import CustomerFactory, make_vehicle, valid_vin
+
+HEADER = ["工单号", "车架号", "车牌号", "进厂日期", "出厂日期", "进厂里程", "维修类型", "服务顾问", "送修人", "送修人电话",
+          "工时费", "材料费", "合计", "车型"]
+
+
+def workbook(*rows) -> bytes:
+    book = openpyxl.Workbook()
+    book.active.append(["怀远系统 维修工单导出"])
+    book.active.append(HEADER)
+    for row in rows:
+        book.active.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def owner(db):
+    customer = CustomerFactory(name="张三", mobile="13812345678")
+    make_vehicle(customer, serial=1, plate="皖C12345")
+    return customer
+
+
+@pytest.mark.django_db
+def test_visits_attach_to_the_vehicle_by_vin_or_plate(owner, admin_user):
+    data = workbook(
+        ["RO001", valid_vin(1), "", "2026年3月5日", "2026/3/5", "1,200 km", "首保", "马超", "张三", "", "300", "0", "300", ""],
+        ["RO002", "", "皖C·12345", "2026.06.01", "", 9800, "定期保养", "胡军", "", "", "500", "1,200.50", "", ""],
+    )
+    report = import_archive(data=data, kind="service-visits", by=admin_user)
+    assert (report.rows, report.created, report.invalid) == (2, 2, 0)
+    first, second = ServiceVisit.objects.order_by("ro_number")
+    assert (first.kind, first.mileage, first.customer, first.opened_on) == ("first", 1200, owner, date(2026, 3, 5))
+    assert (second.kind, second.total_amount, second.vehicle.plate) == ("scheduled", 1700.50, "皖C12345")
+    owner.refresh_from_db()
+    assert owner.last_visit_on == date(2026, 6, 1)
+    assert TimelineEntry.objects.filter(customer=owner, kind="visit").count() == 2
+    assert "RO002" in TimelineEntry.objects.filter(customer=owner).first().title
+
+
+@pytest.mark.django_db
+def test_the_same_export_twice_changes_nothing_and_a_correction_updates(owner, admin_user):
+    row = ["RO001", valid_vin(1), "", "2026-03-05", "", "1200", "维修", "马超", "", "", "300", "0", "300", ""]
+    import_archive(data=workbook(row), kind="service-visits", by=admin_user)
+    again = import_archive(data=workbook(row), kind="service-visits", by=admin_user)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    assert TimelineEntry.objects.filter(kind="visit").count() == 1
+    corrected = list(row)
+    corrected[5] = "1250"
+    report = import_archive(data=workbook(corrected), kind="service-visits", by=admin_user)
+    assert (report.created, report.updated) == (0, 1)
+    assert ServiceVisit.objects.get().mileage == 1250
+
+
+@pytest.mark.django_db
+def test_an_unknown_vehicle_is_created_with_the_sender_as_a_contact_to_check(admin_user):
+    data = workbook(["RO009", valid_vin(9, wmi="JMB"), "皖C88888", "2026-05-01", "", "", "钣喷", "", "王 五",
+                     "+86 139 0000 1111", "", "", "", "欧蓝德"])
+    report = import_archive(data=data, kind="service-visits", by=admin_user)
+    assert report.created == 1 and report.invalid == 0
+    vehicle = Vehicle.objects.get(vin=valid_vin(9, wmi="JMB"))
+    assert (vehicle.brand, vehicle.model_name, vehicle.plate) == ("mitsubishi", "欧蓝德", "皖C88888")
+    contact = Customer.objects.get(mobile="13900001111")
+    assert contact.name == "王五" and contact.needs_review and contact.source == "service"
+    assert VehicleRole.objects.get(vehicle=vehicle).kind == "driver"
+    assert ServiceVisit.objects.get().customer == contact
+    assert contact.history.get().history_user == admin_user
+
+
+@pytest.mark.django_db
+def test_a_sender_already_in_the_archive_is_not_created_again(admin_user):
+    known = CustomerFactory(name="王五", mobile="13900001111")
+    data = workbook(["RO010", valid_vin(10), "", "2026-05-01", "", "", "维修", "", "王五", "13900001111", "", "", "", ""])
+    import_archive(data=data, kind="service-visits", by=admin_user)
+    assert Customer.objects.count() == 1
+    assert ServiceVisit.objects.get().customer == known
+
+
+@pytest.mark.django_db
+def test_bad_repair_orders_are_reported_with_row_column_and_reason(owner, admin_user):
+    data = workbook(
+        ["", valid_vin(1), "", "2026-03-05", "", "", "维修", "", "", "", "", "", "", ""],  # no RO number
+        ["RO020", valid_vin(1), "", "昨天", "", "", "维修", "", "", "", "", "", "", ""],  # bad date
+        ["RO021", valid_vin(1), "", "2026-03-05", "", "", "洗车", "", "", "", "", "", "", ""],  # unknown type
+        ["RO022", valid_vin(1), "", "2026-03-05", "2026-03-01", "", "维修", "", "", "", "", "", "", ""],  # ends first
+        ["RO023", "", "皖C99999", "2026-03-05", "", "", "维修", "", "", "", "", "", "", ""],  # unknown plate, no VIN
+        ["RO024", valid_vin(1), "", "2026-03-05", "", "-5", "维修", "", "", "", "", "", "", ""],  # negative mileage
+    )
+    report = import_archive(data=data, kind="service-visits", by=admin_user)
+    assert (report.rows, report.created, report.invalid) == (6, 0, 6)
+    assert {(e["row"], e["column"]) for e in report.errors} == {
+        (3, "工单号"), (4, "进厂日期"), (5, "维修类型"), (6, "出厂日期"), (7, "车架号"), (8, "进厂里程")}
+    assert not ServiceVisit.objects.exists()
+    assert [row["row"] for row in report.invalid_rows] == [3, 4, 5, 6, 7, 8]
+    assert report.invalid_rows[1]["cells"][3] == "昨天"
