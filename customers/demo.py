@@ -151,7 +151,7 @@ class DemoStore:
             referred_by_id=None, lost_contact_since=today - timedelta(days=rng.randrange(10, 300))
             if rng.random() < 0.02 else None,
             quiet_from=time(21, 0) if rng.random() < 0.05 else None,
-            quiet_until=None, last_visit_on=None, merged_into_id=None,
+            quiet_until=None, needs_review=False, last_visit_on=None, merged_into_id=None,
             name_pinyin=pinyin, name_initials=initials, mobile_rev=mobile[::-1], phone2_rev=phone2[::-1],
             created_at=self.now, updated_at=self.now,
         )

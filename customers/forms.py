@@ -40,7 +40,7 @@ class CustomerForm(forms.ModelForm):
         model = Customer
         fields = ["name", "gender", "mobile", "phone2", "address", "birthday", "importance", "source",
                   "occupation", "social_level", "interests", "expectations", "id_number", "lost_contact_since",
-                  "quiet_from", "quiet_until", "note"]
+                  "quiet_from", "quiet_until", "note", "needs_review"]
         widgets = {
             "birthday": DATE, "lost_contact_since": DATE, "quiet_from": TIME, "quiet_until": TIME,
             "interests": forms.Textarea(attrs={"rows": 2}), "expectations": forms.Textarea(attrs={"rows": 2}),
@@ -220,6 +220,8 @@ class CustomerFilterForm(forms.Form):
                                      widget=forms.Select(attrs=SMALL_SELECT))
     opted_out = forms.ChoiceField(label=_("Refuses marketing"), required=False, choices=YES_NO,
                                   widget=forms.Select(attrs=SMALL_SELECT))
+    needs_review = forms.BooleanField(label=_("To be checked only"), required=False,
+                                      widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
     order = forms.ChoiceField(label=_("Sort by"), required=False, widget=forms.Select(attrs=SMALL_SELECT), choices=[
         ("-id", _("Newest first")), ("name", _("Name (pinyin)")), ("-last_visit_on", _("Last visit, recent first")),
         ("last_visit_on", _("Last visit, longest ago first"))])
@@ -248,7 +250,8 @@ class CustomerFilterForm(forms.Form):
             delivered_until=data["delivered_until"], visited_since=data["visited_since"],
             not_visited_since=data["not_visited_since"],
             importance=data["importance"], lost_contact=as_bool.get(data["lost_contact"]),
-            opted_out=as_bool.get(data["opted_out"]), order=data["order"] or "-id",
+            opted_out=as_bool.get(data["opted_out"]), needs_review=data["needs_review"] or None,
+            order=data["order"] or "-id",
         )
 
 

@@ -30,6 +30,7 @@ class CustomerFilters:
     importance: str = ""
     lost_contact: bool | None = None
     opted_out: bool | None = None
+    needs_review: bool | None = None  # None: everyone; True: only those to be checked
     order: str = "-id"
 
 
@@ -71,6 +72,8 @@ def customer_list(*, filters: CustomerFilters) -> QuerySet[Customer]:
         customers = customers.filter(importance=filters.importance)
     if filters.lost_contact is not None:
         customers = customers.filter(lost_contact_since__isnull=not filters.lost_contact)
+    if filters.needs_review:  # a partial index holds exactly these
+        customers = customers.filter(needs_review=True)
     if filters.opted_out is not None:
         refused = ContactPreference.objects.filter(
             customer=OuterRef("pk"), allowed=False,
@@ -95,7 +98,8 @@ def vehicle_models() -> list[str]:
     """The models in the archive, for the list filter; cached, as it scans every vehicle."""
     return cache.get_or_set(
         "customers:vehicle_models",
-        lambda: list(Vehicle.objects.order_by("model_name").values_list("model_name", flat=True).distinct()),
+        lambda: list(Vehicle.objects.exclude(model_name="").order_by("model_name")
+                     .values_list("model_name", flat=True).distinct()),
         timeout=600,
     )
 

@@ -6,6 +6,10 @@ In CI (CI=true) a missing service or browser fails the test instead of skipping 
 import os
 import shutil
 import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -25,6 +29,15 @@ def skip_or_fail(reason: str):
     if IN_CI:
         pytest.fail(f"CI needs this to run: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a list cached by one test (e.g. the vehicle models in the
+    list filter) must not decide what another test's form accepts."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 # --- personas -------------------------------------------------------------------------------
@@ -80,6 +93,48 @@ def redis_url():
     except OSError as exc:
         skip_or_fail(f"Redis at {url} does not answer: {exc}")
     return url
+
+
+def database_url_of_the_test_database() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker(redis_url, transactional_db):
+    """A real Celery worker process on the test database, through Redis, on a queue of its own.
+
+    Tasks sent with `.delay()` during the test go to that queue (no other worker can take them).
+    Yields the worker's process; its output is attached to a failing assertion by the test.
+    """
+    from dealer_crm.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dealer_crm.settings.test",
+           "DATABASE_URL": database_url_of_the_test_database(), "REDIS_URL": redis_url}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "dealer_crm", "worker", "--pool=solo", "-Q", queue,
+         "--without-mingle", "--without-gossip", "--loglevel=INFO"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )
+    app.loader.import_default_modules()  # every app's tasks module, so that each task gets the queue
+    ours = [task for name, task in app.tasks.items() if not name.startswith("celery.")]
+    for task in ours:  # the exec options are cached on the task: reset them with the queue
+        task.queue, task._exec_options = queue, None
+    try:
+        yield worker
+    finally:
+        for task in ours:
+            task.queue, task._exec_options = None, None
+        if worker.poll() is None:
+            worker.terminate()
+            worker.communicate(timeout=30)
 
 
 # --- the real browser ----------------------------------------------------------------------

@@ -47,6 +47,8 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "jobs.run_daily_jobs",
         "django_celery_beat.view_periodictask",
         "django_celery_beat.change_periodictask",
+        "imports.view_importbatch",
+        "imports.add_importbatch",
     },
     Role.GENERAL_MANAGER: ARCHIVE_READ | EXPORT | {"jobs.view_jobrun"},
     Role.DCRC_SUPERVISOR: ARCHIVE_KEEP | PHONE_REVEAL | EXPORT | {

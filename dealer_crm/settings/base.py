@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "dealer_crm.audit",
     "dealer_crm.jobs",
     "customers",
+    "customers.imports",
     "followups",
     "events",
 ]

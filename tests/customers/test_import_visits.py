@@ -104,3 +104,22 @@ def test_bad_repair_orders_are_reported_with_row_column_and_reason(owner, admin_
     assert not ServiceVisit.objects.exists()
     assert [row["row"] for row in report.invalid_rows] == [3, 4, 5, 6, 7, 8]
     assert report.invalid_rows[1]["cells"][3] == "昨天"
+
+
+@pytest.mark.django_db
+def test_contacts_to_check_are_listed_and_the_flag_is_cleared_on_the_edit_form(client, admin_user, supervisor):
+    import_archive(data=workbook(["RO030", valid_vin(30), "", "2026-05-01", "", "", "维修", "", "赵六", "13700001111",
+                                  "", "", "", ""]), kind="service-visits", by=admin_user)
+    CustomerFactory(name="钱七")
+    client.force_login(supervisor)
+    page = client.get("/customers/", {"needs_review": "on"}).content.decode()
+    assert "赵六" in page and "钱七" not in page and "待核实" in page
+    contact = Customer.objects.get(name="赵六")
+    form = client.get(f"/customers/{contact.pk}/edit/").context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None and name in form.fields}
+    data.update({"mobile": "13700001111", "needs_review": ""})
+    data.pop("needs_review")
+    response = client.post(f"/customers/{contact.pk}/edit/", data)
+    assert response.status_code == 302, response.context["form"].errors if response.context else ""
+    contact.refresh_from_db()
+    assert not contact.needs_review

@@ -1,0 +1,140 @@
+"""Imports in the admin: the import history is the list; uploading, the check's preview, confirming,
+progress and the invalid-rows download are its pages. Every state change calls `batches`."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from dealer_crm.exports import XLSX, export_response
+
+from . import batches
+from .forms import ImportUploadForm
+from .models import ImportBatch
+from .reading import ImportFileError
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ["id", "filename", "kind", "status", "counts", "created_by", "created_at", "finished_at"]
+    list_display_links = ["id", "filename"]
+    list_filter = ["kind", "status"]
+    search_fields = ["filename"]
+    list_select_related = ["created_by"]
+    show_full_result_count = False
+
+    @admin.display(description=gettext_lazy("new / updated / unchanged / invalid"))
+    def counts(self, batch: ImportBatch) -> str:
+        report = batch.report
+        if not report:
+            return "—"
+        return f"{report['created']} / {report['updated']} / {report['unchanged']} / {report['invalid']}"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content", "preview", "result")
+
+    def has_change_permission(self, request, obj=None):
+        return False  # batches change only through upload, confirm and cancel
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the history of imports is kept
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/progress/", wrap(self.progress_view), name="imports_importbatch_progress"),
+            path("<int:pk>/confirm/", wrap(require_POST(self.confirm_view)), name="imports_importbatch_confirm"),
+            path("<int:pk>/cancel/", wrap(require_POST(self.cancel_view)), name="imports_importbatch_cancel"),
+            path("<int:pk>/invalid-rows/", wrap(self.invalid_rows_view), name="imports_importbatch_invalid_rows"),
+            *super().get_urls(),
+        ]
+
+    def _batch(self, request: HttpRequest, pk, *, write: bool = False) -> ImportBatch:
+        if not (self.has_add_permission(request) if write else self.has_view_permission(request)):
+            raise PermissionDenied
+        return get_object_or_404(ImportBatch.objects.select_related("created_by", "confirmed_by"), pk=pk)
+
+    def add_view(self, request: HttpRequest, form_url="", extra_context=None) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                batch = batches.import_batch_upload(kind=form.cleaned_data["kind"], filename=upload.name,
+                                                    content=upload.read(), by=request.user)
+            except ImportFileError as error:
+                form.add_error("file", str(error))
+            else:
+                messages.info(request, _("The file is being checked. Nothing is imported before you confirm."))
+                return redirect("admin:imports_importbatch_change", batch.pk)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": _("Import an archive file"),
+                   "recent": ImportBatch.objects.defer("content", "preview", "result")
+                   .select_related("created_by")[:5]}
+        return TemplateResponse(request, "admin/imports/importbatch/upload.html", context)
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None) -> HttpResponse:
+        batch = self._batch(request, object_id)
+        report = batch.report or {}
+        errors = report.get("errors", [])
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "batch": batch,
+                   "report": report, "errors": errors[:200], "more_errors": max(len(errors) - 200, 0),
+                   "title": _("Import #%(id)s: %(file)s") % {"id": batch.pk, "file": batch.filename},
+                   "can_confirm": self.has_add_permission(request) and batch.status == ImportBatch.Status.CHECKED}
+        return TemplateResponse(request, "admin/imports/importbatch/detail.html", context)
+
+    def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The progress bar, polled by the page; when the batch has moved on, the page reloads."""
+        batch = self._batch(request, pk)
+        response = TemplateResponse(request, "admin/imports/importbatch/_progress.html", {"batch": batch})
+        if not batch.is_running:
+            response["HX-Refresh"] = "true"
+        return response
+
+    def confirm_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        batch = self._batch(request, pk, write=True)
+        try:
+            batches.import_batch_confirm(batch=batch, by=request.user)
+        except ImportFileError as error:
+            messages.error(request, str(error))
+        else:
+            messages.info(request, _("Importing. You can leave this page: the import goes on and its result stays "
+                                     "in the import history."))
+        return redirect("admin:imports_importbatch_change", pk)
+
+    def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        batch = self._batch(request, pk, write=True)
+        try:
+            batches.import_batch_cancel(batch=batch, by=request.user)
+        except ImportFileError as error:
+            messages.error(request, str(error))
+        else:
+            messages.info(request, _("Cancelled: nothing was imported."))
+        return redirect(reverse("admin:imports_importbatch_changelist"))
+
+    def invalid_rows_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The invalid rows as the file had them, with the reasons first, to fix and import again."""
+        batch = self._batch(request, pk)
+        report = batch.report or {}
+        rows = report.get("invalid_rows") or []
+        if not rows:
+            raise Http404
+        reasons: dict[int, list[str]] = {}
+        for error in report.get("errors", []):
+            label = f"{error['column']}：{error['message']}" if error["column"] else error["message"]
+            reasons.setdefault(error["row"], []).append(label)
+        header = report.get("header") or []
+        width = max([len(header), *(len(row["cells"]) for row in rows)])
+        columns = [(_("Row in the file"), lambda row: row["row"]),
+                   (_("Why it was not imported"), lambda row: "；".join(reasons.get(row["row"], [])))]
+        columns += [(header[i] if i < len(header) and header[i] else f"#{i + 1}",
+                     lambda row, i=i: row["cells"][i] if i < len(row["cells"]) else None) for i in range(width)]
+        return export_response(rows=rows, columns=columns, filename=f"import-{batch.pk}-invalid-rows", fmt=XLSX,
+                               by=request.user, target_label=_("Invalid rows of an import"),
+                               filters={"import": batch.pk}, target=batch)

@@ -1,0 +1,144 @@
+"""The life of an uploaded archive file: upload → background check (preview) → confirm → background
+import → done. Views, the admin and the tasks call these; the engine is `services.import_archive`.
+"""
+
+import hashlib
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import ImportBatch
+from .reading import ImportFileError, max_bytes
+from .services import import_archive
+
+# A check or import that has not reported progress for this long was interrupted (a worker stopped).
+STALLED_AFTER = timedelta(minutes=30)
+
+
+def _same_file_running(sha256: str) -> ImportBatch | None:
+    """The batch now checking or importing this file, after marking a stalled one as interrupted."""
+    running = ImportBatch.objects.filter(sha256=sha256, status__in=ImportBatch.RUNNING).first()
+    if running is not None and running.updated_at < timezone.now() - STALLED_AFTER:
+        _fail(running, _("Interrupted: no progress for 30 minutes (the worker stopped). Rows committed before "
+                         "stay; upload the file again to finish — what is already imported counts as unchanged."))
+        return None
+    return running
+
+
+def _fail(batch: ImportBatch, message: str) -> None:
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED, message=message,
+                                                   finished_at=timezone.now(), content=b"")
+
+
+def import_batch_upload(*, kind: str, filename: str, content: bytes, by) -> ImportBatch:
+    """Keep the file and queue its check. Refuses an empty or oversized file, and a file that is
+    being checked or imported right now."""
+    if not content:
+        raise ImportFileError(_("The file is empty."))
+    if len(content) > max_bytes():
+        raise ImportFileError(_("The file is larger than %(limit)s MB: split it and import the parts.")
+                              % {"limit": max_bytes() // (1024 * 1024)})
+    if kind not in ImportBatch.Kind.values:
+        raise ImportFileError(_("Unknown kind of archive: %(kind)s.") % {"kind": kind})
+    sha256 = hashlib.sha256(content).hexdigest()
+    running = _same_file_running(sha256)
+    if running is not None:
+        raise ImportFileError(_("This file is already being checked or imported (import #%(id)s): wait for it to "
+                                "finish.") % {"id": running.pk})
+    try:
+        with transaction.atomic():
+            batch = ImportBatch.objects.create(kind=kind, filename=filename[:255], size=len(content), sha256=sha256,
+                                               content=content, created_by=by)
+    except IntegrityError as error:  # the same file uploaded at the same moment
+        raise ImportFileError(_("This file is already being checked or imported: wait for it to finish.")) from error
+    from .tasks import import_batch_check_task
+
+    transaction.on_commit(lambda: import_batch_check_task.delay(batch.pk))
+    return batch
+
+
+def _progress(batch_id: int):
+    def report(done: int, total: int) -> None:
+        ImportBatch.objects.filter(pk=batch_id).update(progress_done=min(done, total), progress_total=total,
+                                                       updated_at=timezone.now())
+    return report
+
+
+def import_batch_check(*, batch_id: int) -> ImportBatch:
+    """The dry run: every row read, cleaned and matched, counts and errors kept, nothing written."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status != ImportBatch.Status.CHECKING:
+        return batch  # delivered twice, or cancelled meanwhile
+    try:
+        report = import_archive(data=bytes(batch.content), kind=batch.kind, by=batch.created_by, dry_run=True,
+                                progress=_progress(batch.pk))
+    except ImportFileError as error:
+        _fail(batch, str(error))
+        return ImportBatch.objects.get(pk=batch_id)
+    except Exception:
+        _fail(batch, _("The check stopped on an unexpected error; the administrator can read it in the worker's log."))
+        raise
+    ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKING).update(
+        status=ImportBatch.Status.CHECKED, preview=report.as_json(), progress_done=report.rows,
+        progress_total=report.rows)
+    return ImportBatch.objects.get(pk=batch_id)
+
+
+@transaction.atomic
+def import_batch_confirm(*, batch: ImportBatch, by) -> ImportBatch:
+    """The admin read the check and confirms: the import is queued."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != ImportBatch.Status.CHECKED:
+        raise ImportFileError(_("Only a checked file waiting for confirmation can be imported."))
+    running = _same_file_running(batch.sha256)
+    if running is not None:
+        raise ImportFileError(_("The same file is being imported right now (import #%(id)s): wait for it to finish.")
+                              % {"id": running.pk})
+    batch.status, batch.confirmed_by, batch.confirmed_at = ImportBatch.Status.IMPORTING, by, timezone.now()
+    batch.progress_done = 0
+    try:
+        with transaction.atomic():
+            batch.save(update_fields=["status", "confirmed_by", "confirmed_at", "progress_done", "updated_at"])
+    except IntegrityError as error:
+        raise ImportFileError(_("The same file is being imported right now: wait for it to finish.")) from error
+    from .tasks import import_batch_run_task
+
+    transaction.on_commit(lambda: import_batch_run_task.delay(batch.pk))
+    return batch
+
+
+def import_batch_run(*, batch_id: int) -> ImportBatch:
+    """The import itself. Rows are committed chunk by chunk; the report says which rows were."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status != ImportBatch.Status.IMPORTING:
+        return batch
+    try:
+        report = import_archive(data=bytes(batch.content), kind=batch.kind, by=batch.confirmed_by,
+                                progress=_progress(batch.pk))
+    except ImportFileError as error:
+        _fail(batch, str(error))
+        return ImportBatch.objects.get(pk=batch_id)
+    except Exception:
+        _fail(batch, _("The import stopped on an unexpected error; rows committed before it stay. The administrator "
+                       "can read the error in the worker's log."))
+        raise
+    failed = len(report.failed_rows)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.DONE if not failed else ImportBatch.Status.FAILED, result=report.as_json(),
+        finished_at=timezone.now(), content=b"", progress_done=report.rows, progress_total=report.rows,
+        message="" if not failed else _("%(count)s rows could not be written; the other rows are imported.")
+        % {"count": failed})
+    return ImportBatch.objects.get(pk=batch_id)
+
+
+@transaction.atomic
+def import_batch_cancel(*, batch: ImportBatch, by) -> ImportBatch:
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != ImportBatch.Status.CHECKED:
+        raise ImportFileError(_("Only a file waiting for confirmation can be cancelled."))
+    batch.status, batch.finished_at, batch.content = ImportBatch.Status.CANCELLED, timezone.now(), b""
+    batch.message = _("Cancelled by %(name)s.") % {"name": by}
+    batch.save(update_fields=["status", "finished_at", "content", "message", "updated_at"])
+    return batch

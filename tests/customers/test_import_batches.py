@@ -1,0 +1,181 @@
+"""Uploading an archive in the admin: background check, preview, confirm, progress, history."""
+
+import io
+import time
+from datetime import timedelta
+
+import openpyxl
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.imports import batches
+from customers.imports.models import ImportBatch
+from customers.imports.reading import ImportFileError
+from customers.models import Customer, Vehicle
+from dealer_crm.accounts.roles import Role
+from dealer_crm.audit.models import AuditEvent
+from tests.customers.factories import valid_vin
+from tests.customers.test_import_deliveries import ROWS, workbook
+from tests.factories import UserFactory
+
+BAD_ROW = ["王五", "12345", "", valid_vin(6), "", "", "", "", ""]  # not a phone number
+
+
+@pytest.fixture
+def checked(admin_user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        batch = batches.import_batch_upload(kind="deliveries", filename="交车档案.xlsx",
+                                            content=workbook(*ROWS, BAD_ROW), by=admin_user)
+    assert len(queued) == 1  # the check is queued for a worker, after the upload commits
+    return batches.import_batch_check(batch_id=batch.pk)
+
+
+@pytest.mark.django_db
+def test_the_check_counts_and_lists_invalid_rows_and_writes_nothing(checked):
+    assert checked.status == ImportBatch.Status.CHECKED
+    assert {k: checked.preview[k] for k in ("rows", "created", "updated", "unchanged", "invalid")} == {
+        "rows": 5, "created": 4, "updated": 0, "unchanged": 0, "invalid": 1}
+    assert checked.preview["errors"][0]["row"] == 7 and checked.preview["errors"][0]["column"] == "手机号码"
+    assert (checked.progress_done, checked.progress_total) == (5, 5)
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_confirming_imports_and_keeps_the_history(checked, admin_user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        batches.import_batch_confirm(batch=checked, by=admin_user)
+    assert len(queued) == 1
+    done = batches.import_batch_run(batch_id=checked.pk)
+    assert done.status == ImportBatch.Status.DONE and done.confirmed_by == admin_user
+    assert done.result["created"] == 4 and done.result["committed_rows"] == [3, 4, 5, 6]
+    assert bytes(done.content) == b""  # the file is not kept once imported
+    assert Vehicle.objects.filter(plate="皖C12345").exists()
+    with pytest.raises(ImportFileError):
+        batches.import_batch_confirm(batch=done, by=admin_user)  # once only
+
+
+@pytest.mark.django_db
+def test_the_same_file_cannot_be_checked_twice_at_once(admin_user):
+    data = workbook(*ROWS)
+    batches.import_batch_upload(kind="deliveries", filename="a.xlsx", content=data, by=admin_user)
+    with pytest.raises(ImportFileError, match="正在"):
+        batches.import_batch_upload(kind="deliveries", filename="copy of a.xlsx", content=data, by=admin_user)
+
+
+@pytest.mark.django_db
+def test_a_stalled_run_does_not_block_the_file_forever(admin_user):
+    data = workbook(*ROWS)
+    stalled = batches.import_batch_upload(kind="deliveries", filename="a.xlsx", content=data, by=admin_user)
+    ImportBatch.objects.filter(pk=stalled.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    again = batches.import_batch_upload(kind="deliveries", filename="a.xlsx", content=data, by=admin_user)
+    stalled.refresh_from_db()
+    assert stalled.status == ImportBatch.Status.FAILED and "中断" in stalled.message
+    assert again.status == ImportBatch.Status.CHECKING
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_no_spreadsheet_fails_the_check_with_a_message(admin_user):
+    batch = batches.import_batch_upload(kind="deliveries", filename="setup.xlsx", content=b"MZ\x90\x00" + bytes(100),
+                                        by=admin_user)
+    batch = batches.import_batch_check(batch_id=batch.pk)
+    assert batch.status == ImportBatch.Status.FAILED and "不是表格文件" in batch.message
+
+
+@pytest.mark.django_db
+def test_cancelling_writes_nothing(checked, admin_user):
+    batches.import_batch_cancel(batch=checked, by=admin_user)
+    checked.refresh_from_db()
+    assert checked.status == ImportBatch.Status.CANCELLED and not Customer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_progress_is_reported_chunk_by_chunk(admin_user, monkeypatch):
+    from customers.imports import deliveries
+
+    monkeypatch.setattr(deliveries, "CHUNK", 1)
+    seen = []
+    original = batches._progress
+
+    def spying(batch_id):
+        report = original(batch_id)
+        return lambda done, total: (seen.append((done, total)), report(done, total))
+
+    monkeypatch.setattr(batches, "_progress", spying)
+    batch = batches.import_batch_upload(kind="deliveries", filename="a.xlsx", content=workbook(*ROWS), by=admin_user)
+    batches.import_batch_check(batch_id=batch.pk)
+    assert seen == [(2, 4), (4, 4)]  # two persons (two rows each), one chunk each
+
+
+# --- the admin pages ------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_the_admin_uploads_sees_the_preview_and_downloads_the_invalid_rows(client, admin_user,
+                                                                           django_capture_on_commit_callbacks):
+    client.force_login(admin_user)
+    upload = io.BytesIO(workbook(*ROWS, BAD_ROW))
+    upload.name = "交车档案.xlsx"
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(reverse("admin:imports_importbatch_add"), {"kind": "deliveries", "file": upload})
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and response.url == reverse("admin:imports_importbatch_change",
+                                                                   args=[batch.pk])
+    batches.import_batch_check(batch_id=batch.pk)
+    page = client.get(response.url).content.decode()
+    assert "无效" in page and "手机号码" in page and "12345" in page
+    download = client.get(reverse("admin:imports_importbatch_invalid_rows", args=[batch.pk]))
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("文件中的行号", "未导入原因", "客户姓名", "手机号码")
+    assert rows[1][0] == 7 and "手机号码" in rows[1][1] and rows[1][2] == "王五"
+    assert AuditEvent.objects.filter(action="export", actor=admin_user).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_upload_error_keeps_the_form_with_a_message(client, admin_user):
+    client.force_login(admin_user)
+    empty = io.BytesIO(b"")
+    empty.name = "空.xlsx"
+    response = client.post(reverse("admin:imports_importbatch_add"), {"kind": "deliveries", "file": empty})
+    assert response.status_code == 200 and not ImportBatch.objects.exists()
+    assert response.context["form"].errors["file"]  # the form is shown again, with the reason at the file field
+    assert "errorlist" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_other_roles_cannot_import(client, supervisor, colleague):
+    supervisor.is_staff = True
+    supervisor.save()
+    client.force_login(supervisor)
+    assert client.get(reverse("admin:imports_importbatch_add")).status_code == 403
+    client.force_login(colleague)  # not staff: the admin sends them to its login
+    assert client.get(reverse("admin:imports_importbatch_changelist")).status_code == 302
+
+
+# --- the real background job ----------------------------------------------------------------------
+@pytest.mark.broker
+def test_a_worker_checks_and_imports_through_redis(client, celery_worker):
+    admin = UserFactory(username="admin_bg", roles=[Role.ADMIN], is_staff=True)
+    client.force_login(admin)
+    upload = io.BytesIO(workbook(*ROWS, BAD_ROW))
+    upload.name = "交车档案.xlsx"
+    client.post(reverse("admin:imports_importbatch_add"), {"kind": "deliveries", "file": upload})
+    batch = ImportBatch.objects.get()
+    _wait_for(batch, ImportBatch.Status.CHECKED, celery_worker)
+    progress = client.get(reverse("admin:imports_importbatch_progress", args=[batch.pk]))
+    assert progress.headers.get("HX-Refresh") == "true"  # the page reloads to show the preview
+    client.post(reverse("admin:imports_importbatch_confirm", args=[batch.pk]))
+    batch = _wait_for(batch, ImportBatch.Status.DONE, celery_worker)
+    assert (batch.progress_done, batch.progress_total) == (5, 5)
+    assert batch.result["created"] == 4 and Customer.objects.filter(name="张三").exists()
+
+
+def _wait_for(batch, status, worker, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and worker.poll() is None:
+        batch.refresh_from_db()
+        if batch.status == status:
+            return batch
+        time.sleep(0.2)
+    worker.terminate()
+    output = worker.communicate(timeout=30)[0]
+    raise AssertionError(f"the batch is {batch.status}, not {status}; the worker said:\n{output}")
