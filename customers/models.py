@@ -90,7 +90,9 @@ class Customer(models.Model):
     objects = ActiveCustomerManager()
     all_objects = models.Manager()
     history = HistoricalRecords(
-        excluded_fields=["name_pinyin", "name_initials", "mobile_rev", "phone2_rev", "updated_at", "last_visit_on"]
+        excluded_fields=["name_pinyin", "name_initials", "mobile_rev", "phone2_rev", "updated_at", "last_visit_on"],
+        # History is read by customer (`id`), never by these: their indexes would only slow every write.
+        no_db_index=["merged_into", "referred_by"],
     )
 
     class Meta:
@@ -239,7 +241,7 @@ class Vehicle(models.Model):
     plate_key = models.CharField(max_length=8, blank=True, editable=False)
     vin_rev = models.CharField(max_length=17, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    history = HistoricalRecords(excluded_fields=["plate_key", "vin_rev"])
+    history = HistoricalRecords(excluded_fields=["plate_key", "vin_rev"], no_db_index=["vin"])
 
     class Meta:
         verbose_name = _("vehicle")

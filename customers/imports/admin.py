@@ -62,7 +62,8 @@ class ImportBatchAdmin(admin.ModelAdmin):
     def add_view(self, request: HttpRequest, form_url="", extra_context=None) -> HttpResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        initial = {"kind": request.GET["kind"]} if request.GET.get("kind") in ImportBatch.Kind.values else {}
+        form = ImportUploadForm(request.POST or None, request.FILES or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:

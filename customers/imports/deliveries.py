@@ -11,6 +11,7 @@ go in chunks, each in one transaction: a failure leaves no half-written person, 
 says which rows were committed.
 """
 
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,21 +34,57 @@ GENDERS = {"男": "M", "女": "F", "M": "M", "F": "F"}
 CUSTOMER_FIELDS = ("name", "mobile", "phone2", "address", "gender", "birthday", "id_number")
 VEHICLE_FIELDS = ("vin", "plate", "brand", "model_name", "colour", "delivery_date", "sales_consultant",
                   "invoice_amount")
+VIN = len(CUSTOMER_FIELDS)  # where the vehicle's columns start in `CleanRows`
+CHECKED = VIN + len(VEHICLE_FIELDS)  # the handbook check date's column
 CHUNK = 5000  # rows per transaction
 REASON = "import"
 
 
-@dataclass
 class DeliveryRow:
-    row: int
-    customer: dict = field(default_factory=dict)
-    vehicle: dict = field(default_factory=dict)
-    handbook_checked_on: date | None = None
+    """One clean row: a view of its place in the file's `CleanRows`, which hold the values as
+    columns (a row object of its own per value set would cost a 300,000-row file ~100 MB more)."""
 
-    def person_key(self) -> tuple:
-        if self.customer["mobile"]:
-            return ("mobile", self.customer["mobile"])
-        return ("name+address", self.customer["name"], self.customer.get("address") or "")
+    __slots__ = ("row", "_rows", "_index")
+
+    def __init__(self, *, row: int, rows: "CleanRows", index: int):
+        self.row, self._rows, self._index = row, rows, index
+
+    @classmethod
+    def of(cls, *, row: int, customer: tuple, vehicle: tuple, handbook_checked_on: date | None = None):
+        """A row on its own (tests, one-off uses)."""
+        return cls(row=row, rows=CleanRows([row], [[value] for value in (*customer, *vehicle, handbook_checked_on)]),
+                   index=0)
+
+    def _values(self, start: int, stop: int) -> list:
+        index = self._index
+        return [column[index] for column in self._rows.columns[start:stop]]
+
+    @property
+    def customer(self) -> dict:
+        return dict(zip(CUSTOMER_FIELDS, self._values(0, VIN), strict=True))
+
+    @property
+    def vehicle(self) -> dict:
+        return dict(zip(VEHICLE_FIELDS, self._values(VIN, CHECKED), strict=True))
+
+    @property
+    def vin(self) -> str:
+        return self._rows.columns[VIN][self._index]
+
+    @property
+    def plate(self) -> str:
+        return self._rows.columns[VIN + 1][self._index]
+
+    @property
+    def handbook_checked_on(self) -> date | None:
+        return self._rows.columns[CHECKED][self._index]
+
+    @property
+    def key(self) -> tuple:
+        """One person: the same mobile; without a mobile, the same name at the same address."""
+        columns, index = self._rows.columns, self._index
+        mobile = columns[1][index]
+        return ("mobile", mobile) if mobile else ("name+address", columns[0][index], columns[3][index] or "")
 
 
 @dataclass
@@ -84,7 +121,7 @@ def _brand(cell) -> str | None:
     return next((code for word, code in BRANDS.items() if word in value), None)
 
 
-def clean(table: Table) -> tuple[list[DeliveryRow], list[RowError]]:
+def clean(table: Table) -> tuple["CleanRows", list[RowError]]:
     """The valid rows, and an error for each bad cell of the others (with its row and column)."""
     errors = table.errors
     names = table.parse("name", lambda cell: normalize_name(text(cell)))
@@ -104,7 +141,7 @@ def clean(table: Table) -> tuple[list[DeliveryRow], list[RowError]]:
     checked = table.parse("handbook_checked_on", parse_date)
     invalid = {error.row for error in errors}
     name_column = table.column_names.get("name", _("name"))
-    rows = []
+    keep = []
     for i, number in enumerate(table.numbers):
         if not names[i]:
             errors.append(RowError(number, name_column, _("The customer's name is missing.")))
@@ -113,19 +150,42 @@ def clean(table: Table) -> tuple[list[DeliveryRow], list[RowError]]:
             errors.append(RowError(number, table.column_names.get("vin", _("VIN")),
                                    _("Neither a VIN nor a plate: the vehicle cannot be identified.")))
             invalid.add(number)
-        if number in invalid:
-            continue
-        mobile, phone2 = phones[i] or ("", "")
-        rows.append(DeliveryRow(
-            row=number,
-            customer={"name": names[i], "mobile": mobile, "phone2": phone2, "address": addresses[i],
-                      "gender": genders[i], "birthday": birthdays[i], "id_number": id_numbers[i]},
-            vehicle={"vin": vins[i] or "", "plate": plates[i] or "", "brand": brands[i], "model_name": models[i],
-                     "colour": colours[i], "delivery_date": delivered[i], "sales_consultant": consultants[i],
-                     "invoice_amount": amounts[i]},
-            handbook_checked_on=checked[i],
-        ))
+        if number not in invalid:
+            keep.append(i)
+    phones = [phones[i] or ("", "") for i in keep]
+    columns = [[column[i] for i in keep] for column in (names, addresses, genders, birthdays, id_numbers, brands,
+                                                         models, colours, delivered, consultants, amounts, checked)]
+    name, address, gender, birthday, id_number, brand, model, colour, delivery, consultant, amount, check = columns
+    rows = CleanRows(
+        numbers=[table.numbers[i] for i in keep],
+        columns=[name, [mobile for mobile, _other in phones], [other for _mobile, other in phones], address, gender,
+                 birthday, id_number, [vins[i] or "" for i in keep], [plates[i] or "" for i in keep], brand, model,
+                 colour, delivery, consultant, amount, check])
     return rows, errors
+
+
+class CleanRows:
+    """The clean rows of a file, held as columns (one list per field): compact enough for a
+    300,000-row file to sit beside the open workbook. Iterating gives a `DeliveryRow` view of each."""
+
+    WIDTH = len(CUSTOMER_FIELDS) + len(VEHICLE_FIELDS) + 1  # … and the handbook check date
+
+    def __init__(self, numbers: list[int] | None = None, columns: list[list] | None = None):
+        self.numbers = array("l", numbers or [])  # plain machine integers: a tenth of int objects' size
+        self.columns = columns or [[] for _ in range(self.WIDTH)]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __iadd__(self, other: "CleanRows") -> "CleanRows":
+        self.numbers += other.numbers
+        for mine, theirs in zip(self.columns, other.columns, strict=True):
+            mine += theirs
+        return self
+
+    def __iter__(self):
+        for index, number in enumerate(self.numbers):
+            yield DeliveryRow(row=number, rows=self, index=index)
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -142,12 +202,15 @@ def _blank_row(model, **values) -> dict:
 
 
 def _filled(values: dict) -> dict:
-    return {name: value for name, value in values.items() if value not in ("", None)}
+    # `is`/type tests first: comparing a Decimal or a date with "" is slow, and this runs per row.
+    return {name: value for name, value in values.items()
+            if value is not None and (type(value) is not str or value)}
 
 
 def _changes(stored: dict, values: dict) -> dict:
     """The fields the file sets to something new; an empty cell never erases what the archive knows."""
-    return {name: value for name, value in values.items() if value not in ("", None) and stored[name] != value}
+    return {name: value for name, value in values.items()
+            if value is not None and (type(value) is not str or value) and stored[name] != value}
 
 
 def _chunks(rows: list[DeliveryRow]) -> list[list[tuple[tuple, list[DeliveryRow]]]]:
@@ -158,31 +221,38 @@ def _chunks(rows: list[DeliveryRow]) -> list[list[tuple[tuple, list[DeliveryRow]
     """
     persons: dict[tuple, list[DeliveryRow]] = {}
     for row in rows:
-        persons.setdefault(row.person_key(), []).append(row)
-    keys = list(persons)
-    parent = list(range(len(keys)))
+        persons.setdefault(row.key, []).append(row)
+    # Persons sharing a vehicle are rare: they are joined (union-find on the few), the rest stay alone.
+    parent: dict[tuple, tuple] = {}
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+    def root(key: tuple) -> tuple:
+        while key in parent:
+            key = parent[key]
+        return key
 
-    owner_of: dict[str, int] = {}
-    for index, key in enumerate(keys):
-        for row in persons[key]:
-            vehicle = row.vehicle["vin"] or "plate:" + row.vehicle["plate"]
-            other = owner_of.setdefault(vehicle, index)
-            if other != index:
-                parent[root(index)] = root(other)
-    clusters: dict[int, list[tuple]] = {}
-    for index, key in enumerate(keys):
-        clusters.setdefault(root(index), []).append(key)
-    chunks, current, size = [], [], 0
-    for members in clusters.values():
-        for key in members:
-            group = persons[key]
-            current.append((key, group))
+    first_person: dict[str, tuple] = {}
+    for key, group in persons.items():
+        for row in group:
+            other = first_person.setdefault(row.vin or "plate:" + row.plate, key)
+            if other != key and root(other) != root(key):
+                parent[root(key)] = root(other)
+    del first_person
+    together: dict[tuple, list[tuple]] = {}
+    for key in parent:
+        together.setdefault(root(key), []).append(key)
+    chunks, current, size, placed = [], [], 0, set()
+    for key in persons:
+        if key in parent or key in together:
+            top = root(key)
+            if top in placed:
+                continue
+            placed.add(top)
+            members = [top, *together[top]]
+        else:
+            members = [key]
+        for member in members:
+            group = persons[member]
+            current.append((member, group))
             size += len(group)
         if size >= CHUNK:
             chunks.append(current)
@@ -202,14 +272,14 @@ class DeliveriesImport:
     def run(self, rows: list[DeliveryRow], progress: Callable[[int], None] | None = None) -> Outcome:
         outcome = self.outcome
         # A row without VIN is fine only for a vehicle already on file under that plate.
-        plate_only = list({row.vehicle["plate"] for row in rows if not row.vehicle["vin"]})
+        plate_only = list({row.plate for row in rows if not row.vin})
         known = set()
         for start in range(0, len(plate_only), CHUNK):
             known |= set(Vehicle.objects.filter(plate__in=plate_only[start:start + CHUNK])
                          .values_list("plate", flat=True))
         usable = []
         for row in rows:
-            if row.vehicle["vin"] or row.vehicle["plate"] in known:
+            if row.vin or row.plate in known:
                 usable.append(row)
             else:
                 outcome.errors.append(RowError(row.row, _("VIN"),
@@ -255,9 +325,8 @@ class DeliveriesImport:
         return found
 
     def _existing_vehicles(self, chunk) -> tuple[dict, dict, dict, dict]:
-        vins = [row.vehicle["vin"] for _key, group in chunk for row in group if row.vehicle["vin"]]
-        plates = [row.vehicle["plate"] for _key, group in chunk for row in group
-                  if row.vehicle["plate"] and not row.vehicle["vin"]]
+        vins = [row.vin for _key, group in chunk for row in group if row.vin]
+        plates = [row.plate for _key, group in chunk for row in group if row.plate and not row.vin]
         by_vin, by_plate = {}, {}
         for stored in Vehicle.objects.filter(vin__any_of=vins).values("id", *VEHICLE_FIELDS):
             by_vin[stored["vin"]] = stored
@@ -308,8 +377,9 @@ class DeliveriesImport:
         for (_key, group), (person, person_outcome) in zip(chunk, persons, strict=True):
             for row in group:
                 values = _filled(row.vehicle)
-                vin = row.vehicle["vin"]
-                stored = by_vin.get(vin) if vin else by_plate.get(row.vehicle["plate"])
+                vin = row.vin
+                started = values.get("delivery_date") or today
+                stored = by_vin.get(vin) if vin else by_plate.get(row.plate)
                 if stored is None:
                     vehicle = _blank_row(Vehicle, **values, created_at=now, plate_key=plate_search_key(values.get(
                         "plate", "")), vin_rev=vin[::-1])
@@ -317,7 +387,7 @@ class DeliveriesImport:
                     vehicle["brand"] = vehicle["brand"] or Vehicle.Brand.OTHER
                     new_vehicles.append(vehicle)
                     by_vin[vin] = vehicle
-                    new_roles.append((vehicle, person, row.vehicle["delivery_date"] or today))
+                    new_roles.append((vehicle, person, started))
                     new_files.append((vehicle, row.handbook_checked_on))
                     counts["created"] += 1
                     continue
@@ -327,7 +397,7 @@ class DeliveriesImport:
                     stored.update(changes)  # a second row naming the car compares with the new values
                 if "id" in stored and stored["id"] not in owners:
                     owners[stored["id"]] = person  # once, even if several rows name the vehicle
-                    new_roles.append((stored, person, row.vehicle["delivery_date"] or today))
+                    new_roles.append((stored, person, started))
                 handbook = self._handbook_change(stored, row.handbook_checked_on, files, new_files, file_changes)
                 outcome = "updated" if changes or handbook else "unchanged"
                 if person_outcome == "created":
@@ -351,8 +421,9 @@ class DeliveriesImport:
         roles = [_blank_row(VehicleRole, vehicle_id=vehicle["id"], customer_id=person["id"],
                             kind=VehicleRole.Kind.OWNER, started_on=started)
                  for vehicle, person, started in new_roles]
+        # A new role's history starts with its first change (a baseline of it is written then); the
+        # customer's and the vehicle's creation already say who imported them and when.
         insert_rows(VehicleRole, roles)
-        history_from_rows(VehicleRole, [row["id"] for row in roles], by=self.by, reason=REASON)
         return counts
 
     def _handbook_change(self, stored: dict, checked: date | None, files: dict, new_files: list,

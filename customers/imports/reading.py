@@ -33,12 +33,28 @@ class SheetRows:
     rows: list[list]
 
 
+@dataclass
+class Sheet:
+    """An opened sheet whose rows are made one by one: a big file never exists twice in memory
+    (the workbook's own copy, and every cell as a Python object)."""
+
+    kind: str
+    encoding: str
+    rows: Iterator[list]
+
+
 def max_bytes() -> int:
     return getattr(settings, "IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 
 
 def read_rows(data: bytes) -> SheetRows:
-    """The rows of the file's first sheet that has any content."""
+    """The rows of the file's first sheet that has any content, all at once."""
+    sheet = open_sheet(data)
+    return SheetRows(sheet.kind, sheet.encoding, list(sheet.rows))
+
+
+def open_sheet(data: bytes) -> Sheet:
+    """The file's first sheet that has any content, its rows read as they are iterated."""
     if not data:
         raise ImportFileError(_("The file is empty."))
     if len(data) > max_bytes():
@@ -48,11 +64,11 @@ def read_rows(data: bytes) -> SheetRows:
         raise ImportFileError(_("This is not a spreadsheet. Upload an .xlsx, .xls or .csv file."))
     if data.startswith(ZIP):
         _check_zip(data)
-        return SheetRows("xlsx", "", _read_workbook(data))
+        return Sheet("xlsx", "", _read_workbook(data))
     if data.startswith(OLE2):
         if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data:
             raise ImportFileError(_("The workbook is protected by a password: save it without one and upload again."))
-        return SheetRows("xls", "", _read_workbook(data))
+        return Sheet("xls", "", _read_workbook(data))
     return _read_csv(data)
 
 
@@ -73,13 +89,13 @@ def _check_zip(data: bytes) -> None:
         raise ImportFileError(_("The workbook would unpack to an unreasonable size; it was not opened."))
 
 
-def _read_workbook(data: bytes) -> list[list]:
+def _read_workbook(data: bytes) -> Iterator[list]:
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         for name in book.sheet_names:
-            rows = [row for row in book.get_sheet_by_name(name).iter_rows()]
-            if any(any(cell not in ("", None) for cell in row) for row in rows):
-                return rows
+            sheet = book.get_sheet_by_name(name)
+            if any(any(cell not in ("", None) for cell in row) for row in sheet.iter_rows()):
+                return sheet.iter_rows()
     except PasswordError as error:
         raise ImportFileError(_("The workbook is protected by a password: save it without one and upload again.")) \
             from error
@@ -88,7 +104,7 @@ def _read_workbook(data: bytes) -> list[list]:
     raise ImportFileError(_("The workbook has no data."))
 
 
-def _read_csv(data: bytes) -> SheetRows:
+def _read_csv(data: bytes) -> Sheet:
     if b"\x00" in data[:4096]:
         raise ImportFileError(_("This is not a spreadsheet. Upload an .xlsx, .xls or .csv file."))
     for encoding in CSV_ENCODINGS:
@@ -97,10 +113,9 @@ def _read_csv(data: bytes) -> SheetRows:
         except UnicodeDecodeError:
             continue
         found = "utf-8" if encoding == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf") else encoding
-        rows = list(_csv_rows(text))
-        if not any(any(cell for cell in row) for row in rows):
+        if not any(any(cell for cell in row) for row in _csv_rows(text)):
             raise ImportFileError(_("The file has no data."))
-        return SheetRows("csv", found, rows)
+        return Sheet("csv", found, _csv_rows(text))
     raise ImportFileError(_("The text file is in an unknown encoding: save it as UTF-8 or GBK."))
 
 

@@ -2,13 +2,14 @@
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from itertools import chain, islice
 
 from django.utils.translation import gettext as _
 
 from . import deliveries, visits
-from .headers import find_header
-from .reading import ImportFileError, read_rows
-from .table import table
+from .headers import SCAN_ROWS, find_header
+from .reading import ImportFileError, open_sheet
+from .table import tables
 
 KINDS = ("deliveries", "service-visits", "handbook")
 MAX_INVALID_ROWS_KEPT = 5000  # the cells of invalid rows kept for the download to fix them
@@ -50,30 +51,46 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
     """
     if kind not in KINDS:
         raise ImportFileError(_("Unknown kind of archive: %(kind)s.") % {"kind": kind})
-    sheet = read_rows(data)
-    header = find_header(sheet.rows, kind)
+    sheet = open_sheet(data)
+    head = list(islice(sheet.rows, SCAN_ROWS))
+    header = find_header(head, kind)
     if header is None:
         raise ImportFileError(_("No header row was recognised: the file needs columns such as 客户姓名, 手机号码 and "
                                 "车架号 (or 工单号 for repair orders) in one of its first rows."))
-    data_table = table(sheet.rows, header)
-    count = len(data_table)
+    header_cells = head[header.row_index]
+    clean = visits.clean if kind == "service-visits" else deliveries.clean
+    cleaned = [] if kind == "service-visits" else deliveries.CleanRows()
+    errors, kept, count = [], {}, 0
+    # Block by block: the file's cells become clean rows, and only the cells of rows that are (or may
+    # turn out) invalid are kept, for the download of invalid rows.
+    for block_table, block in tables(chain(head, sheet.rows), header, header_cells):
+        count += len(block_table)
+        block_rows, block_errors = clean(block_table)
+        cleaned += block_rows
+        errors += block_errors
+        maybe_invalid = {error.row for error in block_errors}
+        if "vin" in block_table.cells:  # without a VIN, a row fails later if no vehicle has its plate
+            maybe_invalid |= {number for number, cell in zip(block_table.numbers, block_table.cells["vin"], strict=True)
+                              if cell in (None, "")}
+        for number in sorted(maybe_invalid)[:max(MAX_INVALID_ROWS_KEPT - len(kept), 0)]:
+            kept[number] = block[number]
+    encoding = sheet.encoding
+    del sheet, head  # the workbook's cells are not needed while writing
     report_progress = (lambda done: progress(done, count)) if progress else None
     if kind == "service-visits":
-        cleaned, errors = visits.clean(data_table)
         outcome = visits.VisitsImport(by=by, dry_run=dry_run).run(cleaned, progress=report_progress)
     else:
-        cleaned, errors = deliveries.clean(data_table)
+        cleaned = list(cleaned)  # rows, now that the workbook is closed
         outcome = deliveries.DeliveriesImport(by=by, dry_run=dry_run, handbook=kind == "handbook").run(
             cleaned, progress=report_progress)
     all_errors = sorted(errors + outcome.errors, key=lambda error: error.row)
     invalid_numbers = sorted({error.row for error in errors} | {error.row for error in outcome.errors if error.column})
-    header_cells = sheet.rows[header.row_index]
     return ImportReport(
         kind=kind, rows=count, created=outcome.created, updated=outcome.updated, unchanged=outcome.unchanged,
         invalid=len(invalid_numbers), errors=[asdict(error) for error in all_errors],
-        unused_columns=header.unused, encoding=sheet.encoding, dry_run=dry_run,
+        unused_columns=header.unused, encoding=encoding, dry_run=dry_run,
         committed_rows=outcome.committed_rows, failed_rows=outcome.failed_rows,
         header=[str(_cell(cell) or "") for cell in header_cells],
-        invalid_rows=[{"row": number, "cells": [_cell(cell) for cell in sheet.rows[number - 1]]}
-                      for number in invalid_numbers[:MAX_INVALID_ROWS_KEPT]],
+        invalid_rows=[{"row": number, "cells": [_cell(cell) for cell in kept[number]]}
+                      for number in invalid_numbers if number in kept],
     )

@@ -4,8 +4,9 @@ Archives repeat themselves (the same model, colour, consultant, date or address 
 rows), so a column's parser runs once per distinct value and the answer, or its error, is reused.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 from .headers import Header
 
@@ -25,6 +26,9 @@ class Table:
     cells: dict[str, list]  # field → one cell per data row
     column_names: dict[str, str]  # field → the column's name as the file writes it
     errors: list[RowError] = field(default_factory=list)  # every bad cell met by `parse`
+    # field → {cell: (value, error)}, shared by the blocks of one file: each distinct cell is parsed
+    # once per file, and equal cells share one value object.
+    caches: dict[str, dict] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -35,22 +39,17 @@ class Table:
         if cells is None:
             return [None] * len(self.numbers)
         column = self.column_names[name]
-        errors = self.errors
-        known: dict = {}
-        values = []
-        append = values.append
-        for number, cell in zip(self.numbers, cells, strict=True):
-            if cache:
-                try:
-                    value, message = known[cell]
-                except KeyError:
-                    value, message = known[cell] = _parse_one(parse, cell)
-            else:
-                value, message = _parse_one(parse, cell)
+        if cache:
+            known = self.caches.setdefault(name, {})
+            for cell in set(cells).difference(known):
+                known[cell] = _parse_one(parse, cell)
+            results = [known[cell] for cell in cells]
+        else:
+            results = [_parse_one(parse, cell) for cell in cells]
+        for index, (_value, message) in enumerate(results):
             if message:
-                errors.append(RowError(number, column, message))
-            append(value)
-        return values
+                self.errors.append(RowError(self.numbers[index], column, message))
+        return [value for value, _message in results]
 
 
 def _parse_one(parse: Callable, cell) -> tuple:
@@ -64,16 +63,27 @@ def _blank(row: list) -> bool:
     return not any(cell.strip() if isinstance(cell, str) else cell not in (None, "") for cell in row)
 
 
-def table(rows: list[list], header: Header) -> Table:
-    """The non-blank rows below the header, as columns of the mapped fields."""
-    numbers, data = [], []
-    for index in range(header.row_index + 1, len(rows)):
-        row = rows[index]
-        if row and not _blank(row):
-            numbers.append(index + 1)
-            data.append(row)
-    cells = {}
-    for position, name in header.columns.items():
-        cells[name] = [row[position] if position < len(row) else None for row in data]
-    names = {name: str(rows[header.row_index][position]).strip() for position, name in header.columns.items()}
-    return Table(numbers=numbers, cells=cells, column_names=names)
+def tables(rows: Iterable[list], header: Header, header_cells: list, *, size: int = 5000
+           ) -> Iterator[tuple[Table, dict[int, list]]]:
+    """The non-blank rows below the header, `size` rows at a time, as columns of the mapped fields;
+    with each table, its rows as the file has them (by row number).
+
+    `rows` are the sheet's rows from its first; only one block of them is held at a time.
+    """
+    names = {name: str(header_cells[position]).strip() for position, name in header.columns.items()}
+    caches: dict[str, dict] = {}
+    numbered = enumerate(rows, start=1)
+    for _ in range(header.row_index + 1):
+        next(numbered, None)
+    while True:
+        raw = list(islice(numbered, size))
+        if not raw:
+            return
+        block = {number: row for number, row in raw if row and not _blank(row)}
+        del raw
+        if not block:
+            continue
+        data = list(block.values())
+        cells = {name: [row[position] if position < len(row) else None for row in data]
+                 for position, name in header.columns.items()}
+        yield Table(numbers=list(block), cells=cells, column_names=names, caches=caches), block

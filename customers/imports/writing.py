@@ -134,7 +134,8 @@ def write_chunks(write: Callable[[list], dict], chunks: list[list], *, parallel:
 
     On PostgreSQL, with more than one chunk, two threads write at once, each on its own connection:
     the database then works on one chunk while Python prepares the next. The chunks must not touch
-    the same rows (the caller groups them so).
+    the same rows (the caller groups them so). A caller inside a transaction gets one writer: other
+    connections could neither see its rows nor be rolled back with it.
     """
     def numbers(chunk) -> list[int]:
         return [row.row for _key, group in chunk for row in group]
@@ -145,7 +146,7 @@ def write_chunks(write: Callable[[list], dict], chunks: list[list], *, parallel:
         except Exception as error:  # noqa: BLE001 - this chunk is rolled back and reported; others go on
             return error
 
-    if not parallel or connection.vendor != "postgresql" or len(chunks) < 2:
+    if not parallel or connection.vendor != "postgresql" or len(chunks) < 2 or connection.in_atomic_block:
         for chunk in chunks:
             yield numbers(chunk), guarded(chunk)
         return

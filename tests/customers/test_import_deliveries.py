@@ -138,3 +138,79 @@ def test_the_command_prints_one_json_object(tmp_path, capsys):
     assert report["errors"] == [{"row": 8, "column": "车架号(VIN)", "message": report["errors"][0]["message"]}]
     call_command("import_archive", str(path), "--kind", "deliveries", "--json", "--dry-run")
     assert json.loads(capsys.readouterr().out)["unchanged"] == 4
+
+
+@pytest.mark.django_db
+def test_a_gbk_csv_with_the_archives_usual_mess(admin_user):
+    lines = [
+        "雷诺4S店客户档案,,,,,",
+        "姓名,联系电话,车架号,车牌,开票日期,车型",
+        f" 王  五 ,１３８ １２３４ ５６７８ / 0552-3012345,{valid_vin(11).lower()},皖c·12345,2012年3月5日,科雷傲",
+        f"赵六,+86-139-0000-1111,{valid_vin(12)}, 皖C 54321 ,2012.03.06,卡缤",
+        f"赵六,13900001111，13700002222,{valid_vin(13)},,20120307,风朗",
+    ]
+    report = import_archive(data="\r\n".join(lines).encode("gbk"), kind="deliveries", by=admin_user)
+    assert (report.encoding, report.rows, report.created, report.invalid) == ("gb18030", 3, 3, 0)
+    wang = Customer.objects.get(name="王五")
+    assert (wang.mobile, wang.phone2) == ("13812345678", "05523012345")
+    assert Vehicle.objects.get(vin=valid_vin(11)).plate == "皖C12345"
+    zhao = Customer.objects.get(name="赵六")  # two rows, one mobile: one person, two cars
+    assert (zhao.mobile, zhao.phone2) == ("13900001111", "13700002222")
+    assert sorted(VehicleRole.objects.filter(customer=zhao).values_list("vehicle__delivery_date", flat=True)) == [
+        date(2012, 3, 6), date(2012, 3, 7)]
+
+
+@pytest.mark.django_db
+def test_handbook_records_set_the_check_date_of_the_delivery_file(admin_user):
+    import_archive(data=workbook(*ROWS), kind="deliveries", by=admin_user)
+    book = openpyxl.Workbook()
+    book.active.append(["诺相随保养手册登记"])
+    book.active.append(["车主", "手机", "VIN码", "核对日期"])
+    book.active.append(["张三", "13812345678", valid_vin(1), "2012/3/20"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = import_archive(data=buffer.getvalue(), kind="handbook", by=admin_user)
+    assert (report.updated, report.invalid) == (1, 0)
+    delivery_file = Vehicle.objects.get(vin=valid_vin(1)).delivery_file
+    assert delivery_file.handbook_checked_on == date(2012, 3, 20)
+    assert delivery_file.history.first().history_user == admin_user
+    again = import_archive(data=buffer.getvalue(), kind="handbook", by=admin_user)
+    assert (again.updated, again.unchanged) == (0, 1)
+
+
+@pytest.mark.django_db
+def test_a_failing_chunk_leaves_nothing_half_written_and_the_report_says_which_rows(admin_user, monkeypatch):
+    from customers.imports import deliveries
+
+    monkeypatch.setattr(deliveries, "CHUNK", 1)  # one person per chunk
+    write = deliveries.DeliveriesImport._write
+
+    def failing_for_li(self, chunk):
+        counts = write(self, chunk)  # everything of 李四 written, then the chunk fails
+        if any(row.customer["name"] == "李四" for _key, group in chunk for row in group):
+            raise RuntimeError("disk full")
+        return counts
+
+    monkeypatch.setattr(deliveries.DeliveriesImport, "_write", failing_for_li)
+    report = import_archive(data=workbook(*ROWS), kind="deliveries", by=admin_user)
+    assert (report.committed_rows, report.failed_rows) == ([3, 4], [5, 6])
+    assert {error["row"] for error in report.errors} == {5, 6} and "disk full" in report.errors[0]["message"]
+    assert list(Customer.objects.values_list("name", flat=True)) == ["张三"]
+    assert not Vehicle.objects.filter(vin__in=[valid_vin(3), valid_vin(4)]).exists()
+
+
+def test_persons_who_name_the_same_car_are_written_in_the_same_chunk(monkeypatch):
+    from customers.imports import deliveries
+
+    monkeypatch.setattr(deliveries, "CHUNK", 1)
+
+    def row(number, name, mobile, vin="", plate=""):
+        return deliveries.DeliveryRow.of(row=number, customer=(name, mobile, "", "", "", None, ""),
+                                         vehicle=(vin, plate, None, "", "", None, "", None))
+
+    rows = [row(1, "甲", "13800000001", vin=valid_vin(1)), row(2, "乙", "13800000002", vin=valid_vin(2)),
+            row(3, "丙", "13800000003", vin=valid_vin(1)),  # 丙 names 甲's car
+            row(4, "丁", "13800000004", plate="皖C11111"), row(5, "戊", "13800000005", plate="皖C11111"),
+            row(6, "甲", "13800000001", vin=valid_vin(6))]
+    chunks = [sorted(r.row for _key, group in chunk for r in group) for chunk in deliveries._chunks(rows)]
+    assert sorted(chunks) == [[1, 3, 6], [2], [4, 5]]
