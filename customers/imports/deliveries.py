@@ -26,7 +26,7 @@ from ..normalize import MOBILE_RE, name_pinyin, normalize_name, normalize_plate,
     split_phones
 from .table import RowError, Table
 from .values import parse_amount, parse_date, text
-from .writing import history_from_rows, insert_rows, update_rows, write_chunks
+from .writing import history_from_rows, insert_rows, pack, update_rows, write_chunks
 
 BRANDS = {"雷诺": Vehicle.Brand.RENAULT, "RENAULT": Vehicle.Brand.RENAULT, "三菱": Vehicle.Brand.MITSUBISHI,
           "MITSUBISHI": Vehicle.Brand.MITSUBISHI}
@@ -240,26 +240,20 @@ def _chunks(rows: list[DeliveryRow]) -> list[list[tuple[tuple, list[DeliveryRow]
     together: dict[tuple, list[tuple]] = {}
     for key in parent:
         together.setdefault(root(key), []).append(key)
-    chunks, current, size, placed = [], [], 0, set()
-    for key in persons:
-        if key in parent or key in together:
-            top = root(key)
-            if top in placed:
-                continue
-            placed.add(top)
-            members = [top, *together[top]]
-        else:
-            members = [key]
-        for member in members:
-            group = persons[member]
-            current.append((member, group))
-            size += len(group)
-        if size >= CHUNK:
-            chunks.append(current)
-            current, size = [], 0
-    if current:
-        chunks.append(current)
-    return chunks
+    placed = set()
+
+    def units():
+        for key in persons:
+            if key in parent or key in together:
+                top = root(key)
+                if top in placed:
+                    continue
+                placed.add(top)
+                yield [(member, persons[member]) for member in (top, *together[top])]
+            else:
+                yield [(key, persons[key])]
+
+    return pack(units(), size=CHUNK)
 
 
 class DeliveriesImport:

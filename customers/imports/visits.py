@@ -23,7 +23,7 @@ from ..normalize import name_pinyin, normalize_name, normalize_plate, plate_sear
 from .deliveries import Outcome, _blank_row, _phones, _truncated, _vin
 from .table import RowError, Table
 from .values import parse_amount, parse_count, parse_date, text
-from .writing import history_from_rows, insert_rows, write_chunks
+from .writing import history_from_rows, insert_rows, pack, write_chunks
 
 CHUNK = 5000
 REASON = "import"
@@ -132,15 +132,7 @@ class VisitsImport:
         by_vehicle: dict[str, list[VisitRow]] = {}
         for row in rows:
             by_vehicle.setdefault(row.vehicle_key(), []).append(row)
-        chunks, current, size = [], [], 0
-        for key, group in by_vehicle.items():
-            current.append((key, group))
-            size += len(group)
-            if size >= CHUNK:
-                chunks.append(current)
-                current, size = [], 0
-        if current:
-            chunks.append(current)
+        chunks = pack(([(key, group)] for key, group in by_vehicle.items()), size=CHUNK)
         done = 0
         # One writer: two chunks could otherwise each create the same new sender as a customer.
         for numbers, result in write_chunks(self._write_chunk, chunks, parallel=False):

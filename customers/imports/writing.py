@@ -9,7 +9,7 @@ what it changed.
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from operator import itemgetter
 
@@ -126,6 +126,21 @@ def update_rows(model: type[models.Model], changes: dict[int, dict], *, by, reas
 
 
 WRITERS = 2  # connections writing chunks at once on PostgreSQL
+
+
+def pack(units: Iterable[list[tuple[object, list]]], *, size: int) -> list[list[tuple[object, list]]]:
+    """Chunks of about `size` rows from units of (key, rows) groups that must stay together."""
+    chunks, current, rows = [], [], 0
+    for unit in units:
+        for key, group in unit:
+            current.append((key, group))
+            rows += len(group)
+        if rows >= size:
+            chunks.append(current)
+            current, rows = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def write_chunks(write: Callable[[list], dict], chunks: list[list], *, parallel: bool) -> Iterator[tuple[list[int], object]]:

@@ -1,10 +1,25 @@
+import io
 from datetime import date
 
 import factory
+import openpyxl
 
 from customers import services
 from customers.models import Customer, Vehicle
 from customers.normalize import vin_check_digit
+
+
+def workbook(header: list, *rows, title: str | None = "雷诺4S店 2012年交车客户档案") -> bytes:
+    """A small xlsx as the archives write them: a title row above the header, then the rows."""
+    book = openpyxl.Workbook()
+    if title:
+        book.active.append([title])
+    book.active.append(header)
+    for row in rows:
+        book.active.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def valid_vin(serial: int, wmi: str = "VF1") -> str:

@@ -10,21 +10,14 @@ from django.core.management import call_command
 
 from customers.imports.services import import_archive
 from customers.models import Customer, Vehicle, VehicleRole
+from tests.customers import factories
 from tests.customers.factories import valid_vin
 
 HEADER = ["客户姓名", "手机号码", "联系地址", "车架号(VIN)", "车牌号", "交车日期", "车型", "品牌", "开票金额"]
 
 
-def workbook(*rows, title=True) -> bytes:
-    book = openpyxl.Workbook()
-    if title:
-        book.active.append(["雷诺4S店 2012年交车客户档案"])
-    book.active.append(HEADER)
-    for row in rows:
-        book.active.append(list(row))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+def workbook(*rows) -> bytes:
+    return factories.workbook(HEADER, *rows)
 
 
 ROWS = [

@@ -1,13 +1,12 @@
 """Importing repair orders from the DMS: visits attach to vehicles, unknown cars get a provisional contact."""
 
-import io
 from datetime import date
 
-import openpyxl
 import pytest
 
 from customers.imports.services import import_archive
 from customers.models import Customer, ServiceVisit, TimelineEntry, Vehicle, VehicleRole
+from tests.customers import factories
 from tests.customers.factories import CustomerFactory, make_vehicle, valid_vin
 
 HEADER = ["工单号", "车架号", "车牌号", "进厂日期", "出厂日期", "进厂里程", "维修类型", "服务顾问", "送修人", "送修人电话",
@@ -15,14 +14,7 @@ HEADER = ["工单号", "车架号", "车牌号", "进厂日期", "出厂日期",
 
 
 def workbook(*rows) -> bytes:
-    book = openpyxl.Workbook()
-    book.active.append(["怀远系统 维修工单导出"])
-    book.active.append(HEADER)
-    for row in rows:
-        book.active.append(list(row))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return factories.workbook(HEADER, *rows, title="怀远系统 维修工单导出")
 
 
 @pytest.fixture
