@@ -69,7 +69,7 @@ class Customer(models.Model):
                                   default=Importance.NORMAL)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.OTHER)
     referred_by = models.ForeignKey("self", verbose_name=_("referred by"), null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="referrals")
+                                    on_delete=models.SET_NULL, related_name="referrals", db_index=False)
     lost_contact_since = models.DateField(_("lost contact since"), null=True, blank=True)
     quiet_from = models.TimeField(_("do not disturb from"), null=True, blank=True)
     quiet_until = models.TimeField(_("do not disturb until"), null=True, blank=True)
@@ -78,7 +78,7 @@ class Customer(models.Model):
         help_text=_("Created from what an import knew (e.g. who brought a car in): check the data with the customer."))
     last_visit_on = models.DateField(_("last service visit"), null=True, blank=True, editable=False)
     merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+", editable=False)
+                                    on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
     # Search keys, derived from name and phones.
     name_pinyin = models.CharField(max_length=100, blank=True, editable=False)
     name_initials = models.CharField(max_length=20, blank=True, editable=False)
@@ -128,8 +128,13 @@ class Customer(models.Model):
             _pattern_index("phone2_rev", "customer_phone2_rev_idx"),
             # On PostgreSQL the list's last-visit orderings (nulls last) have their own indexes: migration 0005.
             models.Index(fields=["last_visit_on"], name="customer_last_visit_idx"),
-            models.Index(fields=["importance"], name="customer_importance_idx"),
-            models.Index(fields=["lost_contact_since"], name="customer_lost_contact_idx"),
+            # Partial indexes where most customers have nothing to index (normal importance, no lost
+            # contact, no referrer, not merged): every filter asks for the few, and every insert skips them.
+            models.Index(fields=["importance"], condition=~Q(importance="normal"), name="customer_importance_idx"),
+            models.Index(fields=["lost_contact_since"], condition=Q(lost_contact_since__isnull=False),
+                         name="customer_lost_contact_idx"),
+            models.Index(fields=["referred_by"], condition=Q(referred_by__isnull=False), name="customer_referred_by_idx"),
+            models.Index(fields=["merged_into"], condition=Q(merged_into__isnull=False), name="customer_merged_into_idx"),
             models.Index(fields=["-id"], condition=Q(needs_review=True), name="customer_needs_review_idx"),
         ]
 
@@ -281,7 +286,7 @@ class VehicleRole(models.Model):
 
     vehicle = models.ForeignKey(Vehicle, verbose_name=_("vehicle"), on_delete=models.CASCADE, related_name="roles")
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT,
-                                 related_name="vehicle_roles")
+                                 related_name="vehicle_roles", db_index=False)  # vehiclerole_customer_idx leads with it
     kind = models.CharField(_("role"), max_length=6, choices=Kind.choices)
     started_on = models.DateField(_("from"))
     ended_on = models.DateField(_("until"), null=True, blank=True)
