@@ -40,5 +40,7 @@ def test_the_compiled_catalogue_matches_the_source():
     for entry in catalogue.translated_entries():
         if entry.msgid_plural:
             assert translations.ngettext(entry.msgid, entry.msgid_plural, 1) == entry.msgstr_plural[0]
+        elif entry.msgctxt:  # the same English word, translated differently in another context
+            assert translations.pgettext(entry.msgctxt, entry.msgid) == entry.msgstr, entry.msgid
         else:
             assert translations.gettext(entry.msgid) == entry.msgstr, entry.msgid
