@@ -310,7 +310,7 @@ class DeliveriesImport:
         names = {key[1] for key, _group in chunk if key[0] == "name+address"}
         found: dict[tuple, dict] = {}
         # Oldest first wins when the archive already holds two customers with one mobile.
-        for stored in Customer.objects.filter(mobile__any_of=mobiles).order_by("-id").values("id", *CUSTOMER_FIELDS):
+        for stored in Customer.objects.filter(mobile__any_of=frozenset(mobiles)).order_by("-id").values("id", *CUSTOMER_FIELDS):
             found[("mobile", stored["mobile"])] = stored
         if names:
             for stored in (Customer.objects.filter(name__in=names, mobile="").order_by("-id")
@@ -322,13 +322,13 @@ class DeliveriesImport:
         vins = [row.vin for _key, group in chunk for row in group if row.vin]
         plates = [row.plate for _key, group in chunk for row in group if row.plate and not row.vin]
         by_vin, by_plate = {}, {}
-        for stored in Vehicle.objects.filter(vin__any_of=vins).values("id", *VEHICLE_FIELDS):
+        for stored in Vehicle.objects.filter(vin__any_of=frozenset(vins)).values("id", *VEHICLE_FIELDS):
             by_vin[stored["vin"]] = stored
         if plates:
             for stored in Vehicle.objects.filter(plate__in=plates).order_by("-id").values("id", *VEHICLE_FIELDS):
                 by_plate[stored["plate"]] = stored
         ids = [stored["id"] for stored in (*by_vin.values(), *by_plate.values())]
-        owners = dict(VehicleRole.objects.filter(vehicle_id__any_of=ids, kind=VehicleRole.Kind.OWNER, ended_on__isnull=True)
+        owners = dict(VehicleRole.objects.filter(vehicle_id__any_of=frozenset(ids), kind=VehicleRole.Kind.OWNER, ended_on__isnull=True)
                       .values_list("vehicle_id", "customer_id"))
         files = {}
         if self.handbook:

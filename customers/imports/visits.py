@@ -163,16 +163,16 @@ class VisitsImport:
         result = {"created": 0, "updated": 0, "unchanged": 0, "errors": [], "skipped": set()}
         rows = [row for _key, group in chunk for row in group]
         stored_visits = {stored["ro_number"]: stored for stored in ServiceVisit.objects.filter(
-            ro_number__any_of=[row.visit["ro_number"] for row in rows]).values("id", "ro_number", *VISIT_FIELDS)}
-        vehicles = {v["vin"]: v for v in Vehicle.objects.filter(vin__any_of=[r.vin for r in rows if r.vin])
+            ro_number__any_of=frozenset(row.visit["ro_number"] for row in rows)).values("id", "ro_number", *VISIT_FIELDS)}
+        vehicles = {v["vin"]: v for v in Vehicle.objects.filter(vin__any_of=frozenset(r.vin for r in rows if r.vin))
                     .values("id", "vin", "plate")}
         by_plate = {v["plate"]: v for v in Vehicle.objects.filter(
-            plate__any_of=[r.plate for r in rows if not r.vin]).order_by("-id").values("id", "vin", "plate")}
+            plate__any_of=frozenset(r.plate for r in rows if not r.vin)).order_by("-id").values("id", "vin", "plate")}
         owners = dict(VehicleRole.objects.filter(
-            vehicle_id__any_of=[v["id"] for v in (*vehicles.values(), *by_plate.values())],
+            vehicle_id__any_of=frozenset(v["id"] for v in (*vehicles.values(), *by_plate.values())),
             kind=VehicleRole.Kind.OWNER, ended_on__isnull=True).values_list("vehicle_id", "customer_id"))
         senders = {c["mobile"]: c for c in Customer.objects.filter(
-            mobile__any_of=[r.sender_mobile for r in rows if r.sender_mobile]).order_by("-id").values("id", "mobile")}
+            mobile__any_of=frozenset(r.sender_mobile for r in rows if r.sender_mobile)).order_by("-id").values("id", "mobile")}
 
         new_vehicles, new_contacts, new_roles, new_visits, changed = [], [], [], [], {}
         for _key, group in chunk:
@@ -269,5 +269,5 @@ class VisitsImport:
             by_date.setdefault(opened, []).append(customer_id)
         for opened, ids in by_date.items():
             # Conditional in the database: an older visit imported later never moves the date back.
-            Customer.all_objects.filter(pk__any_of=ids).filter(
+            Customer.all_objects.filter(pk__any_of=frozenset(ids)).filter(
                 models.Q(last_visit_on__lt=opened) | models.Q(last_visit_on__isnull=True)).update(last_visit_on=opened)

@@ -179,8 +179,9 @@ def write_chunks(write: Callable[[list], dict], chunks: list[list], *, parallel:
 
 
 class AnyOf(models.Lookup):
-    """`field__any_of=[…]`: `= ANY(%s)` with one array parameter on PostgreSQL, where `__in` with
-    thousands of values costs Django a parameter each; `IN (…)` elsewhere."""
+    """`field__any_of=frozenset(…)`: `= ANY(%s)` with one array parameter on PostgreSQL, where `__in`
+    with thousands of values costs Django a parameter each; `IN (…)` elsewhere. Pass a set, not a
+    list: Django resolves a list's elements one by one before the lookup sees them."""
 
     lookup_name = "any_of"
     prepare_rhs = False
