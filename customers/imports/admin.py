@@ -54,10 +54,15 @@ class ImportBatchAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def _batch(self, request: HttpRequest, pk, *, write: bool = False) -> ImportBatch:
+    def _batch(self, request: HttpRequest, pk, *, write: bool = False, reports: bool = True) -> ImportBatch:
+        """The batch, without its file (up to 50 MB; pages never need it) — nor its reports, for the
+        progress bar that polls every second."""
         if not (self.has_add_permission(request) if write else self.has_view_permission(request)):
             raise PermissionDenied
-        return get_object_or_404(ImportBatch.objects.select_related("created_by", "confirmed_by"), pk=pk)
+        batches_ = ImportBatch.objects.select_related("created_by", "confirmed_by").defer("content")
+        if not reports:
+            batches_ = batches_.defer("content", "preview", "result")
+        return get_object_or_404(batches_, pk=pk)
 
     def add_view(self, request: HttpRequest, form_url="", extra_context=None) -> HttpResponse:
         if not self.has_add_permission(request):
@@ -87,12 +92,13 @@ class ImportBatchAdmin(admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "batch": batch,
                    "report": report, "errors": errors[:200], "more_errors": max(len(errors) - 200, 0),
                    "title": _("Import #%(id)s: %(file)s") % {"id": batch.pk, "file": batch.filename},
-                   "can_confirm": self.has_add_permission(request) and batch.status == ImportBatch.Status.CHECKED}
+                   "can_confirm": self.has_add_permission(request) and batch.status == ImportBatch.Status.CHECKED,
+                   "nothing_to_write": not (report.get("created") or report.get("updated"))}
         return TemplateResponse(request, "admin/imports/importbatch/detail.html", context)
 
     def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The progress bar, polled by the page; when the batch has moved on, the page reloads."""
-        batch = self._batch(request, pk)
+        batch = self._batch(request, pk, reports=False)
         response = TemplateResponse(request, "admin/imports/importbatch/_progress.html", {"batch": batch})
         if not batch.is_running:
             response["HX-Refresh"] = "true"

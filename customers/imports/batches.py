@@ -89,7 +89,7 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
 @transaction.atomic
 def import_batch_confirm(*, batch: ImportBatch, by) -> ImportBatch:
     """The admin read the check and confirms: the import is queued."""
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    batch = ImportBatch.objects.select_for_update().defer("content", "preview", "result").get(pk=batch.pk)
     if batch.status != ImportBatch.Status.CHECKED:
         raise ImportFileError(_("Only a checked file waiting for confirmation can be imported."))
     running = _same_file_running(batch.sha256)
@@ -135,7 +135,7 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
 
 @transaction.atomic
 def import_batch_cancel(*, batch: ImportBatch, by) -> ImportBatch:
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    batch = ImportBatch.objects.select_for_update().defer("content", "preview", "result").get(pk=batch.pk)
     if batch.status != ImportBatch.Status.CHECKED:
         raise ImportFileError(_("Only a file waiting for confirmation can be cancelled."))
     batch.status, batch.finished_at, batch.content = ImportBatch.Status.CANCELLED, timezone.now(), b""

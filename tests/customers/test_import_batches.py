@@ -179,3 +179,25 @@ def _wait_for(batch, status, worker, seconds=60):
     worker.terminate()
     output = worker.communicate(timeout=30)[0]
     raise AssertionError(f"the batch is {batch.status}, not {status}; the worker said:\n{output}")
+
+
+@pytest.mark.django_db
+def test_a_file_that_changes_nothing_offers_no_import_button(client, admin_user):
+    from customers.imports.services import import_archive
+
+    import_archive(data=workbook(*ROWS), kind="deliveries", by=admin_user)
+    batch = batches.import_batch_upload(kind="deliveries", filename="again.xlsx", content=workbook(*ROWS),
+                                        by=admin_user)
+    batches.import_batch_check(batch_id=batch.pk)
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:imports_importbatch_change", args=[batch.pk])).content.decode()
+    assert "没有可导入的内容" in page and 'id="confirm-import"' not in page
+
+
+@pytest.mark.django_db
+def test_the_progress_bar_keeps_polling_while_the_check_runs(client, admin_user):
+    batch = batches.import_batch_upload(kind="deliveries", filename="a.xlsx", content=workbook(*ROWS), by=admin_user)
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:imports_importbatch_progress", args=[batch.pk]))
+    assert response.status_code == 200 and "HX-Refresh" not in response.headers  # still checking: keep polling
+    assert 'hx-trigger="every 1s"' in response.content.decode()
