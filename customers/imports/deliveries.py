@@ -310,7 +310,8 @@ class DeliveriesImport:
         names = {key[1] for key, _group in chunk if key[0] == "name+address"}
         found: dict[tuple, dict] = {}
         # Oldest first wins when the archive already holds two customers with one mobile.
-        for stored in Customer.objects.filter(mobile__any_of=frozenset(mobiles)).order_by("-id").values("id", *CUSTOMER_FIELDS):
+        same_mobile = Customer.objects.filter(mobile__any_of=frozenset(mobiles)).order_by("-id")
+        for stored in same_mobile.values("id", *CUSTOMER_FIELDS):
             found[("mobile", stored["mobile"])] = stored
         if names:
             for stored in (Customer.objects.filter(name__in=names, mobile="").order_by("-id")
@@ -328,8 +329,8 @@ class DeliveriesImport:
             for stored in Vehicle.objects.filter(plate__in=plates).order_by("-id").values("id", *VEHICLE_FIELDS):
                 by_plate[stored["plate"]] = stored
         ids = [stored["id"] for stored in (*by_vin.values(), *by_plate.values())]
-        owners = dict(VehicleRole.objects.filter(vehicle_id__any_of=frozenset(ids), kind=VehicleRole.Kind.OWNER, ended_on__isnull=True)
-                      .values_list("vehicle_id", "customer_id"))
+        owners = dict(VehicleRole.objects.filter(vehicle_id__any_of=frozenset(ids), kind=VehicleRole.Kind.OWNER,
+                                                 ended_on__isnull=True).values_list("vehicle_id", "customer_id"))
         files = {}
         if self.handbook:
             files = {stored["vehicle_id"]: stored for stored in

@@ -162,8 +162,9 @@ class VisitsImport:
         now = timezone.now()
         result = {"created": 0, "updated": 0, "unchanged": 0, "errors": [], "skipped": set()}
         rows = [row for _key, group in chunk for row in group]
+        ro_numbers = frozenset(row.visit["ro_number"] for row in rows)
         stored_visits = {stored["ro_number"]: stored for stored in ServiceVisit.objects.filter(
-            ro_number__any_of=frozenset(row.visit["ro_number"] for row in rows)).values("id", "ro_number", *VISIT_FIELDS)}
+            ro_number__any_of=ro_numbers).values("id", "ro_number", *VISIT_FIELDS)}
         vehicles = {v["vin"]: v for v in Vehicle.objects.filter(vin__any_of=frozenset(r.vin for r in rows if r.vin))
                     .values("id", "vin", "plate")}
         by_plate = {v["plate"]: v for v in Vehicle.objects.filter(
@@ -171,8 +172,9 @@ class VisitsImport:
         owners = dict(VehicleRole.objects.filter(
             vehicle_id__any_of=frozenset(v["id"] for v in (*vehicles.values(), *by_plate.values())),
             kind=VehicleRole.Kind.OWNER, ended_on__isnull=True).values_list("vehicle_id", "customer_id"))
-        senders = {c["mobile"]: c for c in Customer.objects.filter(
-            mobile__any_of=frozenset(r.sender_mobile for r in rows if r.sender_mobile)).order_by("-id").values("id", "mobile")}
+        mobiles = frozenset(r.sender_mobile for r in rows if r.sender_mobile)
+        senders = {c["mobile"]: c for c in Customer.objects.filter(mobile__any_of=mobiles).order_by("-id")
+                   .values("id", "mobile")}
 
         new_vehicles, new_contacts, new_roles, new_visits, changed = [], [], [], [], {}
         for _key, group in chunk:
@@ -255,7 +257,8 @@ class VisitsImport:
             if customer_id is None:
                 continue
             entries.append(_blank_row(
-                TimelineEntry, customer_id=customer_id, vehicle_id=visit["vehicle_id"], kind=TimelineEntry.Kind.SERVICE_VISIT,
+                TimelineEntry, customer_id=customer_id, vehicle_id=visit["vehicle_id"],
+                kind=TimelineEntry.Kind.SERVICE_VISIT,
                 occurred_at=datetime.combine(visit["opened_on"], time(9), tzinfo=tz),
                 title=f"{self.kind_labels[visit['kind']]} · {visit['ro_number']}",
                 body=self.body % {"km": visit["mileage"] or "—", "total": visit["total_amount"],

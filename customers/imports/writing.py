@@ -143,7 +143,8 @@ def pack(units: Iterable[list[tuple[object, list]]], *, size: int) -> list[list[
     return chunks
 
 
-def write_chunks(write: Callable[[list], dict], chunks: list[list], *, parallel: bool) -> Iterator[tuple[list[int], object]]:
+def write_chunks(write: Callable[[list], dict], chunks: list[list], *,
+                 parallel: bool) -> Iterator[tuple[list[int], object]]:
     """Run `write(chunk)` for every chunk, each in its own transaction (write opens it), and yield
     (row numbers, its result or the exception that rolled it back) as chunks finish.
 
