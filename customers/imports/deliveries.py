@@ -92,6 +92,7 @@ class Outcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    warnings: list[RowError] = field(default_factory=list)  # imported, but worth a look
     errors: list[RowError] = field(default_factory=list)
     committed_rows: list[int] = field(default_factory=list)
     failed_rows: list[int] = field(default_factory=list)
@@ -259,8 +260,9 @@ def _chunks(rows: list[DeliveryRow]) -> list[list[tuple[tuple, list[DeliveryRow]
 class DeliveriesImport:
     """One import of cleaned delivery rows. Chunks of persons, each written in one transaction."""
 
-    def __init__(self, *, by, dry_run: bool, handbook: bool = False):
+    def __init__(self, *, by, dry_run: bool, handbook: bool = False, vin_column: str = ""):
         self.by, self.dry_run, self.handbook = by, dry_run, handbook
+        self.vin_column = vin_column or _("VIN")
         self.outcome = Outcome()
 
     def run(self, rows: list[DeliveryRow], progress: Callable[[int], None] | None = None) -> Outcome:
@@ -289,6 +291,7 @@ class DeliveriesImport:
             outcome.created += result["created"]
             outcome.updated += result["updated"]
             outcome.unchanged += result["unchanged"]
+            outcome.warnings += result["warnings"]
             if not self.dry_run:
                 outcome.committed_rows += numbers
             done += len(numbers)
@@ -340,7 +343,7 @@ class DeliveriesImport:
     def _write(self, chunk: list[tuple[tuple, list[DeliveryRow]]]) -> dict[str, int]:
         now = timezone.now()
         today = timezone.localdate()
-        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "warnings": []}
         existing = self._existing_customers(chunk)
         by_vin, by_plate, owners, files = self._existing_vehicles(chunk)
 
@@ -391,8 +394,14 @@ class DeliveriesImport:
                     vehicle_changes.setdefault(stored["id"], {}).update(changes)
                     stored.update(changes)  # a second row naming the car compares with the new values
                 if "id" in stored and stored["id"] not in owners:
-                    owners[stored["id"]] = person  # once, even if several rows name the vehicle
+                    owners[stored["id"]] = person["id"]  # once, even if several rows name the vehicle
                     new_roles.append((stored, person, started))
+                elif "id" in stored and owners[stored["id"]] != person["id"]:
+                    # An old file, or a car sold since: an owner change is confirmed on the vehicle page.
+                    counts["warnings"].append(RowError(row.row, self.vin_column, _(
+                        "The archive has another owner for this vehicle (customer #%(id)s); the owner was left "
+                        "unchanged. If the car was sold, record the owner change on the vehicle page.")
+                        % {"id": owners[stored["id"]]}))
                 handbook = self._handbook_change(stored, row.handbook_checked_on, files, new_files, file_changes)
                 outcome = "updated" if changes or handbook else "unchanged"
                 if person_outcome == "created":

@@ -24,6 +24,7 @@ class ImportReport:
     unchanged: int = 0
     invalid: int = 0
     errors: list[dict] = field(default_factory=list)  # {row, column, message}
+    warnings: list[dict] = field(default_factory=list)  # {row, column, message}: imported, worth a look
     unused_columns: list[str] = field(default_factory=list)
     encoding: str = ""
     dry_run: bool = False
@@ -58,6 +59,8 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
         raise ImportFileError(_("No header row was recognised: the file needs columns such as 客户姓名, 手机号码 and "
                                 "车架号 (or 工单号 for repair orders) in one of its first rows."))
     header_cells = head[header.row_index]
+    vin_column = next((str(header_cells[position]).strip() for position, name in header.columns.items()
+                       if name == "vin"), "")
     clean = visits.clean if kind == "service-visits" else deliveries.clean
     cleaned = [] if kind == "service-visits" else deliveries.CleanRows()
     errors, kept, count = [], {}, 0
@@ -81,13 +84,14 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
         outcome = visits.VisitsImport(by=by, dry_run=dry_run).run(cleaned, progress=report_progress)
     else:
         cleaned = list(cleaned)  # rows, now that the workbook is closed
-        outcome = deliveries.DeliveriesImport(by=by, dry_run=dry_run, handbook=kind == "handbook").run(
-            cleaned, progress=report_progress)
+        outcome = deliveries.DeliveriesImport(by=by, dry_run=dry_run, handbook=kind == "handbook",
+                                              vin_column=vin_column).run(cleaned, progress=report_progress)
     all_errors = sorted(errors + outcome.errors, key=lambda error: error.row)
     invalid_numbers = sorted({error.row for error in errors} | {error.row for error in outcome.errors if error.column})
     return ImportReport(
         kind=kind, rows=count, created=outcome.created, updated=outcome.updated, unchanged=outcome.unchanged,
         invalid=len(invalid_numbers), errors=[asdict(error) for error in all_errors],
+        warnings=[asdict(warning) for warning in outcome.warnings],
         unused_columns=header.unused, encoding=encoding, dry_run=dry_run,
         committed_rows=outcome.committed_rows, failed_rows=outcome.failed_rows,
         header=[str(_cell(cell) or "") for cell in header_cells],

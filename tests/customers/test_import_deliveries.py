@@ -207,3 +207,15 @@ def test_persons_who_name_the_same_car_are_written_in_the_same_chunk(monkeypatch
             row(6, "甲", "13800000001", vin=valid_vin(6))]
     chunks = [sorted(r.row for _key, group in chunk for r in group) for chunk in deliveries._chunks(rows)]
     assert sorted(chunks) == [[1, 3, 6], [2], [4, 5]]
+
+
+@pytest.mark.django_db
+def test_a_file_naming_another_owner_leaves_the_owner_and_says_so(admin_user):
+    import_archive(data=workbook(*ROWS), kind="deliveries", by=admin_user)
+    zhang = Customer.objects.get(name="张三")
+    report = import_archive(data=workbook(["王五", "13900009999", "", valid_vin(1), "", "", "", "", ""]),
+                            kind="deliveries", by=admin_user)
+    assert (report.created, report.invalid) == (1, 0)  # 王五 is a new customer; the row is not refused
+    assert VehicleRole.objects.get(vehicle__vin=valid_vin(1), ended_on__isnull=True).customer == zhang
+    assert report.warnings == [{"row": 3, "column": "车架号(VIN)", "message": report.warnings[0]["message"]}]
+    assert f"#{zhang.pk}" in report.warnings[0]["message"] and "车主变更" in report.warnings[0]["message"]

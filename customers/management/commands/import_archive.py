@@ -32,6 +32,8 @@ class Command(BaseCommand):
             f"{report.invalid} invalid{' (dry run: nothing written)' if dry_run else ''}")
         for error in report.errors[:50]:
             self.stdout.write(f"  row {error['row']} {error['column']}: {error['message']}")
+        for warning in report.warnings[:50]:
+            self.stdout.write(f"  note, row {warning['row']} {warning['column']}: {warning['message']}")
         if report.unused_columns:
             self.stdout.write("Columns not used: " + ", ".join(report.unused_columns))
 
