@@ -119,7 +119,8 @@ def write_xlsx(file: IO[bytes], *, rows: Iterable, columns: Sequence[Column], ti
     """Write the workbook to `file`; the number of rows written."""
     book = Workbook(write_only=True)  # rows go to a temporary file, not into memory
     sheet = book.create_sheet(_sheet_title(title))
-    headers = [str(header) for header, _getter in columns]
+    # Headers may come from an uploaded file (the invalid-rows download): escaped like any cell.
+    headers = [escape_text(str(header)) for header, _getter in columns]
     for index, header in enumerate(headers, start=1):
         # Chinese characters are about two columns wide; dates need about twelve.
         sheet.column_dimensions[get_column_letter(index)].width = max(12, 2 * len(header) + 4)

@@ -5,7 +5,7 @@ import → done. Views, the admin and the tasks call these; the engine is `servi
 import hashlib
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,12 +17,20 @@ from .services import import_archive
 STALLED_AFTER = timedelta(minutes=30)
 
 
+def import_batch_fail_if_stalled(*, batch: ImportBatch) -> bool:
+    """A check or import without progress for 30 minutes was interrupted (its worker stopped): it is
+    marked so — when its page is looked at, or the same file comes again — and frees the file."""
+    if batch.status not in ImportBatch.RUNNING or batch.updated_at >= timezone.now() - STALLED_AFTER:
+        return False
+    _fail(batch, _("Interrupted: no progress for 30 minutes (the worker stopped). Rows committed before "
+                   "stay; upload the file again to finish — what is already imported counts as unchanged."))
+    return True
+
+
 def _same_file_running(sha256: str) -> ImportBatch | None:
     """The batch now checking or importing this file, after marking a stalled one as interrupted."""
-    running = ImportBatch.objects.filter(sha256=sha256, status__in=ImportBatch.RUNNING).first()
-    if running is not None and running.updated_at < timezone.now() - STALLED_AFTER:
-        _fail(running, _("Interrupted: no progress for 30 minutes (the worker stopped). Rows committed before "
-                         "stay; upload the file again to finish — what is already imported counts as unchanged."))
+    running = ImportBatch.objects.defer("content").filter(sha256=sha256, status__in=ImportBatch.RUNNING).first()
+    if running is not None and import_batch_fail_if_stalled(batch=running):
         return None
     return running
 
@@ -71,19 +79,22 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
     batch = ImportBatch.objects.get(pk=batch_id)
     if batch.status != ImportBatch.Status.CHECKING:
         return batch  # delivered twice, or cancelled meanwhile
+    data, batch.content = bytes(batch.content), b""  # one copy of the file in memory, not two
     try:
-        report = import_archive(data=bytes(batch.content), kind=batch.kind, by=batch.created_by, dry_run=True,
+        report = import_archive(data=data, kind=batch.kind, by=batch.created_by, dry_run=True,
                                 progress=_progress(batch.pk))
     except ImportFileError as error:
         _fail(batch, str(error))
-        return ImportBatch.objects.get(pk=batch_id)
+        return ImportBatch.objects.defer("content").get(pk=batch_id)
+    except OperationalError:
+        raise  # the database went away: the task tries again, the batch still checking
     except Exception:
         _fail(batch, _("The check stopped on an unexpected error; the administrator can read it in the worker's log."))
         raise
     ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKING).update(
         status=ImportBatch.Status.CHECKED, preview=report.as_json(), progress_done=report.rows,
         progress_total=report.rows)
-    return ImportBatch.objects.get(pk=batch_id)
+    return ImportBatch.objects.defer("content").get(pk=batch_id)
 
 
 @transaction.atomic
@@ -114,12 +125,13 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
     batch = ImportBatch.objects.get(pk=batch_id)
     if batch.status != ImportBatch.Status.IMPORTING:
         return batch
+    data, batch.content = bytes(batch.content), b""  # one copy of the file in memory, not two
     try:
-        report = import_archive(data=bytes(batch.content), kind=batch.kind, by=batch.confirmed_by,
+        report = import_archive(data=data, kind=batch.kind, by=batch.confirmed_by,
                                 progress=_progress(batch.pk))
     except ImportFileError as error:
         _fail(batch, str(error))
-        return ImportBatch.objects.get(pk=batch_id)
+        return ImportBatch.objects.defer("content").get(pk=batch_id)
     except Exception:
         _fail(batch, _("The import stopped on an unexpected error; rows committed before it stay. The administrator "
                        "can read the error in the worker's log."))
@@ -130,7 +142,7 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
         finished_at=timezone.now(), content=b"", progress_done=report.rows, progress_total=report.rows,
         message="" if not failed else _("%(count)s rows could not be written; the other rows are imported.")
         % {"count": failed})
-    return ImportBatch.objects.get(pk=batch_id)
+    return ImportBatch.objects.defer("content").get(pk=batch_id)
 
 
 @transaction.atomic

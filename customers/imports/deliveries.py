@@ -214,12 +214,16 @@ def _changes(stored: dict, values: dict) -> dict:
             if value is not None and (type(value) is not str or value) and stored[name] != value}
 
 
-def _chunks(rows: list[DeliveryRow]) -> list[list[tuple[tuple, list[DeliveryRow]]]]:
+def _chunks(rows: list[DeliveryRow], plate_vins: dict[str, str] | None = None
+            ) -> list[list[tuple[tuple, list[DeliveryRow]]]]:
     """Persons, in chunks of about CHUNK rows, such that no two chunks touch the same vehicle.
 
     Rows of one person go together; persons who name the same vehicle (by VIN, or by plate when
     the row has no VIN) go together too, so chunks can be written in any order, or at once.
+    `plate_vins` gives the VIN of the archive's vehicle with each plate: a row naming a car by its
+    plate and another naming it by its VIN are the same car.
     """
+    plate_vins = plate_vins or {}
     persons: dict[tuple, list[DeliveryRow]] = {}
     for row in rows:
         persons.setdefault(row.key, []).append(row)
@@ -234,7 +238,7 @@ def _chunks(rows: list[DeliveryRow]) -> list[list[tuple[tuple, list[DeliveryRow]
     first_person: dict[str, tuple] = {}
     for key, group in persons.items():
         for row in group:
-            other = first_person.setdefault(row.vin or "plate:" + row.plate, key)
+            other = first_person.setdefault(row.vin or plate_vins.get(row.plate) or "plate:" + row.plate, key)
             if other != key and root(other) != root(key):
                 parent[root(key)] = root(other)
     del first_person
@@ -269,10 +273,11 @@ class DeliveriesImport:
         outcome = self.outcome
         # A row without VIN is fine only for a vehicle already on file under that plate.
         plate_only = list({row.plate for row in rows if not row.vin})
-        known = set()
+        known: dict[str, str] = {}  # plate → VIN of the archive's vehicle (the oldest, as the writer picks)
         for start in range(0, len(plate_only), CHUNK):
-            known |= set(Vehicle.objects.filter(plate__in=plate_only[start:start + CHUNK])
-                         .values_list("plate", flat=True))
+            for plate, vin in (Vehicle.objects.filter(plate__any_of=frozenset(plate_only[start:start + CHUNK]))
+                               .order_by("-id").values_list("plate", "vin")):
+                known[plate] = vin
         usable = []
         for row in rows:
             if row.vin or row.plate in known:
@@ -280,7 +285,7 @@ class DeliveriesImport:
             else:
                 outcome.errors.append(RowError(row.row, _("VIN"),
                                                _("The VIN is missing and no vehicle has this plate yet.")))
-        chunks = _chunks(usable)
+        chunks = _chunks(usable, known)
         done = 0
         for numbers, result in write_chunks(self._write_chunk, chunks, parallel=not self.dry_run):
             if isinstance(result, Exception):

@@ -81,7 +81,10 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
     del sheet, head  # the workbook's cells are not needed while writing
     report_progress = (lambda done: progress(done, count)) if progress else None
     if kind == "service-visits":
-        outcome = visits.VisitsImport(by=by, dry_run=dry_run).run(cleaned, progress=report_progress)
+        ro_column = next((str(header_cells[position]).strip() for position, name in header.columns.items()
+                          if name == "ro_number"), "")
+        outcome = visits.VisitsImport(by=by, dry_run=dry_run, ro_column=ro_column).run(cleaned,
+                                                                                      progress=report_progress)
     else:
         cleaned = list(cleaned)  # rows, now that the workbook is closed
         outcome = deliveries.DeliveriesImport(by=by, dry_run=dry_run, handbook=kind == "handbook",

@@ -48,17 +48,31 @@ def parse_date(value) -> date | None:
     raise ValueError(_("“%(value)s” is not a date.") % {"value": raw})
 
 
+MAX_AMOUNT = Decimal("99999999.99")  # what every amount column of the archive holds (visits: 10 digits)
+MAX_COUNT = 2_147_483_647  # a mileage column's limit
+
+
+def _number(raw: str, value) -> Decimal:
+    """A finite number of reasonable size: "NaN", "Infinity" or "1e99999999" are not numbers here."""
+    try:
+        number = Decimal(raw)
+    except InvalidOperation as error:
+        raise ValueError(_("“%(value)s” is not a number.") % {"value": text(value)}) from error
+    if not number.is_finite() or number.adjusted() > 12:
+        raise ValueError(_("“%(value)s” is not a number.") % {"value": text(value)})
+    return number
+
+
 def parse_amount(value) -> Decimal | None:
-    """'¥1,234.50', '1234元', 1234.5 → Decimal('1234.50'); refuses negative amounts."""
+    """'¥1,234.50', '1234元', 1234.5 → Decimal('1234.50'); refuses negative and impossible amounts."""
     raw = re.sub(r"[¥￥,，元\s]", "", text(value))
     if not raw:
         return None
-    try:
-        amount = Decimal(raw).quantize(Decimal("0.01"))
-    except InvalidOperation as error:
-        raise ValueError(_("“%(value)s” is not an amount.") % {"value": text(value)}) from error
+    amount = _number(raw, value).quantize(Decimal("0.01"))
     if amount < 0:
         raise ValueError(_("The amount cannot be negative."))
+    if amount > MAX_AMOUNT:
+        raise ValueError(_("“%(value)s” is larger than any amount the archive holds.") % {"value": text(value)})
     return amount
 
 
@@ -67,10 +81,9 @@ def parse_count(value) -> int | None:
     raw = re.sub(r"[,，\s]|km|公里", "", text(value), flags=re.IGNORECASE)
     if not raw:
         return None
-    try:
-        number = int(Decimal(raw))
-    except InvalidOperation as error:
-        raise ValueError(_("“%(value)s” is not a number.") % {"value": text(value)}) from error
+    number = int(_number(raw, value))
     if number < 0:
         raise ValueError(_("The number cannot be negative."))
+    if number > MAX_COUNT:
+        raise ValueError(_("“%(value)s” is larger than any number the archive holds.") % {"value": text(value)})
     return number

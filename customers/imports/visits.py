@@ -106,21 +106,25 @@ def clean(table: Table) -> tuple[list[VisitRow], list[RowError]]:
         if problem:
             errors.append(problem)
             continue
-        labour_amount, parts_amount = labour[i] or Decimal(0), parts[i] or Decimal(0)
+        # Empty amounts stay None here: a new visit gets 0, a stored one keeps what it has.
+        labour_amount, parts_amount = labour[i], parts[i]
+        total = totals[i] if totals[i] is not None else (
+            (labour_amount or Decimal(0)) + (parts_amount or Decimal(0)) if labour_amount or parts_amount else None)
         rows.append(VisitRow(
             row=number, vin=vins[i] or "", plate=plates[i] or "", model_name=models_[i] or "",
             sender_mobile=(phones[i] or ("", ""))[0],
             visit={"ro_number": ro_numbers[i], "opened_on": opened[i], "closed_on": closed[i], "mileage": mileage[i],
                    "kind": kinds[i], "advisor": advisors[i] or "", "sender_name": senders[i] or "",
                    "labour_amount": labour_amount, "parts_amount": parts_amount,
-                   "total_amount": totals[i] if totals[i] is not None else labour_amount + parts_amount},
+                   "total_amount": total},
         ))
     return rows, errors
 
 
 class VisitsImport:
-    def __init__(self, *, by, dry_run: bool):
+    def __init__(self, *, by, dry_run: bool, ro_column: str = ""):
         self.by, self.dry_run = by, dry_run
+        self.ro_column = ro_column or _("RO number")
         self.outcome = Outcome()
         with translation.override(settings.LANGUAGE_CODE):  # timeline titles in the store's language
             self.kind_labels = {kind: str(label) for kind, label in ServiceVisit.Kind.choices}
@@ -169,9 +173,13 @@ class VisitsImport:
                     .values("id", "vin", "plate")}
         by_plate = {v["plate"]: v for v in Vehicle.objects.filter(
             plate__any_of=frozenset(r.plate for r in rows if not r.vin)).order_by("-id").values("id", "vin", "plate")}
-        owners = dict(VehicleRole.objects.filter(
-            vehicle_id__any_of=frozenset(v["id"] for v in (*vehicles.values(), *by_plate.values())),
-            kind=VehicleRole.Kind.OWNER, ended_on__isnull=True).values_list("vehicle_id", "customer_id"))
+        # The visit's customer: the car's current owner, else its current driver (a car first met in a
+        # repair order has only the person who brought it in).
+        owners: dict[int, int] = {}
+        for vehicle_id, customer_id, _role in VehicleRole.objects.filter(
+                vehicle_id__any_of=frozenset(v["id"] for v in (*vehicles.values(), *by_plate.values())),
+                ended_on__isnull=True).order_by("kind", "-id").values_list("vehicle_id", "customer_id", "kind"):
+            owners[vehicle_id] = customer_id  # "driver" < "owner": the owner comes last and wins
         mobiles = frozenset(r.sender_mobile for r in rows if r.sender_mobile)
         senders = {c["mobile"]: c for c in Customer.objects.filter(mobile__any_of=mobiles).order_by("-id")
                    .values("id", "mobile")}
@@ -197,8 +205,15 @@ class VisitsImport:
                 customer = contact
             for row in group:
                 stored = stored_visits.get(row.visit["ro_number"])
+                if stored is not None and stored["id"] is None:  # the same RO twice in this file
+                    result["errors"].append(RowError(row.row, self.ro_column, _(
+                        "This RO number appears twice in the file: only its first row was read.")))
+                    result["skipped"].add(row.row)
+                    continue
                 if stored is None:
-                    visit = _blank_row(ServiceVisit, **row.visit, created_at=now)
+                    amounts = {name: row.visit[name] or Decimal(0)
+                               for name in ("labour_amount", "parts_amount", "total_amount")}
+                    visit = _blank_row(ServiceVisit, **{**row.visit, **amounts}, created_at=now)
                     new_visits.append((visit, vehicle, customer))
                     stored_visits[row.visit["ro_number"]] = {"id": None, **row.visit}
                     result["created"] += 1

@@ -201,3 +201,26 @@ def test_the_progress_bar_keeps_polling_while_the_check_runs(client, admin_user)
     response = client.get(reverse("admin:imports_importbatch_progress", args=[batch.pk]))
     assert response.status_code == 200 and "HX-Refresh" not in response.headers  # still checking: keep polling
     assert 'hx-trigger="every 1s"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_import_history_reads_a_fixed_number_of_queries(client, admin_user, django_assert_max_num_queries):
+    for number in range(3):
+        batch = batches.import_batch_upload(kind="deliveries", filename=f"{number}.xlsx",
+                                            content=workbook(*ROWS[:number + 1]), by=admin_user)
+        batches.import_batch_check(batch_id=batch.pk)
+    client.force_login(admin_user)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("admin:imports_importbatch_changelist")).content.decode()
+    assert "2 / 0 / 0 / 0" in page and "1 / 0 / 0 / 0" in page
+
+
+@pytest.mark.django_db
+def test_a_stalled_run_is_marked_interrupted_when_its_page_is_looked_at(client, admin_user):
+    batch = batches.import_batch_upload(kind="deliveries", filename="a.xlsx", content=workbook(*ROWS), by=admin_user)
+    ImportBatch.objects.filter(pk=batch.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:imports_importbatch_progress", args=[batch.pk]))
+    assert response.headers.get("HX-Refresh") == "true"  # the page reloads and shows the interruption
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.FAILED and "中断" in batch.message and bytes(batch.content) == b""

@@ -219,3 +219,18 @@ def test_a_file_naming_another_owner_leaves_the_owner_and_says_so(admin_user):
     assert VehicleRole.objects.get(vehicle__vin=valid_vin(1), ended_on__isnull=True).customer == zhang
     assert report.warnings == [{"row": 3, "column": "车架号(VIN)", "message": report.warnings[0]["message"]}]
     assert f"#{zhang.pk}" in report.warnings[0]["message"] and "车主变更" in report.warnings[0]["message"]
+
+
+@pytest.mark.django_db
+def test_a_car_named_by_plate_in_one_row_and_by_vin_in_another_is_written_once(admin_user, monkeypatch):
+    from customers.imports import deliveries
+
+    import_archive(data=workbook(["张三", "13812345678", "", valid_vin(1), "皖C12345", "", "", "", ""]),
+                   kind="deliveries", by=admin_user)
+    VehicleRole.objects.all().delete()  # a car on file without an owner yet
+    monkeypatch.setattr(deliveries, "CHUNK", 1)
+    report = import_archive(data=workbook(["甲", "13800000001", "", valid_vin(1), "", "", "", "", ""],
+                                          ["乙", "13800000002", "", "", "皖C12345", "", "", "", ""]),
+                            kind="deliveries", by=admin_user)
+    assert report.failed_rows == [] and len(report.warnings) == 1
+    assert VehicleRole.objects.get(vehicle__vin=valid_vin(1)).customer.name == "甲"

@@ -115,3 +115,44 @@ def test_contacts_to_check_are_listed_and_the_flag_is_cleared_on_the_edit_form(c
     assert response.status_code == 302, response.context["form"].errors if response.context else ""
     contact.refresh_from_db()
     assert not contact.needs_review
+
+
+@pytest.mark.django_db
+def test_a_second_visit_of_a_car_first_met_in_a_repair_order_goes_to_its_contact(admin_user):
+    first = ["RO040", valid_vin(40), "", "2026-05-01", "", "", "维修", "", "孙七", "13600001111", "", "", "", ""]
+    second = ["RO041", valid_vin(40), "", "2026-06-01", "", "", "定保", "", "", "", "", "", "", ""]
+    import_archive(data=workbook(first), kind="service-visits", by=admin_user)
+    import_archive(data=workbook(second), kind="service-visits", by=admin_user)
+    contact = Customer.objects.get(mobile="13600001111")
+    assert ServiceVisit.objects.get(ro_number="RO041").customer == contact
+    contact.refresh_from_db()
+    assert contact.last_visit_on == date(2026, 6, 1)
+
+
+@pytest.mark.django_db
+def test_empty_amounts_in_a_later_export_keep_the_stored_ones(owner, admin_user):
+    row = ["RO050", valid_vin(1), "", "2026-03-05", "", "", "维修", "", "", "", "300", "200", "500", ""]
+    import_archive(data=workbook(row), kind="service-visits", by=admin_user)
+    emptier = list(row)
+    emptier[10:13] = ["", "", ""]
+    report = import_archive(data=workbook(emptier), kind="service-visits", by=admin_user)
+    assert (report.updated, report.unchanged) == (0, 1)
+    visit = ServiceVisit.objects.get()
+    assert (visit.labour_amount, visit.parts_amount, visit.total_amount) == (300, 200, 500)
+
+
+@pytest.mark.django_db
+def test_an_ro_number_twice_in_one_file_is_reported(owner, admin_user):
+    row = ["RO060", valid_vin(1), "", "2026-03-05", "", "", "维修", "", "", "", "", "", "", ""]
+    report = import_archive(data=workbook(row, row), kind="service-visits", by=admin_user)
+    assert (report.created, report.invalid) == (1, 1)
+    assert report.errors[0]["row"] == 4 and "两次" in report.errors[0]["message"]
+
+
+@pytest.mark.django_db
+def test_impossible_numbers_are_invalid_cells_not_a_failed_import(owner, admin_user):
+    rows = [["RO07" + str(i), valid_vin(1), "", "2026-03-05", "", mileage, "维修", "", "", "", amount, "", "", ""]
+            for i, (mileage, amount) in enumerate([("Infinity", ""), ("1e99999999", ""), ("", "NaN"),
+                                                   ("", "999999999999"), ("1200", "300")])]
+    report = import_archive(data=workbook(*rows), kind="service-visits", by=admin_user)
+    assert (report.rows, report.created, report.invalid, report.failed_rows) == (5, 1, 4, [])

@@ -145,3 +145,10 @@ def test_chunks_are_prepared_one_at_a_time():
     rows = list(exports.export_iter_chunks(Customer.objects.order_by("id"), chunk_size=2,
                                            prepare=lambda chunk: seen.append(len(chunk))))
     assert len(rows) == 5 and seen == [2, 2, 1]
+
+
+def test_headers_are_escaped_too_they_may_come_from_an_uploaded_file():
+    buffer = io.BytesIO()
+    exports.write_xlsx(buffer, rows=[1], columns=[('=HYPERLINK("http://x";"y")', lambda row: row)], title="t")
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active
+    assert sheet["A1"].value == '\'=HYPERLINK("http://x";"y")' and sheet["A1"].data_type == "s"
