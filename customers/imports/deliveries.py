@@ -377,6 +377,7 @@ class DeliveriesImport:
         update_rows(Customer, customer_changes, by=self.by, reason=REASON)
 
         new_vehicles, vehicle_changes, new_roles, new_files, file_changes = [], {}, [], [], {}
+        new_owner_of: dict[str, int] = {}  # VIN of a vehicle created in this chunk → its owner's id
         for (_key, group), (person, person_outcome) in zip(chunk, persons, strict=True):
             for row in group:
                 values = _filled(row.vehicle)
@@ -390,6 +391,7 @@ class DeliveriesImport:
                     vehicle["brand"] = vehicle["brand"] or Vehicle.Brand.OTHER
                     new_vehicles.append(vehicle)
                     by_vin[vin] = vehicle
+                    new_owner_of[vin] = person["id"]
                     new_roles.append((vehicle, person, started))
                     new_files.append((vehicle, row.handbook_checked_on))
                     counts["created"] += 1
@@ -401,12 +403,15 @@ class DeliveriesImport:
                 if "id" in stored and stored["id"] not in owners:
                     owners[stored["id"]] = person["id"]  # once, even if several rows name the vehicle
                     new_roles.append((stored, person, started))
-                elif "id" in stored and owners[stored["id"]] != person["id"]:
-                    # An old file, or a car sold since: an owner change is confirmed on the vehicle page.
-                    counts["warnings"].append(RowError(row.row, self.vin_column, _(
-                        "The archive has another owner for this vehicle (customer #%(id)s); the owner was left "
-                        "unchanged. If the car was sold, record the owner change on the vehicle page.")
-                        % {"id": owners[stored["id"]]}))
+                else:
+                    owner = owners[stored["id"]] if "id" in stored else new_owner_of[stored["vin"]]
+                    if owner != person["id"]:
+                        # An old file, or a car sold since (or two persons in one file naming one car): an
+                        # owner change is confirmed on the vehicle page, never made by an import.
+                        counts["warnings"].append(RowError(row.row, self.vin_column, _(
+                            "The archive has another owner for this vehicle (customer #%(id)s); the owner was "
+                            "left unchanged. If the car was sold, record the owner change on the vehicle page.")
+                            % {"id": owner}))
                 handbook = self._handbook_change(stored, row.handbook_checked_on, files, new_files, file_changes)
                 outcome = "updated" if changes or handbook else "unchanged"
                 if person_outcome == "created":

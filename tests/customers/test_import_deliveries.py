@@ -234,3 +234,12 @@ def test_a_car_named_by_plate_in_one_row_and_by_vin_in_another_is_written_once(a
                             kind="deliveries", by=admin_user)
     assert report.failed_rows == [] and len(report.warnings) == 1
     assert VehicleRole.objects.get(vehicle__vin=valid_vin(1)).customer.name == "甲"
+
+
+@pytest.mark.django_db
+def test_two_new_persons_naming_one_new_car_the_first_owns_it_the_second_is_noted(admin_user):
+    report = import_archive(data=workbook(["甲", "13800000001", "", valid_vin(1), "", "", "", "", ""],
+                                          ["乙", "13800000002", "", valid_vin(1), "", "", "", "", ""]),
+                            kind="deliveries", by=admin_user)
+    assert VehicleRole.objects.get(vehicle__vin=valid_vin(1)).customer.name == "甲"
+    assert [warning["row"] for warning in report.warnings] == [4]
