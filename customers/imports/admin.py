@@ -2,9 +2,9 @@
 progress and the invalid-rows download are its pages. Every state change calls `batches`."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -12,8 +12,6 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-
-from dealer_crm.exports import XLSX, export_response
 
 from . import batches
 from .forms import ImportUploadForm
@@ -135,22 +133,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:imports_importbatch_changelist"))
 
     def invalid_rows_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The invalid rows as the file had them, with the reasons first, to fix and import again."""
         batch = self._batch(request, pk)
-        report = batch.report or {}
-        rows = report.get("invalid_rows") or []
-        if not rows:
+        if not (batch.report or {}).get("invalid_rows"):
             raise Http404
-        reasons: dict[int, list[str]] = {}
-        for error in report.get("errors", []):
-            label = f"{error['column']}：{error['message']}" if error["column"] else error["message"]
-            reasons.setdefault(error["row"], []).append(label)
-        header = report.get("header") or []
-        width = max([len(header), *(len(row["cells"]) for row in rows)])
-        columns = [(_("Row in the file"), lambda row: row["row"]),
-                   (_("Why it was not imported"), lambda row: "；".join(reasons.get(row["row"], [])))]
-        columns += [(header[i] if i < len(header) and header[i] else f"#{i + 1}",
-                     lambda row, i=i: row["cells"][i] if i < len(row["cells"]) else None) for i in range(width)]
-        return export_response(rows=rows, columns=columns, filename=f"import-{batch.pk}-invalid-rows", fmt=XLSX,
-                               by=request.user, target_label=_("Invalid rows of an import"),
-                               filters={"import": batch.pk}, target=batch)
+        return batches.import_batch_invalid_rows(batch=batch, by=request.user)

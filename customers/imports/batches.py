@@ -6,8 +6,11 @@ import hashlib
 from datetime import timedelta
 
 from django.db import IntegrityError, OperationalError, transaction
+from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from dealer_crm.exports import XLSX, export_response
 
 from .models import ImportBatch
 from .reading import ImportFileError, max_bytes
@@ -154,3 +157,24 @@ def import_batch_cancel(*, batch: ImportBatch, by) -> ImportBatch:
     batch.message = _("Cancelled by %(name)s.") % {"name": by}
     batch.save(update_fields=["status", "finished_at", "content", "message", "updated_at"])
     return batch
+
+
+def import_batch_invalid_rows(*, batch: ImportBatch, by) -> FileResponse:
+    """The invalid rows as the file had them, with the reasons in front, to fix and import again.
+
+    Through the export service: cells are escaped and the download is in the audit log.
+    """
+    report = batch.report or {}
+    rows = report.get("invalid_rows") or []
+    reasons: dict[int, list[str]] = {}
+    for error in report.get("errors", []):
+        label = f"{error['column']}：{error['message']}" if error["column"] else error["message"]
+        reasons.setdefault(error["row"], []).append(label)
+    header = report.get("header") or []
+    width = max([len(header), *(len(row["cells"]) for row in rows)])
+    columns = [(_("Row in the file"), lambda row: row["row"]),
+               (_("Why it was not imported"), lambda row: "；".join(reasons.get(row["row"], [])))]
+    columns += [(header[i] if i < len(header) and header[i] else f"#{i + 1}",
+                 lambda row, i=i: row["cells"][i] if i < len(row["cells"]) else None) for i in range(width)]
+    return export_response(rows=rows, columns=columns, filename=f"import-{batch.pk}-invalid-rows", fmt=XLSX, by=by,
+                           target_label=_("Invalid rows of an import"), filters={"import": batch.pk}, target=batch)

@@ -13,20 +13,17 @@ says which rows were committed.
 
 from array import array
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Customer, DeliveryFile, Vehicle, VehicleRole
-from ..normalize import MOBILE_RE, name_pinyin, normalize_name, normalize_plate, normalize_vin, plate_search_key, \
-    split_phones
+from ..normalize import name_pinyin, normalize_name, normalize_plate, plate_search_key
 from .table import RowError, Table
-from .values import parse_amount, parse_date, text
-from .writing import history_from_rows, insert_rows, pack, update_rows, write_chunks
+from .values import parse_amount, parse_date, phones_of, text, truncated, vin_of
+from .writing import Outcome, history_from_rows, insert_rows, new_row, pack, update_rows, write_chunks
 
 BRANDS = {"雷诺": Vehicle.Brand.RENAULT, "RENAULT": Vehicle.Brand.RENAULT, "三菱": Vehicle.Brand.MITSUBISHI,
           "MITSUBISHI": Vehicle.Brand.MITSUBISHI}
@@ -87,36 +84,7 @@ class DeliveryRow:
         return ("mobile", mobile) if mobile else ("name+address", columns[0][index], columns[3][index] or "")
 
 
-@dataclass
-class Outcome:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    warnings: list[RowError] = field(default_factory=list)  # imported, but worth a look
-    errors: list[RowError] = field(default_factory=list)
-    committed_rows: list[int] = field(default_factory=list)
-    failed_rows: list[int] = field(default_factory=list)
-
-
 # --- cleaning ------------------------------------------------------------------------------------
-def _phones(cell) -> tuple[str, str]:
-    """Mobile and second number from one cell ('138… / 0552-…'): the first mobile, then the next number."""
-    numbers = split_phones(text(cell))
-    mobiles = [number for number in numbers if MOBILE_RE.match(number)]
-    mobile = mobiles[0] if mobiles else ""
-    others = [number for number in numbers if number != mobile]
-    return mobile, others[0] if others else ""
-
-
-def _vin(cell) -> str:
-    value = text(cell)
-    return normalize_vin(value) if value else ""
-
-
-def _truncated(length: int) -> Callable:
-    return lambda cell: text(cell)[:length]
-
-
 def _brand(cell) -> str | None:
     value = text(cell).upper()
     return next((code for word, code in BRANDS.items() if word in value), None)
@@ -126,17 +94,17 @@ def clean(table: Table) -> tuple["CleanRows", list[RowError]]:
     """The valid rows, and an error for each bad cell of the others (with its row and column)."""
     errors = table.errors
     names = table.parse("name", lambda cell: normalize_name(text(cell)))
-    phones = table.parse("mobile", _phones, cache=False)
-    addresses = table.parse("address", _truncated(200))
-    id_numbers = table.parse("id_number", _truncated(18))
+    phones = table.parse("mobile", phones_of, cache=False)
+    addresses = table.parse("address", truncated(200))
+    id_numbers = table.parse("id_number", truncated(18))
     genders = table.parse("gender", lambda cell: GENDERS.get(text(cell).upper(), ""))
     birthdays = table.parse("birthday", parse_date)
-    vins = table.parse("vin", _vin, cache=False)
+    vins = table.parse("vin", vin_of, cache=False)
     plates = table.parse("plate", lambda cell: normalize_plate(text(cell)), cache=False)
     brands = table.parse("brand", _brand)
-    models = table.parse("model_name", _truncated(50))
-    colours = table.parse("colour", _truncated(20))
-    consultants = table.parse("sales_consultant", _truncated(30))
+    models = table.parse("model_name", truncated(50))
+    colours = table.parse("colour", truncated(20))
+    consultants = table.parse("sales_consultant", truncated(30))
     delivered = table.parse("delivery_date", parse_date)
     amounts = table.parse("invoice_amount", parse_amount)
     checked = table.parse("handbook_checked_on", parse_date)
@@ -190,18 +158,6 @@ class CleanRows:
 
 
 # --- writing -------------------------------------------------------------------------------------
-@cache
-def _defaults(model) -> dict:
-    return {f.attname: f.get_default() for f in model._meta.concrete_fields if f.attname != "id"}
-
-
-def _blank_row(model, **values) -> dict:
-    """Every column of a new row: the model's defaults, then `values`."""
-    row = dict(_defaults(model))
-    row.update(values)
-    return row
-
-
 def _filled(values: dict) -> dict:
     # `is`/type tests first: comparing a Decimal or a date with "" is slow, and this runs per row.
     return {name: value for name, value in values.items()
@@ -288,20 +244,11 @@ class DeliveriesImport:
         chunks = _chunks(usable, known)
         done = 0
         for numbers, result in write_chunks(self._write_chunk, chunks, parallel=not self.dry_run):
-            if isinstance(result, Exception):
-                outcome.failed_rows += numbers
-                outcome.errors += [RowError(number, "", _("Not imported: %(error)s") % {"error": result})
-                                   for number in numbers]
-                continue
-            outcome.created += result["created"]
-            outcome.updated += result["updated"]
-            outcome.unchanged += result["unchanged"]
-            outcome.warnings += result["warnings"]
-            if not self.dry_run:
-                outcome.committed_rows += numbers
-            done += len(numbers)
-            if progress:
-                progress(done)
+            outcome.add(numbers, result, committed=not self.dry_run)
+            if not isinstance(result, Exception):
+                done += len(numbers)
+                if progress:
+                    progress(done)
         outcome.committed_rows.sort()
         outcome.failed_rows.sort()
         return outcome
@@ -322,7 +269,7 @@ class DeliveriesImport:
         for stored in same_mobile.values("id", *CUSTOMER_FIELDS):
             found[("mobile", stored["mobile"])] = stored
         if names:
-            for stored in (Customer.objects.filter(name__in=names, mobile="").order_by("-id")
+            for stored in (Customer.objects.filter(name__any_of=frozenset(names), mobile="").order_by("-id")
                            .values("id", *CUSTOMER_FIELDS)):
                 found[("name+address", stored["name"], stored["address"])] = stored
         return found
@@ -334,7 +281,8 @@ class DeliveriesImport:
         for stored in Vehicle.objects.filter(vin__any_of=frozenset(vins)).values("id", *VEHICLE_FIELDS):
             by_vin[stored["vin"]] = stored
         if plates:
-            for stored in Vehicle.objects.filter(plate__in=plates).order_by("-id").values("id", *VEHICLE_FIELDS):
+            for stored in (Vehicle.objects.filter(plate__any_of=frozenset(plates)).order_by("-id")
+                           .values("id", *VEHICLE_FIELDS)):
                 by_plate[stored["plate"]] = stored
         ids = [stored["id"] for stored in (*by_vin.values(), *by_plate.values())]
         owners = dict(VehicleRole.objects.filter(vehicle_id__any_of=frozenset(ids), kind=VehicleRole.Kind.OWNER,
@@ -342,7 +290,8 @@ class DeliveriesImport:
         files = {}
         if self.handbook:
             files = {stored["vehicle_id"]: stored for stored in
-                     DeliveryFile.objects.filter(vehicle__in=ids).values("id", "vehicle_id", "handbook_checked_on")}
+                     DeliveryFile.objects.filter(vehicle_id__any_of=frozenset(ids))
+                     .values("id", "vehicle_id", "handbook_checked_on")}
         return by_vin, by_plate, owners, files
 
     def _write(self, chunk: list[tuple[tuple, list[DeliveryRow]]]) -> dict[str, int]:
@@ -361,7 +310,7 @@ class DeliveriesImport:
             if stored is None:
                 pinyin, initials = name_pinyin(merged["name"])
                 mobile, phone2 = merged.get("mobile", ""), merged.get("phone2", "")
-                person = _blank_row(Customer, **merged, source=Customer.Source.IMPORT, created_at=now, updated_at=now,
+                person = new_row(Customer, **merged, source=Customer.Source.IMPORT, created_at=now, updated_at=now,
                                     name_pinyin=pinyin, name_initials=initials, mobile_rev=mobile[::-1],
                                     phone2_rev=phone2[::-1])
                 new_customers.append(person)
@@ -385,10 +334,9 @@ class DeliveriesImport:
                 started = values.get("delivery_date") or today
                 stored = by_vin.get(vin) if vin else by_plate.get(row.plate)
                 if stored is None:
-                    vehicle = _blank_row(Vehicle, **values, created_at=now, plate_key=plate_search_key(values.get(
+                    vehicle = new_row(Vehicle, **values, created_at=now, plate_key=plate_search_key(values.get(
                         "plate", "")), vin_rev=vin[::-1])
-                    vehicle.setdefault("brand", Vehicle.Brand.OTHER)
-                    vehicle["brand"] = vehicle["brand"] or Vehicle.Brand.OTHER
+                    vehicle["brand"] = vehicle["brand"] or Vehicle.Brand.OTHER  # the file named none we know
                     new_vehicles.append(vehicle)
                     by_vin[vin] = vehicle
                     new_owner_of[vin] = person["id"]
@@ -424,7 +372,7 @@ class DeliveriesImport:
         insert_rows(Vehicle, new_vehicles)
         history_from_rows(Vehicle, [row["id"] for row in new_vehicles], by=self.by, reason=REASON)
         update_rows(Vehicle, vehicle_changes, by=self.by, reason=REASON)
-        delivery_files = [_blank_row(DeliveryFile, vehicle_id=vehicle["id"], handbook_checked_on=checked)
+        delivery_files = [new_row(DeliveryFile, vehicle_id=vehicle["id"], handbook_checked_on=checked)
                           for vehicle, checked in new_files]
         insert_rows(DeliveryFile, delivery_files)
         # A new delivery file's history starts with its first change (a baseline is written then), unless
@@ -432,7 +380,7 @@ class DeliveriesImport:
         history_from_rows(DeliveryFile, [row["id"] for row in delivery_files if row["handbook_checked_on"]],
                           by=self.by, reason=REASON)
         update_rows(DeliveryFile, file_changes, by=self.by, reason=REASON)
-        roles = [_blank_row(VehicleRole, vehicle_id=vehicle["id"], customer_id=person["id"],
+        roles = [new_row(VehicleRole, vehicle_id=vehicle["id"], customer_id=person["id"],
                             kind=VehicleRole.Kind.OWNER, started_on=started)
                  for vehicle, person, started in new_roles]
         # A new role's history starts with its first change (a baseline of it is written then); the

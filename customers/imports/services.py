@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from . import deliveries, visits
 from .headers import SCAN_ROWS, find_header
 from .reading import ImportFileError, open_sheet
-from .table import tables
+from .table import column_names, tables
 
 KINDS = ("deliveries", "service-visits", "handbook")
 MAX_INVALID_ROWS_KEPT = 5000  # the cells of invalid rows kept for the download to fix them
@@ -59,8 +59,7 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
         raise ImportFileError(_("No header row was recognised: the file needs columns such as 客户姓名, 手机号码 and "
                                 "车架号 (or 工单号 for repair orders) in one of its first rows."))
     header_cells = head[header.row_index]
-    vin_column = next((str(header_cells[position]).strip() for position, name in header.columns.items()
-                       if name == "vin"), "")
+    names = column_names(header, header_cells)
     clean = visits.clean if kind == "service-visits" else deliveries.clean
     cleaned = [] if kind == "service-visits" else deliveries.CleanRows()
     errors, kept, count = [], {}, 0
@@ -81,14 +80,12 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
     del sheet, head  # the workbook's cells are not needed while writing
     report_progress = (lambda done: progress(done, count)) if progress else None
     if kind == "service-visits":
-        ro_column = next((str(header_cells[position]).strip() for position, name in header.columns.items()
-                          if name == "ro_number"), "")
-        outcome = visits.VisitsImport(by=by, dry_run=dry_run, ro_column=ro_column).run(cleaned,
-                                                                                      progress=report_progress)
+        outcome = visits.VisitsImport(by=by, dry_run=dry_run, ro_column=names.get("ro_number", "")).run(
+            cleaned, progress=report_progress)
     else:
         cleaned = list(cleaned)  # rows, now that the workbook is closed
         outcome = deliveries.DeliveriesImport(by=by, dry_run=dry_run, handbook=kind == "handbook",
-                                              vin_column=vin_column).run(cleaned, progress=report_progress)
+                                              vin_column=names.get("vin", "")).run(cleaned, progress=report_progress)
     all_errors = sorted(errors + outcome.errors, key=lambda error: error.row)
     invalid_numbers = sorted({error.row for error in errors} | {error.row for error in outcome.errors if error.column})
     return ImportReport(

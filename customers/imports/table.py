@@ -63,6 +63,11 @@ def _blank(row: list) -> bool:
     return not any(cell.strip() if isinstance(cell, str) else cell not in (None, "") for cell in row)
 
 
+def column_names(header: Header, header_cells: list) -> dict[str, str]:
+    """field → the column's name as the file writes it, for messages about its cells."""
+    return {name: str(header_cells[position]).strip() for position, name in header.columns.items()}
+
+
 def tables(rows: Iterable[list], header: Header, header_cells: list, *, size: int = 5000
            ) -> Iterator[tuple[Table, dict[int, list]]]:
     """The non-blank rows below the header, `size` rows at a time, as columns of the mapped fields;
@@ -70,7 +75,7 @@ def tables(rows: Iterable[list], header: Header, header_cells: list, *, size: in
 
     `rows` are the sheet's rows from its first; only one block of them is held at a time.
     """
-    names = {name: str(header_cells[position]).strip() for position, name in header.columns.items()}
+    names = column_names(header, header_cells)
     caches: dict[str, dict] = {}
     numbered = enumerate(rows, start=1)
     for _ in range(header.row_index + 1):

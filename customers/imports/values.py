@@ -2,10 +2,13 @@
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+
+from ..normalize import MOBILE_RE, normalize_vin, split_phones
 
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (with its 1900 leap-year quirk)
 DATE_PATTERNS = [
@@ -87,3 +90,23 @@ def parse_count(value) -> int | None:
     if number > MAX_COUNT:
         raise ValueError(_("“%(value)s” is larger than any number the archive holds.") % {"value": text(value)})
     return number
+
+
+def phones_of(cell) -> tuple[str, str]:
+    """Mobile and second number from one cell ('138… / 0552-…'): the first mobile, then the next number."""
+    numbers = split_phones(text(cell))
+    mobiles = [number for number in numbers if MOBILE_RE.match(number)]
+    mobile = mobiles[0] if mobiles else ""
+    others = [number for number in numbers if number != mobile]
+    return mobile, others[0] if others else ""
+
+
+def vin_of(cell) -> str:
+    """A VIN cell, checked (17 characters, check digit); '' for an empty cell."""
+    value = text(cell)
+    return normalize_vin(value) if value else ""
+
+
+def truncated(length: int) -> Callable:
+    """A text cell cut to the column's length."""
+    return lambda cell: text(cell)[:length]

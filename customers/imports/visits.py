@@ -20,10 +20,9 @@ from django.utils.translation import gettext as _
 
 from ..models import Customer, DeliveryFile, ServiceVisit, TimelineEntry, Vehicle, VehicleRole
 from ..normalize import name_pinyin, normalize_name, normalize_plate, plate_search_key
-from .deliveries import Outcome, _blank_row, _phones, _truncated, _vin
 from .table import RowError, Table
-from .values import parse_amount, parse_count, parse_date, text
-from .writing import history_from_rows, insert_rows, pack, write_chunks
+from .values import parse_amount, parse_count, parse_date, phones_of, text, truncated, vin_of
+from .writing import Outcome, history_from_rows, insert_rows, new_row, pack, write_chunks
 
 CHUNK = 5000
 REASON = "import"
@@ -75,20 +74,20 @@ def _required_date(cell) -> date:
 
 def clean(table: Table) -> tuple[list[VisitRow], list[RowError]]:
     errors = table.errors
-    ro_numbers = table.parse("ro_number", _truncated(30), cache=False)
+    ro_numbers = table.parse("ro_number", truncated(30), cache=False)
     opened = table.parse("opened_on", _required_date)
     closed = table.parse("closed_on", parse_date)
     mileage = table.parse("mileage", parse_count, cache=False)
     kinds = table.parse("kind", _kind)
-    advisors = table.parse("advisor", _truncated(30))
+    advisors = table.parse("advisor", truncated(30))
     senders = table.parse("sender_name", lambda cell: normalize_name(text(cell))[:50])
-    phones = table.parse("sender_phone", _phones)
+    phones = table.parse("sender_phone", phones_of)
     labour = table.parse("labour_amount", parse_amount)
     parts = table.parse("parts_amount", parse_amount)
     totals = table.parse("total_amount", parse_amount)
-    vins = table.parse("vin", _vin, cache=False)
+    vins = table.parse("vin", vin_of, cache=False)
     plates = table.parse("plate", lambda cell: normalize_plate(text(cell)))
-    models_ = table.parse("model_name", _truncated(50))
+    models_ = table.parse("model_name", truncated(50))
     invalid = {error.row for error in errors}
     rows = []
     column = table.column_names.get
@@ -140,19 +139,11 @@ class VisitsImport:
         done = 0
         # One writer: two chunks could otherwise each create the same new sender as a customer.
         for numbers, result in write_chunks(self._write_chunk, chunks, parallel=False):
-            if isinstance(result, Exception):
-                outcome.failed_rows += numbers
-                outcome.errors += [RowError(number, "", _("Not imported: %(error)s") % {"error": result})
-                                   for number in numbers]
-                continue
-            for name in ("created", "updated", "unchanged"):
-                setattr(outcome, name, getattr(outcome, name) + result[name])
-            outcome.errors += result["errors"]
-            if not self.dry_run:
-                outcome.committed_rows += [number for number in numbers if number not in result["skipped"]]
-            done += len(numbers)
-            if progress:
-                progress(done)
+            outcome.add(numbers, result, committed=not self.dry_run)
+            if not isinstance(result, Exception):
+                done += len(numbers)
+                if progress:
+                    progress(done)
         return outcome
 
     def _write_chunk(self, chunk) -> dict:
@@ -196,7 +187,7 @@ class VisitsImport:
                 continue
             customer = owners.get(vehicle["id"]) if vehicle else None
             if vehicle is None:
-                vehicle = _blank_row(Vehicle, vin=first.vin, plate=first.plate, model_name=first.model_name,
+                vehicle = new_row(Vehicle, vin=first.vin, plate=first.plate, model_name=first.model_name,
                                      brand=WMI_BRANDS.get(first.vin[:3], Vehicle.Brand.OTHER), created_at=now,
                                      plate_key=plate_search_key(first.plate), vin_rev=first.vin[::-1])
                 new_vehicles.append(vehicle)
@@ -213,7 +204,7 @@ class VisitsImport:
                 if stored is None:
                     amounts = {name: row.visit[name] or Decimal(0)
                                for name in ("labour_amount", "parts_amount", "total_amount")}
-                    visit = _blank_row(ServiceVisit, **{**row.visit, **amounts}, created_at=now)
+                    visit = new_row(ServiceVisit, **{**row.visit, **amounts}, created_at=now)
                     new_visits.append((visit, vehicle, customer))
                     stored_visits[row.visit["ro_number"]] = {"id": None, **row.visit}
                     result["created"] += 1
@@ -230,8 +221,8 @@ class VisitsImport:
         history_from_rows(Customer, [c["id"] for c in new_contacts], by=self.by, reason=REASON)
         insert_rows(Vehicle, new_vehicles)
         history_from_rows(Vehicle, [v["id"] for v in new_vehicles], by=self.by, reason=REASON)
-        insert_rows(DeliveryFile, [_blank_row(DeliveryFile, vehicle_id=v["id"]) for v in new_vehicles])
-        roles = [_blank_row(VehicleRole, vehicle_id=vehicle["id"], customer_id=contact["id"],
+        insert_rows(DeliveryFile, [new_row(DeliveryFile, vehicle_id=v["id"]) for v in new_vehicles])
+        roles = [new_row(VehicleRole, vehicle_id=vehicle["id"], customer_id=contact["id"],
                             kind=VehicleRole.Kind.DRIVER, started_on=started)
                  for vehicle, contact, started in new_roles if contact is not None]
         insert_rows(VehicleRole, roles)
@@ -254,7 +245,7 @@ class VisitsImport:
             return senders[row.sender_mobile]
         name = row.visit["sender_name"] or self.unknown_sender % {"ro": row.visit["ro_number"]}
         pinyin, initials = name_pinyin(name)
-        contact = _blank_row(Customer, name=name[:50], mobile=row.sender_mobile, source=Customer.Source.SERVICE,
+        contact = new_row(Customer, name=name[:50], mobile=row.sender_mobile, source=Customer.Source.SERVICE,
                              needs_review=True, created_at=now, updated_at=now, name_pinyin=pinyin,
                              name_initials=initials, mobile_rev=row.sender_mobile[::-1])
         new_contacts.append(contact)
@@ -271,7 +262,7 @@ class VisitsImport:
             customer_id = visit["customer_id"]
             if customer_id is None:
                 continue
-            entries.append(_blank_row(
+            entries.append(new_row(
                 TimelineEntry, customer_id=customer_id, vehicle_id=visit["vehicle_id"],
                 kind=TimelineEntry.Kind.SERVICE_VISIT,
                 occurred_at=datetime.combine(visit["opened_on"], time(9), tzinfo=tz),

@@ -11,14 +11,60 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from functools import cache
 from operator import itemgetter
 
 from django.db import connection, connections, models
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .table import RowError
 
 IN_CHUNK = 900  # ids per `IN (…)`: under SQLite's limit on parameters
 # Search keys the models derive from other fields (`derive_search_keys`): rewritten with them.
 DERIVED = {"name_pinyin", "name_initials", "mobile_rev", "phone2_rev", "plate_key", "vin_rev"}
+
+
+@cache
+def _defaults(model) -> dict:
+    return {f.attname: f.get_default() for f in model._meta.concrete_fields if f.attname != "id"}
+
+
+def new_row(model: type[models.Model], **values) -> dict:
+    """Every column of a new row for `insert_rows`: the model's defaults, then `values`."""
+    row = dict(_defaults(model))
+    row.update(values)
+    return row
+
+
+@dataclass
+class Outcome:
+    """What the chunks of one import did, added up as they finish (`write_chunks`)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    warnings: list = field(default_factory=list)  # RowErrors of rows imported, but worth a look
+    errors: list = field(default_factory=list)  # RowErrors of rows not imported
+    committed_rows: list[int] = field(default_factory=list)
+    failed_rows: list[int] = field(default_factory=list)
+
+    def add(self, numbers: list[int], result, *, committed: bool) -> None:
+        """One chunk's result: its counts and notes, or the exception that rolled it back whole."""
+        if isinstance(result, Exception):
+            self.failed_rows += numbers
+            self.errors += [RowError(number, "", _("Not imported: %(error)s") % {"error": result})
+                            for number in numbers]
+            return
+        self.created += result["created"]
+        self.updated += result["updated"]
+        self.unchanged += result["unchanged"]
+        self.warnings += result.get("warnings", [])
+        self.errors += result.get("errors", [])
+        if committed:
+            skipped = result.get("skipped", ())
+            self.committed_rows += [number for number in numbers if number not in skipped]
 
 
 def _columns(model: type[models.Model]) -> list[tuple[str, str]]:
