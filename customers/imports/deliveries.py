@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Customer, DeliveryFile, Vehicle, VehicleRole
-from ..normalize import name_pinyin, normalize_name, normalize_plate, plate_search_key
+from ..normalize import name_pinyin, normalize_name, plate_search_key
 from .table import RowError, Table
-from .values import parse_amount, parse_date, phones_of, text, truncated, vin_of
+from .values import parse_amount, parse_date, phones_of, plate_of, text, truncated, vin_of
 from .writing import Outcome, history_from_rows, insert_rows, new_row, pack, update_rows, write_chunks
 
 BRANDS = {"雷诺": Vehicle.Brand.RENAULT, "RENAULT": Vehicle.Brand.RENAULT, "三菱": Vehicle.Brand.MITSUBISHI,
@@ -64,6 +64,20 @@ class DeliveryRow:
     def vehicle(self) -> dict:
         return dict(zip(VEHICLE_FIELDS, self._values(VIN, CHECKED), strict=True))
 
+    def filled_customer(self) -> dict:
+        """The customer's fields this row gives a value (an empty cell says nothing)."""
+        return self._filled(CUSTOMER_FIELDS, 0)
+
+    def filled_vehicle(self) -> dict:
+        """The vehicle's fields this row gives a value."""
+        return self._filled(VEHICLE_FIELDS, VIN)
+
+    def _filled(self, names: tuple, start: int) -> dict:
+        index = self._index
+        # `is`/type tests first: comparing a Decimal or a date with "" is slow, and this runs per row.
+        return {name: value for name, column in zip(names, self._rows.columns[start:start + len(names)])
+                if (value := column[index]) is not None and (type(value) is not str or value)}
+
     @property
     def vin(self) -> str:
         return self._rows.columns[VIN][self._index]
@@ -100,7 +114,7 @@ def clean(table: Table) -> tuple["CleanRows", list[RowError]]:
     genders = table.parse("gender", lambda cell: GENDERS.get(text(cell).upper(), ""))
     birthdays = table.parse("birthday", parse_date)
     vins = table.parse("vin", vin_of, cache=False)
-    plates = table.parse("plate", lambda cell: normalize_plate(text(cell)), cache=False)
+    plates = table.parse("plate", plate_of, cache=False)
     brands = table.parse("brand", _brand)
     models = table.parse("model_name", truncated(50))
     colours = table.parse("colour", truncated(20))
@@ -158,16 +172,10 @@ class CleanRows:
 
 
 # --- writing -------------------------------------------------------------------------------------
-def _filled(values: dict) -> dict:
-    # `is`/type tests first: comparing a Decimal or a date with "" is slow, and this runs per row.
-    return {name: value for name, value in values.items()
-            if value is not None and (type(value) is not str or value)}
-
-
-def _changes(stored: dict, values: dict) -> dict:
-    """The fields the file sets to something new; an empty cell never erases what the archive knows."""
-    return {name: value for name, value in values.items()
-            if value is not None and (type(value) is not str or value) and stored[name] != value}
+def _changes(stored: dict, filled: dict) -> dict:
+    """The fields the file sets to something new (`filled`: only fields with a value, so an empty
+    cell never erases what the archive knows)."""
+    return {name: value for name, value in filled.items() if stored[name] != value}
 
 
 def _chunks(rows: list[DeliveryRow], plate_vins: dict[str, str] | None = None
@@ -303,9 +311,9 @@ class DeliveriesImport:
 
         new_customers, customer_changes, persons = [], {}, []
         for key, group in chunk:
-            merged = {}
-            for row in group:  # later rows of the same person fill what earlier ones left empty
-                merged.update(_filled(row.customer))
+            merged = group[0].filled_customer()
+            for row in group[1:]:  # later rows of the same person fill what earlier ones left empty
+                merged.update(row.filled_customer())
             stored = existing.get(key)
             if stored is None:
                 pinyin, initials = name_pinyin(merged["name"])
@@ -316,7 +324,8 @@ class DeliveriesImport:
                 new_customers.append(person)
                 persons.append((person, "created"))
                 continue
-            changes = _changes(stored, {name: value for name, value in merged.items() if name != "name"})
+            merged.pop("name")  # the key found the person; the archive's spelling of the name stays
+            changes = _changes(stored, merged)
             if changes:
                 customer_changes[stored["id"]] = changes
             persons.append((stored, "updated" if changes else "unchanged"))
@@ -329,7 +338,7 @@ class DeliveriesImport:
         new_owner_of: dict[str, int] = {}  # VIN of a vehicle created in this chunk → its owner's id
         for (_key, group), (person, person_outcome) in zip(chunk, persons, strict=True):
             for row in group:
-                values = _filled(row.vehicle)
+                values = row.filled_vehicle()
                 vin = row.vin
                 started = values.get("delivery_date") or today
                 stored = by_vin.get(vin) if vin else by_plate.get(row.plate)

@@ -26,8 +26,8 @@ class Table:
     cells: dict[str, list]  # field → one cell per data row
     column_names: dict[str, str]  # field → the column's name as the file writes it
     errors: list[RowError] = field(default_factory=list)  # every bad cell met by `parse`
-    # field → {cell: (value, error)}, shared by the blocks of one file: each distinct cell is parsed
-    # once per file, and equal cells share one value object.
+    # field → ({cell: value}, {bad cell: message}), shared by the blocks of one file: each distinct
+    # cell is parsed once per file, and equal cells share one value object.
     caches: dict[str, dict] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -39,24 +39,27 @@ class Table:
         if cells is None:
             return [None] * len(self.numbers)
         column = self.column_names[name]
-        if cache:
-            known = self.caches.setdefault(name, {})
-            for cell in set(cells).difference(known):
-                known[cell] = _parse_one(parse, cell)
-            results = [known[cell] for cell in cells]
-        else:
-            results = [_parse_one(parse, cell) for cell in cells]
-        for index, (_value, message) in enumerate(results):
-            if message:
-                self.errors.append(RowError(self.numbers[index], column, message))
-        return [value for value, _message in results]
-
-
-def _parse_one(parse: Callable, cell) -> tuple:
-    try:
-        return parse(cell), ""
-    except ValueError as error:
-        return None, str(error)
+        if not cache:  # mostly distinct cells (phones, VINs): parsed one by one, errors as they come
+            values = []
+            append = values.append
+            for index, cell in enumerate(cells):
+                try:
+                    append(parse(cell))
+                except ValueError as error:
+                    append(None)
+                    self.errors.append(RowError(self.numbers[index], column, str(error)))
+            return values
+        known, bad = self.caches.setdefault(name, ({}, {}))  # cell → value; bad cell → its message
+        for cell in set(cells).difference(known):
+            try:
+                known[cell] = parse(cell)
+            except ValueError as error:
+                known[cell] = None
+                bad[cell] = str(error)
+        if bad:
+            self.errors += [RowError(self.numbers[index], column, bad[cell])
+                            for index, cell in enumerate(cells) if cell in bad]
+        return list(map(known.__getitem__, cells))
 
 
 def _blank(row: list) -> bool:
@@ -89,6 +92,12 @@ def tables(rows: Iterable[list], header: Header, header_cells: list, *, size: in
         if not block:
             continue
         data = list(block.values())
-        cells = {name: [row[position] if position < len(row) else None for row in data]
-                 for position, name in header.columns.items()}
+        width = len(data[0])
+        if all(len(row) == width for row in data):  # a workbook's rows all have the sheet's width
+            columns = list(zip(*data))
+            cells = {name: list(columns[position]) if position < width else [None] * len(data)
+                     for position, name in header.columns.items()}
+        else:  # a CSV's rows may stop early
+            cells = {name: [row[position] if position < len(row) else None for row in data]
+                     for position, name in header.columns.items()}
         yield Table(numbers=list(block), cells=cells, column_names=names, caches=caches), block

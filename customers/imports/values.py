@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
-from ..normalize import MOBILE_RE, normalize_vin, split_phones
+from ..normalize import MOBILE_RE, PLATE_RE, VIN_RE, normalize_plate, normalize_vin, split_phones, vin_check_digit
 
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (with its 1900 leap-year quirk)
 DATE_PATTERNS = [
@@ -92,8 +92,20 @@ def parse_count(value) -> int | None:
     return number
 
 
+def _as_text(cell) -> str | None:
+    """A text or whole-number cell as it is, without cleaning; None for anything else."""
+    if type(cell) is str:
+        return cell
+    if type(cell) is float and cell.is_integer() or type(cell) is int:
+        return str(int(cell))
+    return None
+
+
 def phones_of(cell) -> tuple[str, str]:
     """Mobile and second number from one cell ('138… / 0552-…'): the first mobile, then the next number."""
+    plain = _as_text(cell)
+    if plain is not None and MOBILE_RE.fullmatch(plain):  # most cells: one mobile, already clean
+        return plain, ""
     numbers = split_phones(text(cell))
     mobiles = [number for number in numbers if MOBILE_RE.match(number)]
     mobile = mobiles[0] if mobiles else ""
@@ -103,8 +115,17 @@ def phones_of(cell) -> tuple[str, str]:
 
 def vin_of(cell) -> str:
     """A VIN cell, checked (17 characters, check digit); '' for an empty cell."""
+    if type(cell) is str and VIN_RE.fullmatch(cell) and vin_check_digit(cell) == cell[8]:
+        return cell  # already clean
     value = text(cell)
     return normalize_vin(value) if value else ""
+
+
+def plate_of(cell) -> str:
+    """A plate cell, cleaned and checked ('皖c·12345' → '皖C12345'); '' for an empty cell."""
+    if type(cell) is str and PLATE_RE.fullmatch(cell):
+        return cell  # already clean
+    return normalize_plate(text(cell))
 
 
 def truncated(length: int) -> Callable:

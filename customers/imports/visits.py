@@ -19,9 +19,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..models import Customer, DeliveryFile, ServiceVisit, TimelineEntry, Vehicle, VehicleRole
-from ..normalize import name_pinyin, normalize_name, normalize_plate, plate_search_key
+from ..normalize import name_pinyin, normalize_name, plate_search_key
 from .table import RowError, Table
-from .values import parse_amount, parse_count, parse_date, phones_of, text, truncated, vin_of
+from .values import parse_amount, parse_count, parse_date, phones_of, plate_of, text, truncated, vin_of
 from .writing import Outcome, history_from_rows, insert_rows, new_row, pack, write_chunks
 
 CHUNK = 5000
@@ -86,7 +86,7 @@ def clean(table: Table) -> tuple[list[VisitRow], list[RowError]]:
     parts = table.parse("parts_amount", parse_amount)
     totals = table.parse("total_amount", parse_amount)
     vins = table.parse("vin", vin_of, cache=False)
-    plates = table.parse("plate", lambda cell: normalize_plate(text(cell)))
+    plates = table.parse("plate", plate_of)
     models_ = table.parse("model_name", truncated(50))
     invalid = {error.row for error in errors}
     rows = []
