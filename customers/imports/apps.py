@@ -9,3 +9,8 @@ class ImportsConfig(AppConfig):
     label = "imports"
     verbose_name = _("Archive imports")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import lookups
+
+        lookups.register()

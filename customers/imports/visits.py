@@ -133,8 +133,17 @@ class VisitsImport:
     def run(self, rows: list[VisitRow], progress: Callable[[int], None] | None = None) -> Outcome:
         outcome = self.outcome
         by_vehicle: dict[str, list[VisitRow]] = {}
+        seen: set[str] = set()
         for row in rows:
+            # An RO number twice in one file (for one car or two, new or on file): the first row counts.
+            ro_number = row.visit["ro_number"]
+            if ro_number in seen:
+                outcome.errors.append(RowError(row.row, self.ro_column, _(
+                    "This RO number appears twice in the file: only its first row was read.")))
+                continue
+            seen.add(ro_number)
             by_vehicle.setdefault(row.vehicle_key(), []).append(row)
+        del seen
         chunks = pack(([(key, group)] for key, group in by_vehicle.items()), size=CHUNK)
         done = 0
         # One writer: two chunks could otherwise each create the same new sender as a customer.
@@ -196,22 +205,16 @@ class VisitsImport:
                 customer = contact
             for row in group:
                 stored = stored_visits.get(row.visit["ro_number"])
-                if stored is not None and stored["id"] is None:  # the same RO twice in this file
-                    result["errors"].append(RowError(row.row, self.ro_column, _(
-                        "This RO number appears twice in the file: only its first row was read.")))
-                    result["skipped"].add(row.row)
-                    continue
                 if stored is None:
                     amounts = {name: row.visit[name] or Decimal(0)
                                for name in ("labour_amount", "parts_amount", "total_amount")}
                     visit = new_row(ServiceVisit, **{**row.visit, **amounts}, created_at=now)
                     new_visits.append((visit, vehicle, customer))
-                    stored_visits[row.visit["ro_number"]] = {"id": None, **row.visit}
                     result["created"] += 1
                     continue
                 changes = {name: row.visit[name] for name in VISIT_FIELDS
                            if row.visit[name] not in ("", None) and stored[name] != row.visit[name]}
-                if changes and stored["id"]:
+                if changes:
                     changed[stored["id"]] = changes
                     result["updated"] += 1
                 else:

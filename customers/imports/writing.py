@@ -223,25 +223,3 @@ def write_chunks(write: Callable[[list], dict], chunks: list[list], *,
         futures = {pool.submit(in_thread, chunk): chunk for chunk in chunks}
         for future in as_completed(futures):
             yield numbers(futures[future]), future.result()
-
-
-class AnyOf(models.Lookup):
-    """`field__any_of=frozenset(…)`: `= ANY(%s)` with one array parameter on PostgreSQL, where `__in`
-    with thousands of values costs Django a parameter each; `IN (…)` elsewhere. Pass a set, not a
-    list: Django resolves a list's elements one by one before the lookup sees them."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = list(self.rhs)
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, values]
-        if not values:
-            return "1 = 0", []
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
-
-
-models.Field.register_lookup(AnyOf)
-models.ForeignKey.register_lookup(AnyOf)  # relations keep lookups of their own

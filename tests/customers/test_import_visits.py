@@ -150,6 +150,26 @@ def test_an_ro_number_twice_in_one_file_is_reported(owner, admin_user):
 
 
 @pytest.mark.django_db
+def test_an_ro_number_twice_is_reported_when_on_file_or_for_two_cars(owner, admin_user):
+    """The first row counts wherever the RO already is: in the archive, or for another car in the file."""
+    row = ["RO061", valid_vin(1), "", "2026-03-05", "", "1200", "维修", "", "", "", "", "", "", ""]
+    import_archive(data=workbook(row), kind="service-visits", by=admin_user)
+    later = list(row)
+    later[5] = "9999"
+    report = import_archive(data=workbook(row, later), kind="service-visits", by=admin_user)
+    assert (report.unchanged, report.updated, report.invalid) == (1, 0, 1)
+    assert report.errors[0]["row"] == 4 and "两次" in report.errors[0]["message"]
+    assert ServiceVisit.objects.get(ro_number="RO061").mileage == 1200
+
+    other_car = ["RO062", valid_vin(2), "", "2026-03-06", "", "", "维修", "", "", "", "", "", "", ""]
+    same_ro_other_car = ["RO062", valid_vin(3), "", "2026-03-06", "", "", "维修", "", "", "", "", "", "", ""]
+    report = import_archive(data=workbook(other_car, same_ro_other_car), kind="service-visits", by=admin_user)
+    assert (report.created, report.invalid) == (1, 1)
+    assert ServiceVisit.objects.get(ro_number="RO062").vehicle.vin == valid_vin(2)
+    assert not Vehicle.objects.filter(vin=valid_vin(3)).exists()  # nothing of the skipped row was written
+
+
+@pytest.mark.django_db
 def test_impossible_numbers_are_invalid_cells_not_a_failed_import(owner, admin_user):
     rows = [["RO07" + str(i), valid_vin(1), "", "2026-03-05", "", mileage, "维修", "", "", "", amount, "", "", ""]
             for i, (mileage, amount) in enumerate([("Infinity", ""), ("1e99999999", ""), ("", "NaN"),
