@@ -324,7 +324,7 @@ class DeliveriesImport:
                 new_customers.append(person)
                 persons.append((person, "created"))
                 continue
-            merged.pop("name")  # the key found the person; the archive's spelling of the name stays
+            merged.pop("name", None)  # the key found the person; the archive's spelling of the name stays
             changes = _changes(stored, merged)
             if changes:
                 customer_changes[stored["id"]] = changes

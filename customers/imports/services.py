@@ -63,6 +63,7 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
     clean = visits.clean if kind == "service-visits" else deliveries.clean
     cleaned = [] if kind == "service-visits" else deliveries.CleanRows()
     errors, kept, count = [], {}, 0
+    ro_numbers: set[str] = set()  # repair orders: a number met again makes its row invalid
     # Block by block: the file's cells become clean rows, and only the cells of rows that are (or may
     # turn out) invalid are kept, for the download of invalid rows.
     for block_table, block in tables(chain(head, sheet.rows), header, header_cells):
@@ -71,13 +72,18 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
         cleaned += block_rows
         errors += block_errors
         maybe_invalid = {error.row for error in block_errors}
+        if kind == "service-visits":
+            for row in block_rows:
+                if row.visit["ro_number"] in ro_numbers:
+                    maybe_invalid.add(row.row)
+                ro_numbers.add(row.visit["ro_number"])
         if "vin" in block_table.cells:  # without a VIN, a row fails later if no vehicle has its plate
             maybe_invalid |= {number for number, cell in zip(block_table.numbers, block_table.cells["vin"], strict=True)
                               if cell in (None, "")}
         for number in sorted(maybe_invalid)[:max(MAX_INVALID_ROWS_KEPT - len(kept), 0)]:
             kept[number] = block[number]
     encoding = sheet.encoding
-    del sheet, head  # the workbook's cells are not needed while writing
+    del sheet, head, ro_numbers  # the workbook's cells are not needed while writing
     report_progress = (lambda done: progress(done, count)) if progress else None
     if kind == "service-visits":
         outcome = visits.VisitsImport(by=by, dry_run=dry_run, ro_column=names.get("ro_number", "")).run(

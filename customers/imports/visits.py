@@ -132,9 +132,23 @@ class VisitsImport:
 
     def run(self, rows: list[VisitRow], progress: Callable[[int], None] | None = None) -> Outcome:
         outcome = self.outcome
+        # A row without VIN is fine only for a car on file under its plate, or named by VIN in this file.
+        plates = frozenset(row.plate for row in rows if not row.vin)
+        on_file = set(Vehicle.objects.filter(plate__any_of=plates).values_list("plate", flat=True))
+        named: dict[str, str] = {}  # plate → VIN of the first row naming that new car
+        for row in rows:
+            if row.vin and row.plate in plates and row.plate not in on_file:
+                named.setdefault(row.plate, row.vin)
         by_vehicle: dict[str, list[VisitRow]] = {}
         seen: set[str] = set()
         for row in rows:
+            key = row.vehicle_key()
+            if not row.vin and row.plate not in on_file:
+                if row.plate not in named:
+                    outcome.errors.append(RowError(row.row, _("VIN"),
+                                                   _("The VIN is missing and no vehicle has this plate yet.")))
+                    continue
+                key = named[row.plate]  # with the rows naming the car by its VIN
             # An RO number twice in one file (for one car or two, new or on file): the first row counts.
             ro_number = row.visit["ro_number"]
             if ro_number in seen:
@@ -142,7 +156,7 @@ class VisitsImport:
                     "This RO number appears twice in the file: only its first row was read.")))
                 continue
             seen.add(ro_number)
-            by_vehicle.setdefault(row.vehicle_key(), []).append(row)
+            by_vehicle.setdefault(key, []).append(row)
         del seen
         chunks = pack(([(key, group)] for key, group in by_vehicle.items()), size=CHUNK)
         done = 0
@@ -186,9 +200,9 @@ class VisitsImport:
 
         new_vehicles, new_contacts, new_roles, new_visits, changed = [], [], [], [], {}
         for _key, group in chunk:
-            first = group[0]
+            first = next((row for row in group if row.vin), group[0])  # a new car is made from a row with its VIN
             vehicle = vehicles.get(first.vin) if first.vin else by_plate.get(first.plate)
-            if vehicle is None and not first.vin:
+            if vehicle is None and not first.vin:  # not on file after all (deleted since the run began)
                 for row in group:
                     result["errors"].append(RowError(row.row, _("VIN"),
                                                      _("The VIN is missing and no vehicle has this plate yet.")))

@@ -167,6 +167,26 @@ def test_an_ro_number_twice_is_reported_when_on_file_or_for_two_cars(owner, admi
     assert (report.created, report.invalid) == (1, 1)
     assert ServiceVisit.objects.get(ro_number="RO062").vehicle.vin == valid_vin(2)
     assert not Vehicle.objects.filter(vin=valid_vin(3)).exists()  # nothing of the skipped row was written
+    assert [row["row"] for row in report.invalid_rows] == [4]  # in the download, to fix and import again
+
+
+@pytest.mark.django_db
+def test_a_row_that_cannot_be_placed_does_not_hide_a_later_row_with_its_ro_number(admin_user):
+    no_car = ["RO091", "", "皖C99999", "2026-03-05", "", "", "维修", "", "", "", "", "", "", ""]
+    with_vin = ["RO091", valid_vin(5), "", "2026-03-05", "", "", "维修", "", "", "", "", "", "", ""]
+    report = import_archive(data=workbook(no_car, with_vin), kind="service-visits", by=admin_user)
+    assert (report.created, report.invalid) == (1, 1)
+    assert report.errors[0]["row"] == 3 and "车牌" in report.errors[0]["message"]
+    assert ServiceVisit.objects.get(ro_number="RO091").vehicle.vin == valid_vin(5)
+
+
+@pytest.mark.django_db
+def test_a_plate_only_row_finds_the_car_another_row_of_the_file_names_by_vin(admin_user):
+    with_vin = ["RO092", valid_vin(6), "皖C66666", "2026-03-05", "", "", "维修", "", "", "", "", "", "", ""]
+    plate_only = ["RO093", "", "皖C66666", "2026-04-05", "", "", "维修", "", "", "", "", "", "", ""]
+    report = import_archive(data=workbook(with_vin, plate_only), kind="service-visits", by=admin_user)
+    assert (report.created, report.invalid) == (2, 0)
+    assert ServiceVisit.objects.filter(vehicle__vin=valid_vin(6)).count() == 2
 
 
 @pytest.mark.django_db
