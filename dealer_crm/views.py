@@ -1,5 +1,6 @@
-"""Pages that belong to no app: the role home page and the health check."""
+"""Pages that belong to no app: the role home page, the health check and the login lockout page."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -44,3 +45,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def keepalive(request: HttpRequest) -> HttpResponse:
     """Renews the signed-in session (every request does); the idle warning's button calls it."""
     return HttpResponse(status=204)
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """What django-axes shows instead of logging in, once an account is locked for this address."""
+    minutes = max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
+    return render(request, "registration/locked_out.html",
+                  {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes}, status=429)

@@ -49,6 +49,9 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "django_celery_beat.change_periodictask",
         "imports.view_importbatch",
         "imports.add_importbatch",
+        # Locked logins (django-axes): deleting an attempt unlocks that account on that address.
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
     },
     Role.GENERAL_MANAGER: ARCHIVE_READ | EXPORT | {"jobs.view_jobrun"},
     Role.DCRC_SUPERVISOR: ARCHIVE_KEEP | PHONE_REVEAL | EXPORT | {
