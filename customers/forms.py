@@ -10,6 +10,7 @@ from .selectors import CustomerFilters, vehicle_models
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+CHOOSE = _("Choose…")
 
 
 def _not_in_future(day):
@@ -25,7 +26,22 @@ def _cleaned(function, value):
         raise forms.ValidationError(str(error)) from error
 
 
-class CustomerForm(forms.ModelForm):
+class ChoosePrompt:
+    """Select boxes read “please choose” (请选择) where Django would write “---------”."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                if field.empty_label is not None:
+                    field.empty_label = CHOOSE
+            elif isinstance(field, forms.ChoiceField):
+                choices = list(field.choices)
+                if choices and choices[0] == ("", "---------"):
+                    field.choices = [("", CHOOSE), *choices[1:]]
+
+
+class CustomerForm(ChoosePrompt, forms.ModelForm):
     # Raw input is longer than the stored value ("+86 138-1234-5678 / 0552-3012345"): cleaned below.
     mobile = forms.CharField(label=_("Mobile"), max_length=60, required=False)
     phone2 = forms.CharField(label=_("Other phone"), max_length=40, required=False,
@@ -121,7 +137,7 @@ class CustomerForm(forms.ModelForm):
         return data
 
 
-class VehicleForm(forms.ModelForm):
+class VehicleForm(ChoosePrompt, forms.ModelForm):
     vin = forms.CharField(label=_("VIN"), max_length=40)
     plate = forms.CharField(label=_("Plate"), max_length=20, required=False)
 
@@ -162,7 +178,7 @@ class OwnerChangeForm(forms.Form):
         return owners[0]
 
 
-class FamilyMemberForm(forms.ModelForm):
+class FamilyMemberForm(ChoosePrompt, forms.ModelForm):
     class Meta:
         model = FamilyMember
         fields = ["relation", "name", "gender", "birthday", "note"]
@@ -175,7 +191,7 @@ class FamilyMemberForm(forms.ModelForm):
         return normalize_name(self.cleaned_data["name"])
 
 
-class ContactPreferenceForm(forms.ModelForm):
+class ContactPreferenceForm(ChoosePrompt, forms.ModelForm):
     allowed = forms.TypedChoiceField(
         label=_("The customer"), widget=forms.RadioSelect, coerce=lambda value: value == "yes",
         choices=[("no", _("refuses this")), ("yes", _("agrees to this"))])
@@ -188,7 +204,7 @@ class ContactPreferenceForm(forms.ModelForm):
         """Saving a channel and purpose already recorded replaces the old answer (the service upserts)."""
 
 
-class DeliveryFileForm(forms.ModelForm):
+class DeliveryFileForm(ChoosePrompt, forms.ModelForm):
     class Meta:
         model = DeliveryFile
         fields = [*DeliveryFile.DOCUMENTS, "handbook_checked_on", "handbook_note"]

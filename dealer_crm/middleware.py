@@ -4,6 +4,8 @@ from django.conf import settings
 from django.shortcuts import resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
+from .views import healthz
+
 
 class HtmxLoginRedirectMiddleware:
     """When a session has expired, an htmx request must not swap the login page into a fragment:
@@ -39,4 +41,17 @@ class IdleSessionMiddleware:
             now = int(time.time())
             if now - request.session.get("_touched", 0) >= self.TOUCH_EVERY:
                 request.session["_touched"] = now  # marks the session modified: saved with a new expiry
+        return self.get_response(request)
+
+
+class HealthCheckMiddleware:
+    """`/healthz` answered first, before the host check and the HTTPS redirect: a load balancer
+    probes each server by its own address, over plain HTTP, with a Host header of its choosing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == "/healthz":
+            return healthz(request)
         return self.get_response(request)

@@ -124,6 +124,16 @@ def test_bad_input_is_explained_in_chinese_and_nothing_is_lost(login, agent):
 
 
 @pytest.mark.django_db
+def test_select_boxes_ask_to_choose_instead_of_showing_dashes(login, agent, customer):
+    client = login(agent)
+    for path in (f"/customers/{customer.pk}/edit/", f"/customers/{customer.pk}/vehicles/new/"):
+        assert "---------" not in client.get(path).content.decode(), path
+    family = client.get(f"/customers/{customer.pk}/family/new/").content.decode()
+    assert "---------" not in family
+    assert '<option value="" selected>请选择</option>' in family  # the relation: required, no default
+
+
+@pytest.mark.django_db
 def test_editing_a_phone_shows_in_the_history_masked(login, agent, customer):
     client = login(agent)
     form = client.get(f"/customers/{customer.pk}/edit/")

@@ -77,3 +77,12 @@ def test_the_public_pages_answer_without_login(client):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
     assert response.status_code == 302
     assert response.cookies["django_language"].value == "en"
+
+
+@pytest.mark.django_db
+def test_the_health_check_answers_a_probe_by_address_over_plain_http(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["crm.example.com"]
+    response = client.get("/healthz", HTTP_HOST="10.1.2.3:8000")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert client.get("/accounts/login/", HTTP_HOST="10.1.2.3:8000").status_code == 400  # the rest is checked
