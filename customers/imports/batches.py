@@ -70,10 +70,16 @@ def import_batch_upload(*, kind: str, filename: str, content: bytes, by) -> Impo
     return batch
 
 
-def _progress(batch_id: int):
+class BatchTakenAway(Exception):
+    """The batch is no longer this run's: it was marked interrupted (or cancelled) meanwhile."""
+
+
+def _progress(batch_id: int, status: str):
     def report(done: int, total: int) -> None:
-        ImportBatch.objects.filter(pk=batch_id).update(progress_done=min(done, total), progress_total=total,
-                                                       updated_at=timezone.now())
+        moved = ImportBatch.objects.filter(pk=batch_id, status=status).update(
+            progress_done=min(done, total), progress_total=total, updated_at=timezone.now())
+        if not moved:  # someone marked it interrupted: stop here, after a committed chunk
+            raise BatchTakenAway
     return report
 
 
@@ -85,7 +91,9 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
     data, batch.content = bytes(batch.content), b""  # one copy of the file in memory, not two
     try:
         report = import_archive(data=data, kind=batch.kind, by=batch.created_by, dry_run=True,
-                                progress=_progress(batch.pk))
+                                progress=_progress(batch.pk, ImportBatch.Status.CHECKING))
+    except BatchTakenAway:
+        return ImportBatch.objects.defer("content").get(pk=batch_id)
     except ImportFileError as error:
         _fail(batch, str(error))
         return ImportBatch.objects.defer("content").get(pk=batch_id)
@@ -98,6 +106,13 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
         status=ImportBatch.Status.CHECKED, preview=report.as_json(), progress_done=report.rows,
         progress_total=report.rows)
     return ImportBatch.objects.defer("content").get(pk=batch_id)
+
+
+def import_batch_check_given_up(*, batch_id: int) -> None:
+    """The check failed on database errors every time it was tried: the file is free to upload again."""
+    ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.CHECKING).update(
+        status=ImportBatch.Status.FAILED, finished_at=timezone.now(), content=b"",
+        message=_("The check could not reach the database, even after three more tries. Upload the file again."))
 
 
 @transaction.atomic
@@ -131,7 +146,9 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
     data, batch.content = bytes(batch.content), b""  # one copy of the file in memory, not two
     try:
         report = import_archive(data=data, kind=batch.kind, by=batch.confirmed_by,
-                                progress=_progress(batch.pk))
+                                progress=_progress(batch.pk, ImportBatch.Status.IMPORTING))
+    except BatchTakenAway:  # marked interrupted while it ran: it stops after its last committed chunk
+        return ImportBatch.objects.defer("content").get(pk=batch_id)
     except ImportFileError as error:
         _fail(batch, str(error))
         return ImportBatch.objects.defer("content").get(pk=batch_id)
@@ -140,11 +157,13 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
                        "can read the error in the worker's log."))
         raise
     failed = len(report.failed_rows)
-    ImportBatch.objects.filter(pk=batch.pk).update(
+    finished = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.IMPORTING).update(
         status=ImportBatch.Status.DONE if not failed else ImportBatch.Status.FAILED, result=report.as_json(),
         finished_at=timezone.now(), content=b"", progress_done=report.rows, progress_total=report.rows,
         message="" if not failed else _("%(count)s rows could not be written; the other rows are imported.")
         % {"count": failed})
+    if not finished:  # marked interrupted after its last chunk: it stays so, with the report of what was done
+        ImportBatch.objects.filter(pk=batch.pk).update(result=report.as_json())
     return ImportBatch.objects.defer("content").get(pk=batch_id)
 
 

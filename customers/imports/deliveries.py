@@ -357,7 +357,8 @@ class DeliveriesImport:
                 if changes:
                     vehicle_changes.setdefault(stored["id"], {}).update(changes)
                     stored.update(changes)  # a second row naming the car compares with the new values
-                if "id" in stored and stored["id"] not in owners:
+                owner_added = "id" in stored and stored["id"] not in owners
+                if owner_added:  # a car on file without an owner (first met in a repair order): now it has one
                     owners[stored["id"]] = person["id"]  # once, even if several rows name the vehicle
                     new_roles.append((stored, person, started))
                 else:
@@ -370,7 +371,7 @@ class DeliveriesImport:
                             "left unchanged. If the car was sold, record the owner change on the vehicle page.")
                             % {"id": owner}))
                 handbook = self._handbook_change(stored, row.handbook_checked_on, files, new_files, file_changes)
-                outcome = "updated" if changes or handbook else "unchanged"
+                outcome = "updated" if changes or handbook or owner_added else "unchanged"
                 if person_outcome == "created":
                     counts["created"] += 1
                 elif person_outcome == "updated" or outcome == "updated":

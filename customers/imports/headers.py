@@ -52,6 +52,12 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
 # A header row must name at least one of these, so a title row never passes for one.
 KEY_FIELDS = {"deliveries": {"name", "vin"}, "service-visits": {"ro_number"}, "handbook": {"vin", "name"}}
 SCAN_ROWS = 30
+# The columns a file of each kind cannot do without: each tuple needs one of its fields.
+REQUIRED = {
+    "deliveries": [("name",), ("vin", "plate")],
+    "service-visits": [("ro_number",), ("opened_on",), ("kind",), ("vin", "plate")],
+    "handbook": [("name",), ("vin", "plate")],
+}
 
 
 def clean_header(text) -> str:
@@ -84,3 +90,10 @@ def find_header(rows: list[list], kind: str) -> Header | None:
                       if position not in columns and str(cell or "").strip()]
             return Header(row_index=index, columns=columns, unused=unused)
     return None
+
+
+def missing_columns(header: Header, kind: str) -> list[str]:
+    """The required columns the header lacks, by their usual names ('车架号/车牌号')."""
+    found = set(header.columns.values())
+    return ["/".join(COLUMNS[kind][name][0] for name in group)
+            for group in REQUIRED[kind] if not found.intersection(group)]

@@ -7,7 +7,7 @@ from itertools import chain, islice
 from django.utils.translation import gettext as _
 
 from . import deliveries, visits
-from .headers import SCAN_ROWS, find_header
+from .headers import SCAN_ROWS, find_header, missing_columns
 from .reading import ImportFileError, open_sheet
 from .table import column_names, tables
 
@@ -58,6 +58,10 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
     if header is None:
         raise ImportFileError(_("No header row was recognised: the file needs columns such as 客户姓名, 手机号码 and "
                                 "车架号 (or 工单号 for repair orders) in one of its first rows."))
+    missing = missing_columns(header, kind)
+    if missing:
+        raise ImportFileError(_("The file has no column for: %(columns)s. Add it (with this name or a usual "
+                                "variant) and upload again.") % {"columns": "、".join(missing)})
     header_cells = head[header.row_index]
     names = column_names(header, header_cells)
     clean = visits.clean if kind == "service-visits" else deliveries.clean
@@ -86,7 +90,7 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
     del sheet, head, ro_numbers  # the workbook's cells are not needed while writing
     report_progress = (lambda done: progress(done, count)) if progress else None
     if kind == "service-visits":
-        outcome = visits.VisitsImport(by=by, dry_run=dry_run, ro_column=names.get("ro_number", "")).run(
+        outcome = visits.VisitsImport(by=by, dry_run=dry_run, column_names=names).run(
             cleaned, progress=report_progress)
     else:
         cleaned = list(cleaned)  # rows, now that the workbook is closed

@@ -26,6 +26,7 @@ from .writing import Outcome, history_from_rows, insert_rows, new_row, pack, wri
 
 CHUNK = 5000
 REASON = "import"
+RO_LENGTH = ServiceVisit._meta.get_field("ro_number").max_length
 VISIT_FIELDS = ("opened_on", "closed_on", "mileage", "kind", "advisor", "sender_name", "labour_amount",
                 "parts_amount", "total_amount")
 # The words the DMS uses for the kind of work, most specific first.
@@ -48,6 +49,7 @@ class VisitRow:
     plate: str
     model_name: str
     sender_mobile: str
+    sender_phone2: str = ""  # a landline, or a second mobile
     visit: dict = field(default_factory=dict)
 
     def vehicle_key(self) -> str:
@@ -65,6 +67,13 @@ def _kind(cell) -> str:
                      % {"value": value})
 
 
+def _ro_number(cell) -> str:
+    value = text(cell)
+    if len(value) > RO_LENGTH:
+        raise ValueError(_("An RO number has at most %(count)s characters.") % {"count": RO_LENGTH})
+    return value
+
+
 def _required_date(cell) -> date:
     value = parse_date(cell)
     if value is None:
@@ -74,7 +83,7 @@ def _required_date(cell) -> date:
 
 def clean(table: Table) -> tuple[list[VisitRow], list[RowError]]:
     errors = table.errors
-    ro_numbers = table.parse("ro_number", truncated(30), cache=False)
+    ro_numbers = table.parse("ro_number", _ro_number, cache=False)
     opened = table.parse("opened_on", _required_date)
     closed = table.parse("closed_on", parse_date)
     mileage = table.parse("mileage", parse_count, cache=False)
@@ -105,25 +114,25 @@ def clean(table: Table) -> tuple[list[VisitRow], list[RowError]]:
         if problem:
             errors.append(problem)
             continue
-        # Empty amounts stay None here: a new visit gets 0, a stored one keeps what it has.
-        labour_amount, parts_amount = labour[i], parts[i]
-        total = totals[i] if totals[i] is not None else (
-            (labour_amount or Decimal(0)) + (parts_amount or Decimal(0)) if labour_amount or parts_amount else None)
+        # Empty amounts stay None here: a new visit gets 0 (and labour + parts as its total), a stored one
+        # keeps what it has.
+        sender_mobile, sender_other = phones[i] or ("", "")
         rows.append(VisitRow(
             row=number, vin=vins[i] or "", plate=plates[i] or "", model_name=models_[i] or "",
-            sender_mobile=(phones[i] or ("", ""))[0],
+            sender_mobile=sender_mobile, sender_phone2=sender_other,
             visit={"ro_number": ro_numbers[i], "opened_on": opened[i], "closed_on": closed[i], "mileage": mileage[i],
                    "kind": kinds[i], "advisor": advisors[i] or "", "sender_name": senders[i] or "",
-                   "labour_amount": labour_amount, "parts_amount": parts_amount,
-                   "total_amount": total},
+                   "labour_amount": labour[i], "parts_amount": parts[i], "total_amount": totals[i]},
         ))
     return rows, errors
 
 
 class VisitsImport:
-    def __init__(self, *, by, dry_run: bool, ro_column: str = ""):
+    def __init__(self, *, by, dry_run: bool, column_names: dict[str, str] | None = None):
         self.by, self.dry_run = by, dry_run
-        self.ro_column = ro_column or _("RO number")
+        column_names = column_names or {}  # field → the file's name for its column, for messages
+        self.ro_column = column_names.get("ro_number") or _("RO number")
+        self.closed_column = column_names.get("closed_on") or _("Finish date")
         self.outcome = Outcome()
         with translation.override(settings.LANGUAGE_CODE):  # timeline titles in the store's language
             self.kind_labels = {kind: str(label) for kind, label in ServiceVisit.Kind.choices}
@@ -182,7 +191,7 @@ class VisitsImport:
         rows = [row for _key, group in chunk for row in group]
         ro_numbers = frozenset(row.visit["ro_number"] for row in rows)
         stored_visits = {stored["ro_number"]: stored for stored in ServiceVisit.objects.filter(
-            ro_number__any_of=ro_numbers).values("id", "ro_number", *VISIT_FIELDS)}
+            ro_number__any_of=ro_numbers).values("id", "ro_number", "vehicle_id", "customer_id", *VISIT_FIELDS)}
         vehicles = {v["vin"]: v for v in Vehicle.objects.filter(vin__any_of=frozenset(r.vin for r in rows if r.vin))
                     .values("id", "vin", "plate")}
         by_plate = {v["plate"]: v for v in Vehicle.objects.filter(
@@ -204,9 +213,20 @@ class VisitsImport:
             vehicle = vehicles.get(first.vin) if first.vin else by_plate.get(first.plate)
             if vehicle is None and not first.vin:  # not on file after all (deleted since the run began)
                 for row in group:
-                    result["errors"].append(RowError(row.row, _("VIN"),
-                                                     _("The VIN is missing and no vehicle has this plate yet.")))
-                    result["skipped"].add(row.row)
+                    self._skip(result, row, _("VIN"), _("The VIN is missing and no vehicle has this plate yet."))
+                continue
+            fresh = []  # rows of visits the archive does not have yet
+            for row in group:
+                stored = stored_visits.get(row.visit["ro_number"])
+                if stored is None:
+                    fresh.append(row)
+                elif vehicle is None or stored["vehicle_id"] != vehicle["id"]:
+                    self._skip(result, row, self.ro_column, _(
+                        "This RO number is on file for another vehicle; the row was not imported. Check the RO "
+                        "number and the VIN or plate."))
+                else:
+                    self._update(row, stored, changed, result)
+            if not fresh:
                 continue
             customer = owners.get(vehicle["id"]) if vehicle else None
             if vehicle is None:
@@ -214,25 +234,17 @@ class VisitsImport:
                                      brand=WMI_BRANDS.get(first.vin[:3], Vehicle.Brand.OTHER), created_at=now,
                                      plate_key=plate_search_key(first.plate), vin_rev=first.vin[::-1])
                 new_vehicles.append(vehicle)
-                contact = self._sender(first, senders, new_contacts, now)
-                new_roles.append((vehicle, contact, first.visit["opened_on"]))
+                contact = self._sender(fresh[0], senders, new_contacts, now)
+                new_roles.append((vehicle, contact, min(row.visit["opened_on"] for row in fresh)))
                 customer = contact
-            for row in group:
-                stored = stored_visits.get(row.visit["ro_number"])
-                if stored is None:
-                    amounts = {name: row.visit[name] or Decimal(0)
-                               for name in ("labour_amount", "parts_amount", "total_amount")}
-                    visit = new_row(ServiceVisit, **{**row.visit, **amounts}, created_at=now)
-                    new_visits.append((visit, vehicle, customer))
-                    result["created"] += 1
-                    continue
-                changes = {name: row.visit[name] for name in VISIT_FIELDS
-                           if row.visit[name] not in ("", None) and stored[name] != row.visit[name]}
-                if changes:
-                    changed[stored["id"]] = changes
-                    result["updated"] += 1
-                else:
-                    result["unchanged"] += 1
+            for row in fresh:
+                labour, parts = row.visit["labour_amount"] or Decimal(0), row.visit["parts_amount"] or Decimal(0)
+                total = row.visit["total_amount"]
+                amounts = {"labour_amount": labour, "parts_amount": parts,
+                           "total_amount": labour + parts if total is None else total}
+                visit = new_row(ServiceVisit, **{**row.visit, **amounts}, created_at=now)
+                new_visits.append((visit, vehicle, customer))
+                result["created"] += 1
 
         insert_rows(Customer, new_contacts)
         history_from_rows(Customer, [c["id"] for c in new_contacts], by=self.by, reason=REASON)
@@ -251,10 +263,36 @@ class VisitsImport:
             visit["customer_id"] = customer["id"] if isinstance(customer, dict) else customer
             visits.append(visit)
         insert_rows(ServiceVisit, visits)
-        for pk, changes in changed.items():
+        for pk, (changes, _stored) in changed.items():
             ServiceVisit.objects.filter(pk=pk).update(**changes)
-        self._timeline(visits)
+        self._timeline(visits, [{**stored, **changes} for changes, stored in changed.values()])
         return result
+
+    @staticmethod
+    def _skip(result: dict, row: VisitRow, column: str, message: str) -> None:
+        result["errors"].append(RowError(row.row, column, message))
+        result["skipped"].add(row.row)
+
+    def _update(self, row: VisitRow, stored: dict, changed: dict, result: dict) -> None:
+        """A corrected export: what the row says new about a stored visit (an empty cell changes nothing)."""
+        values = dict(row.visit)
+        labour, parts = values["labour_amount"], values["parts_amount"]
+        if values["total_amount"] is None and (labour is not None or parts is not None):
+            # The total follows the amounts the visit will have, the stored ones where the row has none.
+            values["total_amount"] = ((labour if labour is not None else stored["labour_amount"])
+                                      + (parts if parts is not None else stored["parts_amount"]))
+        changes = {name: values[name] for name in VISIT_FIELDS
+                   if values[name] not in ("", None) and stored[name] != values[name]}
+        if not changes:
+            result["unchanged"] += 1
+            return
+        closed = changes.get("closed_on", stored["closed_on"])
+        if closed and closed < changes.get("opened_on", stored["opened_on"]):
+            self._skip(result, row, self.closed_column, _(
+                "With this row, the stored visit would finish before it arrived; the row was not imported."))
+            return
+        changed[stored["id"]] = (changes, stored)
+        result["updated"] += 1
 
     def _sender(self, row: VisitRow, senders: dict, new_contacts: list, now) -> dict | None:
         """The customer who brought the car in: known by mobile, else a new provisional contact."""
@@ -262,34 +300,34 @@ class VisitsImport:
             return senders[row.sender_mobile]
         name = row.visit["sender_name"] or self.unknown_sender % {"ro": row.visit["ro_number"]}
         pinyin, initials = name_pinyin(name)
-        contact = new_row(Customer, name=name[:50], mobile=row.sender_mobile, source=Customer.Source.SERVICE,
-                             needs_review=True, created_at=now, updated_at=now, name_pinyin=pinyin,
-                             name_initials=initials, mobile_rev=row.sender_mobile[::-1])
+        contact = new_row(Customer, name=name[:50], mobile=row.sender_mobile, phone2=row.sender_phone2,
+                             source=Customer.Source.SERVICE, needs_review=True, created_at=now, updated_at=now,
+                             name_pinyin=pinyin, name_initials=initials, mobile_rev=row.sender_mobile[::-1],
+                             phone2_rev=row.sender_phone2[::-1])
         new_contacts.append(contact)
         if row.sender_mobile:
             senders[row.sender_mobile] = contact
         return contact
 
-    def _timeline(self, visits: list[dict]) -> None:
-        """Each new visit on its customer's timeline, and the customer's last visit moved forward."""
+    def _timeline(self, visits: list[dict], updated: list[dict]) -> None:
+        """Each new visit on its customer's timeline, an updated one's entry rewritten, and the
+        customer's last visit moved forward."""
         source_type = ContentType.objects.get_for_model(ServiceVisit).pk
-        tz = timezone.get_current_timezone()
         entries, latest = [], {}
         for visit in visits:
-            customer_id = visit["customer_id"]
-            if customer_id is None:
-                continue
-            entries.append(new_row(
-                TimelineEntry, customer_id=customer_id, vehicle_id=visit["vehicle_id"],
-                kind=TimelineEntry.Kind.SERVICE_VISIT,
-                occurred_at=datetime.combine(visit["opened_on"], time(9), tzinfo=tz),
-                title=f"{self.kind_labels[visit['kind']]} · {visit['ro_number']}",
-                body=self.body % {"km": visit["mileage"] or "—", "total": visit["total_amount"],
-                                  "advisor": visit["advisor"] or "—"},
-                source_type_id=source_type, source_id=str(visit["id"]), created_by_id=getattr(self.by, "pk", None)))
-            if visit["opened_on"] > latest.get(customer_id, date.min):
-                latest[customer_id] = visit["opened_on"]
+            if visit["customer_id"] is not None:
+                entries.append(new_row(
+                    TimelineEntry, customer_id=visit["customer_id"], vehicle_id=visit["vehicle_id"],
+                    kind=TimelineEntry.Kind.SERVICE_VISIT, source_type_id=source_type, source_id=str(visit["id"]),
+                    created_by_id=getattr(self.by, "pk", None), **self._entry(visit)))
         insert_rows(TimelineEntry, entries)
+        for visit in updated:
+            TimelineEntry.objects.filter(source_type_id=source_type, source_id=str(visit["id"])).update(
+                **self._entry(visit))
+        for visit in (*visits, *updated):
+            customer_id = visit["customer_id"]
+            if customer_id is not None and visit["opened_on"] > latest.get(customer_id, date.min):
+                latest[customer_id] = visit["opened_on"]
         by_date: dict[date, list[int]] = {}
         for customer_id, opened in latest.items():
             by_date.setdefault(opened, []).append(customer_id)
@@ -297,3 +335,10 @@ class VisitsImport:
             # Conditional in the database: an older visit imported later never moves the date back.
             Customer.all_objects.filter(pk__any_of=frozenset(ids)).filter(
                 models.Q(last_visit_on__lt=opened) | models.Q(last_visit_on__isnull=True)).update(last_visit_on=opened)
+
+    def _entry(self, visit: dict) -> dict:
+        """A visit's timeline entry: when, its title and its line of detail."""
+        return {"occurred_at": datetime.combine(visit["opened_on"], time(9), tzinfo=timezone.get_current_timezone()),
+                "title": f"{self.kind_labels[visit['kind']]} · {visit['ro_number']}",
+                "body": self.body % {"km": visit["mileage"] or "—", "total": visit["total_amount"],
+                                     "advisor": visit["advisor"] or "—"}}

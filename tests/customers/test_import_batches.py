@@ -97,14 +97,61 @@ def test_progress_is_reported_chunk_by_chunk(admin_user, monkeypatch):
     seen = []
     original = batches._progress
 
-    def spying(batch_id):
-        report = original(batch_id)
+    def spying(batch_id, status):
+        report = original(batch_id, status)
         return lambda done, total: (seen.append((done, total)), report(done, total))
 
     monkeypatch.setattr(batches, "_progress", spying)
     batch = batches.import_batch_upload(kind="deliveries", filename="a.xlsx", content=workbook(*ROWS), by=admin_user)
     batches.import_batch_check(batch_id=batch.pk)
     assert seen == [(2, 4), (4, 4)]  # two persons (two rows each), one chunk each
+
+
+@pytest.mark.django_db
+def test_a_run_marked_interrupted_stops_and_the_file_stays_free(checked, admin_user, monkeypatch,
+                                                                django_capture_on_commit_callbacks):
+    """Marked interrupted while it still ran (a chunk slower than the stall limit): the run stops at its
+    next chunk and never turns the batch back into "done", so a new upload of the file owns it."""
+    from customers.imports import deliveries
+
+    monkeypatch.setattr(deliveries, "CHUNK", 1)
+    with django_capture_on_commit_callbacks(execute=False):
+        batch = batches.import_batch_confirm(batch=checked, by=admin_user)
+    original = batches._progress
+
+    def interrupted_meanwhile(batch_id, status):
+        report = original(batch_id, status)
+
+        def after_chunk(done, total):
+            ImportBatch.objects.filter(pk=batch_id).update(status=ImportBatch.Status.FAILED, message="中断")
+            report(done, total)
+        return after_chunk
+
+    monkeypatch.setattr(batches, "_progress", interrupted_meanwhile)
+    batch = batches.import_batch_run(batch_id=batch.pk)
+    assert batch.status == ImportBatch.Status.FAILED and batch.message == "中断"
+    assert Customer.objects.count() == 1  # the first chunk (one person) is committed; the run stopped there
+
+
+@pytest.mark.django_db
+def test_a_check_that_keeps_failing_on_the_database_frees_the_file(admin_user, monkeypatch):
+    from django.db import OperationalError
+
+    from customers.imports import tasks
+
+    batch = batches.import_batch_upload(kind="deliveries", filename="a.xlsx", content=workbook(*ROWS), by=admin_user)
+    tries = []
+
+    def database_down(*, batch_id):
+        tries.append(batch_id)
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(tasks, "import_batch_check", database_down)
+    result = tasks.import_batch_check_task.apply(args=[batch.pk])  # retries run at once when applied eagerly
+    assert isinstance(result.result, OperationalError)
+    batch.refresh_from_db()
+    assert len(tries) == 4  # the first try and three more
+    assert batch.status == ImportBatch.Status.FAILED and "数据库" in batch.message
 
 
 # --- the admin pages ------------------------------------------------------------------------------

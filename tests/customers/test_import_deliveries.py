@@ -243,3 +243,34 @@ def test_two_new_persons_naming_one_new_car_the_first_owns_it_the_second_is_note
                             kind="deliveries", by=admin_user)
     assert VehicleRole.objects.get(vehicle__vin=valid_vin(1)).customer.name == "甲"
     assert [warning["row"] for warning in report.warnings] == [4]
+
+
+@pytest.mark.django_db
+def test_an_owner_given_to_a_car_first_met_in_a_repair_order_counts_as_updated(admin_user):
+    from tests.customers.test_import_visits import visit_row
+    from tests.customers.test_import_visits import workbook as visits_workbook
+
+    import_archive(data=visits_workbook(visit_row("RO201", valid_vin(9), "2026-03-01", sender="王五")),
+                   kind="service-visits", by=admin_user)
+    report = import_archive(data=workbook(["赵七", "13900009999", "", valid_vin(9), "", "2026-01-05", "", "", ""]),
+                            kind="deliveries", by=admin_user)
+    assert (report.created, report.updated, report.unchanged) == (1, 0, 0)  # the owner is a new customer
+    again = import_archive(data=workbook(["赵七", "13900009999", "", valid_vin(9), "", "2026-01-05", "", "", ""]),
+                           kind="deliveries", by=admin_user)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    assert VehicleRole.objects.get(vehicle__vin=valid_vin(9), kind="owner").customer.name == "赵七"
+
+
+@pytest.mark.django_db
+def test_a_known_customer_becoming_the_owner_of_a_car_on_file_counts_as_updated(admin_user):
+    from tests.customers.test_import_visits import visit_row
+    from tests.customers.test_import_visits import workbook as visits_workbook
+
+    import_archive(data=workbook(["赵七", "13900009999", "", valid_vin(1), "", "2026-01-05", "", "", ""]),
+                   kind="deliveries", by=admin_user)
+    import_archive(data=visits_workbook(visit_row("RO202", valid_vin(9), "2026-03-01", sender="王五")),
+                   kind="service-visits", by=admin_user)
+    report = import_archive(data=workbook(["赵七", "13900009999", "", valid_vin(9), "", "", "", "", ""]),
+                            kind="deliveries", by=admin_user)
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 0)
+    assert VehicleRole.objects.get(vehicle__vin=valid_vin(9), kind="owner").customer.name == "赵七"

@@ -196,3 +196,81 @@ def test_impossible_numbers_are_invalid_cells_not_a_failed_import(owner, admin_u
                                                    ("", "999999999999"), ("1200", "300")])]
     report = import_archive(data=workbook(*rows), kind="service-visits", by=admin_user)
     assert (report.rows, report.created, report.invalid, report.failed_rows) == (5, 1, 4, [])
+
+
+def visit_row(ro, vin, opened, closed="", kind="维修", labour="", parts="", total="", sender="", phone=""):
+    return [ro, vin, "", opened, closed, "", kind, "", sender, phone, labour, parts, total, ""]
+
+
+@pytest.mark.django_db
+def test_a_correction_that_would_finish_a_visit_before_it_arrived_is_one_invalid_row(owner, admin_user):
+    import_archive(data=workbook(visit_row("RO101", valid_vin(1), "2026-03-01", "2026-03-02"),
+                                 visit_row("RO102", valid_vin(1), "2026-03-03")), kind="service-visits", by=admin_user)
+    report = import_archive(data=workbook(visit_row("RO101", valid_vin(1), "2026-03-05"),  # after the stored finish
+                                          visit_row("RO102", valid_vin(1), "2026-03-03"),
+                                          visit_row("RO103", valid_vin(1), "2026-03-09")),
+                            kind="service-visits", by=admin_user)
+    assert (report.created, report.unchanged, report.invalid, report.failed_rows) == (1, 1, 1, [])
+    assert report.errors[0]["row"] == 3 and report.errors[0]["column"] == "出厂日期"
+    assert ServiceVisit.objects.get(ro_number="RO101").opened_on == date(2026, 3, 1)
+    assert ServiceVisit.objects.filter(ro_number="RO103").exists()
+
+
+@pytest.mark.django_db
+def test_a_corrected_visit_rewrites_its_timeline_entry_and_moves_the_last_visit(owner, admin_user):
+    import_archive(data=workbook(visit_row("RO111", valid_vin(1), "2026-03-01", total="300")),
+                   kind="service-visits", by=admin_user)
+    report = import_archive(data=workbook(visit_row("RO111", valid_vin(1), "2026-06-01", kind="首保", total="999")),
+                            kind="service-visits", by=admin_user)
+    assert report.updated == 1
+    entry = TimelineEntry.objects.get(kind="visit")
+    assert entry.title.startswith("首保") and "999" in entry.body and entry.occurred_at.date() == date(2026, 6, 1)
+    owner.refresh_from_db()
+    assert owner.last_visit_on == date(2026, 6, 1)
+
+
+@pytest.mark.django_db
+def test_an_ro_number_on_file_for_another_car_is_refused_and_creates_nothing(owner, admin_user):
+    import_archive(data=workbook(visit_row("RO121", valid_vin(1), "2026-03-01", sender="张三")),
+                   kind="service-visits", by=admin_user)
+    report = import_archive(data=workbook(visit_row("RO121", valid_vin(7), "2026-03-01", sender="李四")),
+                            kind="service-visits", by=admin_user)
+    assert (report.created, report.updated, report.invalid) == (0, 0, 1)
+    assert "另一辆车" in report.errors[0]["message"]
+    assert not Vehicle.objects.filter(vin=valid_vin(7)).exists() and not Customer.objects.filter(name="李四").exists()
+    assert ServiceVisit.objects.get(ro_number="RO121").sender_name == "张三"
+
+
+@pytest.mark.django_db
+def test_a_new_labour_amount_keeps_the_total_in_step_with_the_stored_parts(owner, admin_user):
+    import_archive(data=workbook(visit_row("RO131", valid_vin(1), "2026-03-01", labour="100", parts="200",
+                                           total="300")), kind="service-visits", by=admin_user)
+    import_archive(data=workbook(visit_row("RO131", valid_vin(1), "2026-03-01", labour="150")),
+                   kind="service-visits", by=admin_user)
+    visit = ServiceVisit.objects.get(ro_number="RO131")
+    assert (visit.labour_amount, visit.parts_amount, visit.total_amount) == (150, 200, 350)
+
+
+@pytest.mark.django_db
+def test_an_ro_number_too_long_is_an_invalid_cell_not_cut(owner, admin_user):
+    report = import_archive(data=workbook(visit_row("R" * 31, valid_vin(1), "2026-03-01")),
+                            kind="service-visits", by=admin_user)
+    assert (report.created, report.invalid) == (0, 1) and report.errors[0]["column"] == "工单号"
+
+
+@pytest.mark.django_db
+def test_a_sender_with_only_a_landline_keeps_it(admin_user):
+    import_archive(data=workbook(visit_row("RO141", valid_vin(8), "2026-03-01", sender="赵六", phone="0552-3012345")),
+                   kind="service-visits", by=admin_user)
+    assert Customer.objects.get(name="赵六").phone2 == "05523012345"
+
+
+@pytest.mark.django_db
+def test_a_file_without_the_type_of_work_or_arrival_date_is_refused_with_the_missing_columns(admin_user):
+    from customers.imports.reading import ImportFileError
+    from tests.customers import factories as f
+
+    data = f.workbook(["工单号", "车架号", "出厂日期"], ["RO151", valid_vin(1), "2026-03-01"])
+    with pytest.raises(ImportFileError, match="进厂日期、维修类型"):
+        import_archive(data=data, kind="service-visits", by=admin_user)
+    assert not ServiceVisit.objects.exists()
