@@ -123,8 +123,8 @@ def import_batch_confirm(*, batch: ImportBatch, by) -> ImportBatch:
         raise ImportFileError(_("Only a checked file waiting for confirmation can be imported."))
     running = _same_file_running(batch.sha256)
     if running is not None:
-        raise ImportFileError(_("The same file is being imported right now (import #%(id)s): wait for it to finish.")
-                              % {"id": running.pk})
+        raise ImportFileError(_("This file is being checked or imported in another run (import #%(id)s): wait for "
+                                "it to finish.") % {"id": running.pk})
     batch.status, batch.confirmed_by, batch.confirmed_at = ImportBatch.Status.IMPORTING, by, timezone.now()
     batch.progress_done = 0
     try:

@@ -9,6 +9,7 @@ what it changed.
 
 import csv
 import io
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from .table import RowError
 
+logger = logging.getLogger(__name__)
 IN_CHUNK = 900  # ids per `IN (…)`: under SQLite's limit on parameters
 # Search keys the models derive from other fields (`derive_search_keys`): rewritten with them.
 DERIVED = {"name_pinyin", "name_initials", "mobile_rev", "phone2_rev", "plate_key", "vin_rev"}
@@ -53,8 +55,10 @@ class Outcome:
     def add(self, numbers: list[int], result, *, committed: bool) -> None:
         """One chunk's result: its counts and notes, or the exception that rolled it back whole."""
         if isinstance(result, Exception):
+            # The database's first line says what went wrong; its detail (a row's values) stays in the log.
+            reason = (str(result).strip().splitlines() or [type(result).__name__])[0]
             self.failed_rows += numbers
-            self.errors += [RowError(number, "", _("Not imported: %(error)s") % {"error": result})
+            self.errors += [RowError(number, "", _("Not imported: %(error)s") % {"error": reason})
                             for number in numbers]
             return
         self.created += result["created"]
@@ -206,6 +210,7 @@ def write_chunks(write: Callable[[list], dict], chunks: list[list], *,
         try:
             return write(chunk)
         except Exception as error:  # noqa: BLE001 - this chunk is rolled back and reported; others go on
+            logger.exception("An import chunk of %s rows was rolled back", len(numbers(chunk)))
             return error
 
     if not parallel or connection.vendor != "postgresql" or len(chunks) < 2 or connection.in_atomic_block:
