@@ -9,7 +9,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -41,6 +41,8 @@ class Sheet:
     kind: str
     encoding: str
     rows: Iterator[list]
+    name: str = ""  # a workbook's sheet that is read
+    other_sheets: list[str] = field(default_factory=list)  # the workbook's other sheets with data, not read
 
 
 def max_bytes() -> int:
@@ -64,11 +66,11 @@ def open_sheet(data: bytes) -> Sheet:
         raise ImportFileError(_("This is not a spreadsheet. Upload an .xlsx, .xls or .csv file."))
     if data.startswith(ZIP):
         _check_zip(data)
-        return Sheet("xlsx", "", _read_workbook(data))
+        return _read_workbook(data, "xlsx")
     if data.startswith(OLE2):
         if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data:
             raise ImportFileError(_("The workbook is protected by a password: save it without one and upload again."))
-        return Sheet("xls", "", _read_workbook(data))
+        return _read_workbook(data, "xls")
     return _read_csv(data)
 
 
@@ -89,19 +91,33 @@ def _check_zip(data: bytes) -> None:
         raise ImportFileError(_("The workbook would unpack to an unreasonable size; it was not opened."))
 
 
-def _read_workbook(data: bytes) -> Iterator[list]:
+def _has_data(sheet) -> bool:
+    return any(any(cell not in ("", None) for cell in row) for row in sheet.iter_rows())
+
+
+def _read_workbook(data: bytes, kind: str) -> Sheet:
+    """The first sheet with data; the names of the other sheets with data are noted, for the report."""
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        chosen, others = None, []
         for name in book.sheet_names:
             sheet = book.get_sheet_by_name(name)
-            if any(any(cell not in ("", None) for cell in row) for row in sheet.iter_rows()):
-                return sheet.iter_rows()
+            if not _has_data(sheet):
+                continue
+            if chosen is None:
+                chosen = Sheet(kind, "", sheet.iter_rows(), name=name)
+            else:
+                others.append(name)
+            del sheet
     except PasswordError as error:
         raise ImportFileError(_("The workbook is protected by a password: save it without one and upload again.")) \
             from error
     except CalamineError as error:
         raise ImportFileError(_("The file is damaged: it cannot be opened.")) from error
-    raise ImportFileError(_("The workbook has no data."))
+    if chosen is None:
+        raise ImportFileError(_("The workbook has no data."))
+    chosen.other_sheets = others
+    return chosen
 
 
 def _read_csv(data: bytes) -> Sheet:

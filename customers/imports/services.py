@@ -27,6 +27,8 @@ class ImportReport:
     warnings: list[dict] = field(default_factory=list)  # {row, column, message}: imported, worth a look
     unused_columns: list[str] = field(default_factory=list)
     encoding: str = ""
+    sheet: str = ""  # the workbook's sheet that was read
+    other_sheets: list[str] = field(default_factory=list)  # its other sheets with data: not read
     dry_run: bool = False
     committed_rows: list[int] = field(default_factory=list)
     failed_rows: list[int] = field(default_factory=list)
@@ -86,7 +88,7 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
                               if cell in (None, "")}
         for number in sorted(maybe_invalid)[:max(MAX_INVALID_ROWS_KEPT - len(kept), 0)]:
             kept[number] = block[number]
-    encoding = sheet.encoding
+    encoding, sheet_name, other_sheets = sheet.encoding, sheet.name, sheet.other_sheets
     del sheet, head, ro_numbers  # the workbook's cells are not needed while writing
     report_progress = (lambda done: progress(done, count)) if progress else None
     if kind == "service-visits":
@@ -102,7 +104,7 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
         kind=kind, rows=count, created=outcome.created, updated=outcome.updated, unchanged=outcome.unchanged,
         invalid=len(invalid_numbers), errors=[asdict(error) for error in all_errors],
         warnings=[asdict(warning) for warning in outcome.warnings],
-        unused_columns=header.unused, encoding=encoding, dry_run=dry_run,
+        unused_columns=header.unused, encoding=encoding, sheet=sheet_name, other_sheets=other_sheets, dry_run=dry_run,
         committed_rows=outcome.committed_rows, failed_rows=outcome.failed_rows,
         header=[str(_cell(cell) or "") for cell in header_cells],
         invalid_rows=[{"row": number, "cells": [_cell(cell) for cell in kept[number]]}

@@ -152,3 +152,28 @@ def test_a_file_over_the_size_limit(settings):
 def test_a_workbook_with_only_empty_sheets():
     with pytest.raises(ImportFileError, match="没有数据"):
         read_rows(workbook([None, None]))
+
+
+@pytest.mark.django_db
+def test_a_workbook_with_several_sheets_says_which_one_was_read(admin_user, client):
+    from customers.imports import batches
+    from customers.imports.services import import_archive
+    from tests.customers.factories import valid_vin
+
+    book = openpyxl.Workbook()
+    book.active.title = "说明"  # an empty first sheet is skipped
+    for title, vin in (("一月", valid_vin(1)), ("二月", valid_vin(2))):
+        sheet = book.create_sheet(title)
+        sheet.append(["客户姓名", "手机号码", "车架号"])
+        sheet.append(["张三", "13812345678", vin])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = import_archive(data=buffer.getvalue(), kind="deliveries", by=admin_user, dry_run=True)
+    assert (report.sheet, report.other_sheets, report.rows) == ("一月", ["二月"], 1)
+
+    batch = batches.import_batch_upload(kind="deliveries", filename="2012.xlsx", content=buffer.getvalue(),
+                                        by=admin_user)
+    batches.import_batch_check(batch_id=batch.pk)
+    client.force_login(admin_user)
+    page = client.get(f"/admin/imports/importbatch/{batch.pk}/change/").content.decode()
+    assert "只读取了工作表“一月”" in page and "二月" in page
