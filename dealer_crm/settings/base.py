@@ -31,7 +31,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "import_export",
     "simple_history",
-    "axes",
+    "dealer_crm.accounts.lockouts.LockoutsConfig",  # django-axes, with a name in the admin
     "dealer_crm.accounts",
     "dealer_crm.audit",
     "dealer_crm.jobs",
@@ -99,7 +99,7 @@ LOGOUT_REDIRECT_URL = "login"
 # Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one account from one
 # address, that account cannot log in from there for LOGIN_LOCKOUT_MINUTES. Never by address alone:
 # a whole store logs in from one address behind its router. An admin unlocks early in the admin
-# (访问尝试) or with `manage.py axes_reset_username NAME`. Logins and failures are in the audit log.
+# (登录锁定 → 登录尝试) or with `manage.py axes_reset_username NAME`. Logins and failures are in the audit log.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
