@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from .home import home_panels
 
@@ -29,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe  # GET or HEAD: some load balancers probe with HEAD
 def healthz(request: HttpRequest) -> JsonResponse:
     """For the load balancer: 200 when the database answers. Says nothing else about the system."""
     try:
@@ -49,6 +49,7 @@ def keepalive(request: HttpRequest) -> HttpResponse:
 
 def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
     """What django-axes shows instead of logging in, once an account is locked for this address."""
-    minutes = max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
+    cool_off = settings.AXES_COOLOFF_TIME
+    minutes = max(1, round(cool_off.total_seconds() / 60)) if cool_off else None  # None: until unlocked
     return render(request, "registration/locked_out.html",
                   {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes}, status=429)

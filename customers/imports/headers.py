@@ -56,7 +56,7 @@ SCAN_ROWS = 30
 REQUIRED = {
     "deliveries": [("name",), ("vin", "plate")],
     "service-visits": [("ro_number",), ("opened_on",), ("kind",), ("vin", "plate")],
-    "handbook": [("name",), ("vin", "plate")],
+    "handbook": [("name",), ("vin", "plate"), ("handbook_checked_on",)],
 }
 
 

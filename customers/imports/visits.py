@@ -265,7 +265,8 @@ class VisitsImport:
         insert_rows(ServiceVisit, visits)
         for pk, (changes, _stored) in changed.items():
             ServiceVisit.objects.filter(pk=pk).update(**changes)
-        self._timeline(visits, [{**stored, **changes} for changes, stored in changed.values()])
+        self._timeline(visits, [{**stored, **changes, "stored_opened_on": stored["opened_on"]}
+                                for changes, stored in changed.values()])
         return result
 
     @staticmethod
@@ -335,6 +336,13 @@ class VisitsImport:
             # Conditional in the database: an older visit imported later never moves the date back.
             Customer.all_objects.filter(pk__any_of=frozenset(ids)).filter(
                 models.Q(last_visit_on__lt=opened) | models.Q(last_visit_on__isnull=True)).update(last_visit_on=opened)
+        # A corrected arrival date may move a customer's latest visit back: read it again from their visits.
+        moved = frozenset(visit["customer_id"] for visit in updated
+                          if visit["customer_id"] is not None and visit["opened_on"] != visit["stored_opened_on"])
+        if moved:
+            latest_visit = ServiceVisit.objects.filter(customer_id=models.OuterRef("pk")).order_by("-opened_on")
+            Customer.all_objects.filter(pk__any_of=moved).update(
+                last_visit_on=models.Subquery(latest_visit.values("opened_on")[:1]))
 
     def _entry(self, visit: dict) -> dict:
         """A visit's timeline entry: when, its title and its line of detail."""

@@ -224,7 +224,10 @@ def write_chunks(write: Callable[[list], dict], chunks: list[list], *,
         finally:
             connections.close_all()  # this thread's connection
 
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+    pool = ThreadPoolExecutor(max_workers=WRITERS)
+    try:
         futures = {pool.submit(in_thread, chunk): chunk for chunk in chunks}
         for future in as_completed(futures):
             yield numbers(futures[future]), future.result()
+    finally:  # also when the caller stops early: chunks not started are not written
+        pool.shutdown(wait=True, cancel_futures=True)

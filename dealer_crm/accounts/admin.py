@@ -1,3 +1,4 @@
+from axes.models import AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -60,3 +61,10 @@ class UserAdmin(DjangoUserAdmin):
         super().save_related(request, form, formsets, change)
         if "roles" in form.cleaned_data:
             user_set_roles(user=form.instance, roles={Role(r) for r in form.cleaned_data["roles"]}, by=request.user)
+
+
+# django-axes keeps only the attempts here (its access and failure logs are off: the audit log has
+# every login); the lists of the logs it does not keep would only show empty pages.
+for unused_log in (AccessLog, AccessFailureLog):
+    if admin.site.is_registered(unused_log):
+        admin.site.unregister(unused_log)

@@ -102,7 +102,8 @@ LOGOUT_REDIRECT_URL = "login"
 # (登录锁定 → 登录尝试) or with `manage.py axes_reset_username NAME`. Logins and failures are in the audit log.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_COOLOFF_TIME = timedelta(minutes=max(1, env.int("LOGIN_LOCKOUT_MINUTES", default=15)))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # more tries while locked do not make it last longer
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import DATABASES, TRUSTED_PROXIES, env
 
 DEBUG = False
 
@@ -16,6 +16,11 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production runs on PostgreSQL: set DATABASE_URL=postgres://...")
 if not env.str("REDIS_URL", default=""):
     raise ImproperlyConfigured("Production needs the Redis broker: set REDIS_URL=redis://...")
+# Behind the HTTPS proxy, REMOTE_ADDR is the proxy's: without its address every browser would look
+# like the proxy — to the audit log, and to the login lockout, where one person's typos would then
+# lock that account for everyone.
+if not [address for address in TRUSTED_PROXIES if address]:
+    raise ImproperlyConfigured("Set TRUSTED_PROXIES to the address of the HTTPS proxy in front (e.g. 10.0.0.2).")
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -275,3 +275,31 @@ def test_a_known_customer_becoming_the_owner_of_a_car_on_file_counts_as_updated(
                             kind="deliveries", by=admin_user)
     assert (report.created, report.updated, report.unchanged) == (0, 1, 0)
     assert VehicleRole.objects.get(vehicle__vin=valid_vin(9), kind="owner").customer.name == "赵七"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_stopped_early_writes_no_chunk_it_had_not_started():
+    """When the caller stops (a batch marked interrupted), chunks still queued are cancelled; only those
+    already running finish (two writers on PostgreSQL, one elsewhere)."""
+    import threading
+    import time
+
+    from customers.imports.writing import WRITERS, write_chunks
+
+    started, lock = [], threading.Lock()
+
+    def write(chunk):
+        with lock:
+            started.append(chunk)
+        time.sleep(0.05)
+        return {"created": 1, "updated": 0, "unchanged": 0}
+
+    class Row:
+        def __init__(self, number):
+            self.row = number
+
+    chunks = [[(n, [Row(n)])] for n in range(20)]
+    results = write_chunks(write, chunks, parallel=True)
+    next(results)
+    results.close()
+    assert len(started) <= WRITERS + 1 < len(chunks)

@@ -177,3 +177,15 @@ def test_a_workbook_with_several_sheets_says_which_one_was_read(admin_user, clie
     client.force_login(admin_user)
     page = client.get(f"/admin/imports/importbatch/{batch.pk}/change/").content.decode()
     assert "只读取了工作表“一月”" in page and "二月" in page
+
+
+@pytest.mark.django_db
+def test_handbook_records_without_their_check_date_are_refused(admin_user):
+    from customers.imports.reading import ImportFileError
+    from customers.imports.services import import_archive
+    from tests.customers.factories import valid_vin
+    from tests.customers.factories import workbook as titled_workbook
+
+    data = titled_workbook(["车主", "手机", "VIN码"], ["张三", "13812345678", valid_vin(1)], title=None)
+    with pytest.raises(ImportFileError, match="核对日期"):
+        import_archive(data=data, kind="handbook", by=admin_user)

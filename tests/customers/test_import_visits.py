@@ -274,3 +274,13 @@ def test_a_file_without_the_type_of_work_or_arrival_date_is_refused_with_the_mis
     with pytest.raises(ImportFileError, match="进厂日期、维修类型"):
         import_archive(data=data, kind="service-visits", by=admin_user)
     assert not ServiceVisit.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_corrected_earlier_arrival_moves_the_last_visit_back(owner, admin_user):
+    import_archive(data=workbook(visit_row("RO161", valid_vin(1), "2026-09-05")), kind="service-visits",
+                   by=admin_user)
+    import_archive(data=workbook(visit_row("RO161", valid_vin(1), "2026-03-05")), kind="service-visits",
+                   by=admin_user)
+    owner.refresh_from_db()
+    assert owner.last_visit_on == date(2026, 3, 5)

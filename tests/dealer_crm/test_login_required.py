@@ -85,4 +85,5 @@ def test_the_health_check_answers_a_probe_by_address_over_plain_http(client, set
     settings.ALLOWED_HOSTS = ["crm.example.com"]
     response = client.get("/healthz", HTTP_HOST="10.1.2.3:8000")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert client.head("/healthz", HTTP_HOST="10.1.2.3:8000").status_code == 200  # some balancers probe with HEAD
     assert client.get("/accounts/login/", HTTP_HOST="10.1.2.3:8000").status_code == 400  # the rest is checked

@@ -105,3 +105,11 @@ def test_the_admin_sees_the_locked_account_and_unlocks_it(client, agent, admin_u
     other = Client()
     other.force_login(colleague)
     assert other.get("/admin/axes/accessattempt/").status_code in (302, 403)  # not for other roles
+
+
+@pytest.mark.django_db
+def test_without_a_cool_off_the_page_says_an_administrator_unlocks(client, agent, settings):
+    settings.AXES_COOLOFF_TIME = None
+    fail(client, agent.username, 4)
+    response = attempt(client, agent.username, "wrong")
+    assert response.status_code == 429 and "管理员解锁" in response.content.decode()

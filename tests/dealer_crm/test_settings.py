@@ -15,18 +15,19 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://crm@db.internal:5432/crm",
     "REDIS_URL": "redis://cache.internal:6379/0",
     "DJANGO_ALLOWED_HOSTS": "crm.example.com",
+    "TRUSTED_PROXIES": "10.0.0.2",
 }
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "TRUSTED_"))}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
         capture_output=True, text=True, timeout=120,
     )
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "TRUSTED_PROXIES"])
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = run_manage("check", env=env)
@@ -51,7 +52,7 @@ def test_each_checkout_makes_its_own_local_secret(tmp_path):
     keys = []
     for name in ("one", "two"):
         env = {"DJANGO_SETTINGS_MODULE": "dealer_crm.settings.local"}
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "TRUSTED_"))}
         result = subprocess.run(
             [sys.executable, "-c", f"import environ, django; import dealer_crm.settings.base as b; "
                                    f"b.VAR_DIR = __import__('pathlib').Path({str(tmp_path / name)!r}); "
