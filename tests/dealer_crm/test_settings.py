@@ -9,6 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "x" * 20 + "-production-only-secret-value-" + "y" * 20
+OUR_VARIABLES = ("DJANGO_", "DATABASE_", "REDIS_", "TRUSTED_")  # taken from the machine's environment out
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "dealer_crm.settings.production",
     "DJANGO_SECRET_KEY": GOOD_SECRET,
@@ -20,7 +21,7 @@ PRODUCTION_ENV = {
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "TRUSTED_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(OUR_VARIABLES)}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
         capture_output=True, text=True, timeout=120,
@@ -52,7 +53,7 @@ def test_each_checkout_makes_its_own_local_secret(tmp_path):
     keys = []
     for name in ("one", "two"):
         env = {"DJANGO_SETTINGS_MODULE": "dealer_crm.settings.local"}
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "TRUSTED_"))}
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(OUR_VARIABLES)}
         result = subprocess.run(
             [sys.executable, "-c", f"import environ, django; import dealer_crm.settings.base as b; "
                                    f"b.VAR_DIR = __import__('pathlib').Path({str(tmp_path / name)!r}); "
