@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "x" * 20 + "-production-only-secret-value-" + "y" * 20
-OUR_VARIABLES = ("DJANGO_", "DATABASE_", "REDIS_", "TRUSTED_")  # taken from the machine's environment out
+OUR_VARIABLES = ("DJANGO_", "DATABASE_", "REDIS_", "TRUSTED_")  # left out of the machine's environment
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "dealer_crm.settings.production",
     "DJANGO_SECRET_KEY": GOOD_SECRET,
