@@ -204,8 +204,15 @@ class VisitsImport:
                 ended_on__isnull=True).order_by("kind", "-id").values_list("vehicle_id", "customer_id", "kind"):
             owners[vehicle_id] = customer_id  # "driver" < "owner": the owner comes last and wins
         mobiles = frozenset(r.sender_mobile for r in rows if r.sender_mobile)
-        senders = {c["mobile"]: c for c in Customer.objects.filter(mobile__any_of=mobiles).order_by("-id")
-                   .values("id", "mobile")}
+        senders: dict = {c["mobile"]: c for c in Customer.objects.filter(mobile__any_of=mobiles).order_by("-id")
+                         .values("id", "mobile")}
+        # A sender with only a landline is the customer with that name and that number (a landline alone
+        # may be a family's or a company's).
+        landlines = frozenset(r.sender_phone2 for r in rows if not r.sender_mobile and r.sender_phone2)
+        if landlines:
+            for known in (Customer.objects.filter(phone2__any_of=landlines).order_by("-id")
+                          .values("id", "name", "phone2")):
+                senders[(known["name"], known["phone2"])] = known
 
         new_vehicles, new_contacts, new_roles, new_visits, changed = [], [], [], [], {}
         for _key, group in chunk:
@@ -296,18 +303,21 @@ class VisitsImport:
         result["updated"] += 1
 
     def _sender(self, row: VisitRow, senders: dict, new_contacts: list, now) -> dict | None:
-        """The customer who brought the car in: known by mobile, else a new provisional contact."""
-        if row.sender_mobile in senders:
-            return senders[row.sender_mobile]
-        name = row.visit["sender_name"] or self.unknown_sender % {"ro": row.visit["ro_number"]}
+        """The customer who brought the car in: known by mobile (or by name and landline), else a new
+        provisional contact."""
+        sender_name = row.visit["sender_name"]
+        key = row.sender_mobile or ((sender_name, row.sender_phone2) if sender_name and row.sender_phone2 else None)
+        if key and key in senders:
+            return senders[key]
+        name = sender_name or self.unknown_sender % {"ro": row.visit["ro_number"]}
         pinyin, initials = name_pinyin(name)
         contact = new_row(Customer, name=name[:50], mobile=row.sender_mobile, phone2=row.sender_phone2,
                              source=Customer.Source.SERVICE, needs_review=True, created_at=now, updated_at=now,
                              name_pinyin=pinyin, name_initials=initials, mobile_rev=row.sender_mobile[::-1],
                              phone2_rev=row.sender_phone2[::-1])
         new_contacts.append(contact)
-        if row.sender_mobile:
-            senders[row.sender_mobile] = contact
+        if key:
+            senders[key] = contact
         return contact
 
     def _timeline(self, visits: list[dict], updated: list[dict]) -> None:

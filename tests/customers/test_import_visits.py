@@ -259,10 +259,17 @@ def test_an_ro_number_too_long_is_an_invalid_cell_not_cut(owner, admin_user):
 
 
 @pytest.mark.django_db
-def test_a_sender_with_only_a_landline_keeps_it(admin_user):
+def test_a_sender_with_only_a_landline_keeps_it_and_is_found_by_it_with_the_name(admin_user):
     import_archive(data=workbook(visit_row("RO141", valid_vin(8), "2026-03-01", sender="赵六", phone="0552-3012345")),
                    kind="service-visits", by=admin_user)
     assert Customer.objects.get(name="赵六").phone2 == "05523012345"
+    import_archive(data=workbook(visit_row("RO142", valid_vin(9), "2026-04-01", sender="赵六", phone="0552-3012345"),
+                                 visit_row("RO143", valid_vin(10), "2026-04-02", sender="孙七", phone="0552-3012345")),
+                   kind="service-visits", by=admin_user)
+    zhao = Customer.objects.get(name="赵六")  # the same person with a second car: one contact
+    assert set(VehicleRole.objects.filter(customer=zhao).values_list("vehicle__vin", flat=True)) == {
+        valid_vin(8), valid_vin(9)}
+    assert Customer.objects.get(name="孙七").phone2 == "05523012345"  # a shared landline: another person
 
 
 @pytest.mark.django_db
