@@ -57,15 +57,19 @@ class ImportBatchAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def _batch(self, request: HttpRequest, pk, *, write: bool = False, reports: bool = True) -> ImportBatch:
+    def _batch(self, request: HttpRequest, pk, *, write: bool = False, reports: bool = True,
+               look: bool = False) -> ImportBatch:
         """The batch, without its file (up to 50 MB; pages never need it) — nor its reports, for the
-        progress bar that polls every second."""
+        progress bar that polls every second. Looked at (`look`), a stalled run is marked interrupted."""
         if not (self.has_add_permission(request) if write else self.has_view_permission(request)):
             raise PermissionDenied
         batches_ = ImportBatch.objects.select_related("created_by", "confirmed_by").defer("content")
         if not reports:
-            batches_ = batches_.defer("content", "preview", "result")
-        return get_object_or_404(batches_, pk=pk)
+            batches_ = batches_.defer("preview", "result")
+        batch = get_object_or_404(batches_, pk=pk)
+        if look and batches.import_batch_fail_if_stalled(batch=batch):
+            batch = get_object_or_404(batches_, pk=pk)
+        return batch
 
     def add_view(self, request: HttpRequest, form_url="", extra_context=None) -> HttpResponse:
         if not self.has_add_permission(request):
@@ -89,9 +93,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/imports/importbatch/upload.html", context)
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None) -> HttpResponse:
-        batch = self._batch(request, object_id)
-        if batches.import_batch_fail_if_stalled(batch=batch):
-            batch = self._batch(request, object_id)
+        batch = self._batch(request, object_id, look=True)
         report = batch.report or {}
         errors = report.get("errors", [])
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "batch": batch,
@@ -103,9 +105,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The progress bar, polled by the page; when the batch has moved on, the page reloads."""
-        batch = self._batch(request, pk, reports=False)
-        if batches.import_batch_fail_if_stalled(batch=batch):
-            batch = self._batch(request, pk, reports=False)
+        batch = self._batch(request, pk, reports=False, look=True)
         response = TemplateResponse(request, "admin/imports/importbatch/_progress.html", {"batch": batch})
         if not batch.is_running:
             response["HX-Refresh"] = "true"

@@ -70,6 +70,11 @@ def import_batch_upload(*, kind: str, filename: str, content: bytes, by) -> Impo
     return batch
 
 
+def _reloaded(batch_id: int) -> ImportBatch:
+    """The batch as it is now, without its file."""
+    return ImportBatch.objects.defer("content").get(pk=batch_id)
+
+
 class BatchTakenAway(Exception):
     """The batch is no longer this run's: it was marked interrupted (or cancelled) meanwhile."""
 
@@ -93,10 +98,10 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
         report = import_archive(data=data, kind=batch.kind, by=batch.created_by, dry_run=True,
                                 progress=_progress(batch.pk, ImportBatch.Status.CHECKING))
     except BatchTakenAway:
-        return ImportBatch.objects.defer("content").get(pk=batch_id)
+        return _reloaded(batch_id)
     except ImportFileError as error:
         _fail(batch, str(error))
-        return ImportBatch.objects.defer("content").get(pk=batch_id)
+        return _reloaded(batch_id)
     except OperationalError:
         raise  # the database went away: the task tries again, the batch still checking
     except Exception:
@@ -105,7 +110,7 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
     ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKING).update(
         status=ImportBatch.Status.CHECKED, preview=report.as_json(), progress_done=report.rows,
         progress_total=report.rows)
-    return ImportBatch.objects.defer("content").get(pk=batch_id)
+    return _reloaded(batch_id)
 
 
 def import_batch_check_given_up(*, batch_id: int) -> None:
@@ -148,10 +153,10 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
         report = import_archive(data=data, kind=batch.kind, by=batch.confirmed_by,
                                 progress=_progress(batch.pk, ImportBatch.Status.IMPORTING))
     except BatchTakenAway:  # marked interrupted while it ran: it stops after its last committed chunk
-        return ImportBatch.objects.defer("content").get(pk=batch_id)
+        return _reloaded(batch_id)
     except ImportFileError as error:
         _fail(batch, str(error))
-        return ImportBatch.objects.defer("content").get(pk=batch_id)
+        return _reloaded(batch_id)
     except Exception:
         _fail(batch, _("The import stopped on an unexpected error; rows committed before it stay. The administrator "
                        "can read the error in the worker's log."))
@@ -164,7 +169,7 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
         % {"count": failed})
     if not finished:  # marked interrupted after its last chunk: it stays so, with the report of what was done
         ImportBatch.objects.filter(pk=batch.pk).update(result=report.as_json())
-    return ImportBatch.objects.defer("content").get(pk=batch_id)
+    return _reloaded(batch_id)
 
 
 @transaction.atomic

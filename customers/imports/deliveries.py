@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from ..models import Customer, DeliveryFile, Vehicle, VehicleRole
 from ..normalize import name_pinyin, normalize_name, plate_search_key
-from .table import RowError, Table
+from .table import RowError, Table, rows_without_vin
 from .values import parse_amount, parse_date, phones_of, plate_of, text, truncated, vin_of
 from .writing import Outcome, history_from_rows, insert_rows, new_row, pack, update_rows, write_chunks
 
@@ -145,6 +145,11 @@ def clean(table: Table) -> tuple["CleanRows", list[RowError]]:
                  birthday, id_number, [vins[i] or "" for i in keep], [plates[i] or "" for i in keep], brand, model,
                  colour, delivery, consultant, amount, check])
     return rows, errors
+
+
+def doubtful(table: Table, rows: "CleanRows", seen: dict) -> set[int]:
+    """Rows of a block that were read but may still turn out invalid when written."""
+    return rows_without_vin(table)
 
 
 class CleanRows:

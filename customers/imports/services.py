@@ -66,30 +66,21 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
                                 "variant) and upload again.") % {"columns": "、".join(missing)})
     header_cells = head[header.row_index]
     names = column_names(header, header_cells)
-    clean = visits.clean if kind == "service-visits" else deliveries.clean
+    engine = visits if kind == "service-visits" else deliveries
     cleaned = [] if kind == "service-visits" else deliveries.CleanRows()
-    errors, kept, count = [], {}, 0
-    ro_numbers: set[str] = set()  # repair orders: a number met again makes its row invalid
+    errors, kept, count, seen = [], {}, 0, {}
     # Block by block: the file's cells become clean rows, and only the cells of rows that are (or may
     # turn out) invalid are kept, for the download of invalid rows.
     for block_table, block in tables(chain(head, sheet.rows), header, header_cells):
         count += len(block_table)
-        block_rows, block_errors = clean(block_table)
+        block_rows, block_errors = engine.clean(block_table)
         cleaned += block_rows
         errors += block_errors
-        maybe_invalid = {error.row for error in block_errors}
-        if kind == "service-visits":
-            for row in block_rows:
-                if row.visit["ro_number"] in ro_numbers:
-                    maybe_invalid.add(row.row)
-                ro_numbers.add(row.visit["ro_number"])
-        if "vin" in block_table.cells:  # without a VIN, a row fails later if no vehicle has its plate
-            maybe_invalid |= {number for number, cell in zip(block_table.numbers, block_table.cells["vin"], strict=True)
-                              if cell in (None, "")}
+        maybe_invalid = {error.row for error in block_errors} | engine.doubtful(block_table, block_rows, seen)
         for number in sorted(maybe_invalid)[:max(MAX_INVALID_ROWS_KEPT - len(kept), 0)]:
             kept[number] = block[number]
     encoding, sheet_name, other_sheets = sheet.encoding, sheet.name, sheet.other_sheets
-    del sheet, head, ro_numbers  # the workbook's cells are not needed while writing
+    del sheet, head, seen  # the workbook's cells are not needed while writing
     report_progress = (lambda done: progress(done, count)) if progress else None
     if kind == "service-visits":
         outcome = visits.VisitsImport(by=by, dry_run=dry_run, column_names=names).run(

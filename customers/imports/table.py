@@ -62,6 +62,13 @@ class Table:
         return list(map(known.__getitem__, cells))
 
 
+def rows_without_vin(table: Table) -> set[int]:
+    """Rows with an empty VIN cell: each fails later if no vehicle has its plate."""
+    if "vin" not in table.cells:
+        return set()
+    return {number for number, cell in zip(table.numbers, table.cells["vin"], strict=True) if cell in (None, "")}
+
+
 def _blank(row: list) -> bool:
     return not any(cell.strip() if isinstance(cell, str) else cell not in (None, "") for cell in row)
 

@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 
 from ..models import Customer, DeliveryFile, ServiceVisit, TimelineEntry, Vehicle, VehicleRole
 from ..normalize import name_pinyin, normalize_name, plate_search_key
-from .table import RowError, Table
+from .table import RowError, Table, rows_without_vin
 from .values import parse_amount, parse_count, parse_date, phones_of, plate_of, text, truncated, vin_of
-from .writing import Outcome, history_from_rows, insert_rows, new_row, pack, write_chunks
+from .writing import Outcome, history_from_rows, insert_rows, new_row, pack, update_rows, write_chunks
 
 CHUNK = 5000
 REASON = "import"
@@ -125,6 +125,18 @@ def clean(table: Table) -> tuple[list[VisitRow], list[RowError]]:
                    "labour_amount": labour[i], "parts_amount": parts[i], "total_amount": totals[i]},
         ))
     return rows, errors
+
+
+def doubtful(table: Table, rows: list[VisitRow], seen: dict) -> set[int]:
+    """Rows of a block that were read but may still turn out invalid when written: without a VIN, or
+    with an RO number met before in the file (`seen` lasts for the whole file)."""
+    ro_numbers = seen.setdefault("ro_numbers", set())
+    repeated = set()
+    for row in rows:
+        if row.visit["ro_number"] in ro_numbers:
+            repeated.add(row.row)
+        ro_numbers.add(row.visit["ro_number"])
+    return rows_without_vin(table) | repeated
 
 
 class VisitsImport:
@@ -270,8 +282,8 @@ class VisitsImport:
             visit["customer_id"] = customer["id"] if isinstance(customer, dict) else customer
             visits.append(visit)
         insert_rows(ServiceVisit, visits)
-        for pk, (changes, _stored) in changed.items():
-            ServiceVisit.objects.filter(pk=pk).update(**changes)
+        update_rows(ServiceVisit, {pk: changes for pk, (changes, _stored) in changed.items()}, by=self.by,
+                    reason=REASON)
         self._timeline(visits, [{**stored, **changes, "stored_opened_on": stored["opened_on"]}
                                 for changes, stored in changed.values()])
         return result
@@ -332,9 +344,12 @@ class VisitsImport:
                     kind=TimelineEntry.Kind.SERVICE_VISIT, source_type_id=source_type, source_id=str(visit["id"]),
                     created_by_id=getattr(self.by, "pk", None), **self._entry(visit)))
         insert_rows(TimelineEntry, entries)
-        for visit in updated:
-            TimelineEntry.objects.filter(source_type_id=source_type, source_id=str(visit["id"])).update(
-                **self._entry(visit))
+        if updated:
+            by_source = {str(visit["id"]): visit for visit in updated}
+            update_rows(TimelineEntry, {entry_id: self._entry(by_source[source_id]) for entry_id, source_id in
+                                        TimelineEntry.objects.filter(source_type_id=source_type,
+                                                                     source_id__any_of=frozenset(by_source))
+                                        .values_list("id", "source_id")}, by=self.by, reason=REASON)
         for visit in (*visits, *updated):
             customer_id = visit["customer_id"]
             if customer_id is not None and visit["opened_on"] > latest.get(customer_id, date.min):
