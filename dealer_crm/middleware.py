@@ -1,7 +1,8 @@
+import re
 import time
 
 from django.conf import settings
-from django.shortcuts import resolve_url
+from django.shortcuts import render, resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
 from .views import healthz
@@ -55,3 +56,37 @@ class HealthCheckMiddleware:
         if request.path_info == "/healthz":
             return healthz(request)
         return self.get_response(request)
+
+
+# What PostgreSQL cannot store in a text column (NUL) and what cannot be encoded as UTF-8 at all
+# (lone surrogates). Django decodes invalid UTF-8 in query strings and forms to U+FFFD, which is
+# storable; these two can still arrive (a NUL as %00, or "\000" in a quoted cookie).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class UnstorableInputMiddleware:
+    """Answers 400, with a short page, a request whose path, query string, form fields, uploaded
+    file names, cookies or headers hold a character the database cannot store. Without it, such a
+    value reaches a query or a write deep in a view, and PostgreSQL's refusal becomes a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self.unstorable(request):
+            return render(request, "400.html", {"unstorable": True}, status=400)
+        return self.get_response(request)
+
+    @staticmethod
+    def unstorable(request) -> bool:
+        texts = [request.path_info]
+        texts += [text for key, value in request.COOKIES.items() for text in (key, value)]
+        texts += [value for key, value in request.META.items() if key.startswith("HTTP_") and isinstance(value, str)]
+        for query in (request.GET, request.POST):  # request.POST is empty unless a form was posted
+            for key, values in query.lists():
+                texts.append(key)
+                texts += values
+        for key, uploads in request.FILES.lists():
+            texts.append(key)
+            texts += [upload.name or "" for upload in uploads]
+        return any(UNSTORABLE.search(text) for text in texts)

@@ -29,10 +29,15 @@ class UncountedPage:
         return self.start_index() + len(self.object_list) - 1
 
 
+# Pages past the end of a list are empty; past this one they stay empty instead of asking the
+# database for an offset beyond its bigint (a page number of 24 digits was a 500).
+MAX_PAGE = 1_000_000
+
+
 def uncounted_page(queryset: QuerySet, page: str | None, *, per_page: int) -> UncountedPage:
     try:
-        number = max(int(page or 1), 1)
-    except ValueError:
+        number = min(max(int(page or 1), 1), MAX_PAGE)
+    except ValueError:  # not a number, or more digits than Python converts
         number = 1
     start = (number - 1) * per_page
     rows = list(queryset[start : start + per_page + 1])
