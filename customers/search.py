@@ -7,14 +7,22 @@ fragment and VIN. Exact hits come first, then prefix and fragment hits.
 """
 
 import re
+import sys
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from dealer_crm.audit.models import AuditEvent
+from dealer_crm.audit.services import audit_record
 
 from .models import Customer, Vehicle, VehicleRole
 from .normalize import PROVINCES, _nfkc, plate_search_key
 
+FULL_NUMBER, PHONE_ENDING = "number", "ending"  # the two kinds of phone lookup
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PLATE_SUFFIXES = "挂学警港澳领"
 MATCH_LABELS = {
@@ -47,8 +55,10 @@ def _after_prefix(field: str, prefix: str, *, exact_keys: bool = False) -> Q:
     limit. Search keys made of [a-z0-9] only (`exact_keys`) need nothing more; other text keeps a
     LIKE so that the result stays exact in any collation.
     """
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    condition = Q(**{f"{field}__gt": prefix, f"{field}__lt": upper})
+    condition = Q(**{f"{field}__gt": prefix})
+    stem = prefix.rstrip(chr(sys.maxunicode))  # the last code point has no next one: bound by what precedes it
+    if stem:
+        condition &= Q(**{f"{field}__lt": stem[:-1] + chr(ord(stem[-1]) + 1)})
     return condition if exact_keys else condition & Q(**{f"{field}__startswith": prefix})
 
 
@@ -74,17 +84,35 @@ def _customer_hits(customers: QuerySet[Customer], *, matched: str, exact: bool, 
     return [SearchHit(customer, matched, exact) for customer in customers[:limit]]
 
 
-def customer_search(*, query: str, limit: int = 20) -> list[SearchHit]:
+def _digits(text: str) -> str:
+    """The query as a phone number would be typed: separators dropped, +86 / 0086 taken off."""
+    digits = re.sub(r"[\-+()（）.·]", "", text)
+    if digits.startswith("0086") and len(digits) == 15:
+        return digits[4:]
+    if digits.startswith("86") and len(digits) == 13:
+        return digits[2:]
+    return digits
+
+
+def phone_lookups(query: str) -> set[str]:
+    """Which phone lookups the query's shape calls for: a whole number (7+ digits) and/or an
+    ending (3 to 10 digits)."""
+    text = re.sub(r"\s+", "", _nfkc(query))
+    digits = _digits(text)
+    if not text or not digits.isdigit():
+        return set()
+    return ({FULL_NUMBER} if len(digits) >= 7 else set()) | ({PHONE_ENDING} if 3 <= len(digits) < 11 else set())
+
+
+def customer_search(*, query: str, limit: int = 20, phones: frozenset[str] = frozenset({FULL_NUMBER, PHONE_ENDING})
+                    ) -> list[SearchHit]:
+    """The hits for the query; `phones` says which phone lookups may run (see `customer_search_for`)."""
     text = re.sub(r"\s+", "", _nfkc(query))
     if not text:
         return []
     exact: list[SearchHit] = []
     partial: list[list[SearchHit]] = []  # one list per kind of lookup, interleaved below
-    digits = re.sub(r"[\-+()（）.·]", "", text)
-    if digits.startswith("0086") and len(digits) == 15:
-        digits = digits[4:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
+    digits = _digits(text)
 
     looks_like_plate = text[0] in PROVINCES and len(text) > 1 and not CJK.search(text[1:].rstrip(PLATE_SUFFIXES))
     if CJK.search(text) and not looks_like_plate:
@@ -93,15 +121,16 @@ def customer_search(*, query: str, limit: int = 20) -> list[SearchHit]:
         partial.append(_customer_hits(_customers().filter(_after_prefix("name", text)).order_by("name"),
                                       matched="name", exact=False, limit=limit))
     elif digits.isdigit():
-        if len(digits) >= 7:
+        if len(digits) >= 7 and FULL_NUMBER in phones:
             exact += _customer_hits(_customers().filter(Q(mobile=digits) | Q(phone2=digits)).order_by("-id"),
                                     matched="phone", exact=True, limit=limit)
         if 3 <= len(digits) < 11:
-            tail = digits[::-1]
-            partial.append(_customer_hits(
-                _customers().filter(Q(mobile_rev__startswith=tail) | Q(phone2_rev__startswith=tail))
-                .exclude(mobile=digits).exclude(phone2=digits).order_by("-id"),
-                matched="phone_tail", exact=False, limit=limit))
+            if PHONE_ENDING in phones:
+                tail = digits[::-1]
+                partial.append(_customer_hits(
+                    _customers().filter(Q(mobile_rev__startswith=tail) | Q(phone2_rev__startswith=tail))
+                    .exclude(mobile=digits).exclude(phone2=digits).order_by("-id"),
+                    matched="phone_tail", exact=False, limit=limit))
             partial.append(_plate_hits(digits, limit=limit))
         if 5 <= len(digits) <= 8:  # a VIN's tail: staff read out the last 6
             partial.append(_vehicle_hits(Vehicle.objects.filter(vin_rev__startswith=digits[::-1]).order_by(),
@@ -176,3 +205,42 @@ def _plate_hits(key: str, *, limit: int, province: str = "") -> list[SearchHit]:
     if province:
         vehicles = vehicles.filter(plate__startswith=province)
     return _vehicle_hits(vehicles.order_by("plate_key"), matched="plate", exact=False, limit=limit)
+
+
+@dataclass
+class SearchOutcome:
+    hits: list[SearchHit]
+    # Why phone lookups the query called for did not run: "role" (an ending needs the permission to
+    # reveal numbers) or "limit" (too many phone searches in the last hour); "" when they all ran.
+    phones_withheld: str = ""
+
+
+def customer_search_for(*, user, query: str) -> SearchOutcome:
+    """The search as one member of staff may run it.
+
+    A number's ending is an oracle for a role that sees numbers masked: with 188****4818 on screen,
+    searching 04818, 14818, … shows digit by digit which guess still finds the customer. So endings
+    need `customers.reveal_phone`, and whole numbers — which the searcher already knows — are open
+    to every role. The phone lookups that could still be guessed with — endings for the roles that
+    may reveal, whole numbers for the others — are audited like reveals and limited per hour
+    (`PHONE_SEARCHES_PER_HOUR`), counted in the audit log itself, so every server shares the count.
+    """
+    wanted = phone_lookups(query)
+    may_reveal = user.has_perm("customers.reveal_phone")
+    allowed = wanted if may_reveal else wanted - {PHONE_ENDING}
+    withheld = "role" if allowed != wanted else ""
+    audited = allowed & ({PHONE_ENDING} if may_reveal else {FULL_NUMBER})
+    if audited and phone_searches_in_last_hour(user=user) >= settings.PHONE_SEARCHES_PER_HOUR:
+        allowed, audited, withheld = allowed - audited, set(), "limit"
+    hits = customer_search(query=query, phones=frozenset(allowed))
+    if audited:
+        found = sum(hit.matched in ("phone", "phone_tail") for hit in hits)
+        audit_record(actor=user, action=AuditEvent.Action.PHONE_SEARCH,
+                     detail={"match": sorted(audited), "digits": len(_digits(re.sub(r"\s+", "", _nfkc(query)))),
+                             "results": found})
+    return SearchOutcome(hits, withheld)
+
+
+def phone_searches_in_last_hour(*, user) -> int:
+    return AuditEvent.objects.filter(actor=user, action=AuditEvent.Action.PHONE_SEARCH,
+                                     at__gte=timezone.now() - timedelta(hours=1)).count()

@@ -1,10 +1,11 @@
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dealer_crm.access import require_perm
 
-from ..search import CJK, customer_search
+from ..search import CJK, customer_search_for
 
 
 @require_GET
@@ -12,6 +13,9 @@ def search(request: HttpRequest) -> HttpResponse:
     require_perm(request.user, "customers.view_customer")
     query = request.GET.get("q", "").strip()[:50]
     too_short = bool(query) and len(query) < 2 and not CJK.search(query)  # one 王 is a search; one "1" is not
-    hits = customer_search(query=query) if query and not too_short else []
+    outcome = customer_search_for(user=request.user, query=query) if query and not too_short else None
     template = "customers/partials/search_results.html" if request.htmx else "customers/search.html"
-    return render(request, template, {"query": query, "search_query": query, "hits": hits, "too_short": too_short})
+    return render(request, template, {
+        "query": query, "search_query": query, "too_short": too_short,
+        "hits": outcome.hits if outcome else [], "phones_withheld": outcome.phones_withheld if outcome else "",
+        "phone_limit": settings.PHONE_SEARCHES_PER_HOUR})

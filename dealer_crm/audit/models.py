@@ -15,6 +15,8 @@ class AuditEvent(models.Model):
         LOGOUT = "logout", _("Logged out")
         ROLE_CHANGE = "role_change", _("Roles changed")
         PHONE_REVEAL = "phone_reveal", _("Full phone number revealed")
+        PHONE_SEARCH = "phone_search", _("Searched by phone number")
+        PASSWORD_SET = "password_set", _("Password set by an administrator")
         EXPORT = "export", _("Data exported")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
@@ -56,11 +58,16 @@ class AuditEvent(models.Model):
 
         labels = {"added": _("Roles added"), "removed": _("Roles removed"), "access": _("Access changed"),
                   "via": _("Through"), "phones": _("Numbers shown"), "rows": _("Rows"),
-                  "list": _("List"), "format": _("Format"), "filters": _("Filters")}
+                  "list": _("List"), "format": _("Format"), "filters": _("Filters"),
+                  "match": _("Searched by"), "digits": _("Digits typed"), "results": _("Customers found"),
+                  "sessions_ended": _("Sessions ended")}
         lines = []
         for key, value in self.detail.items():
             if key in ("added", "removed"):
                 value = "、".join(str(Role(code).label) if code in Role.values else code for code in value) or "—"
+            elif key == "match":
+                value = "、".join(str({"ending": _("a number's ending"), "number": _("a whole number")}.get(v, v))
+                                 for v in value)
             elif key == "via":
                 value = {"edit_form": _("the customer's edit form")}.get(value, value)
             elif isinstance(value, dict):
