@@ -2,12 +2,13 @@ from axes.models import AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
 from .roles import Role
-from .services import ACCESS_FLAGS, user_access_changes_record, user_set_roles
+from .services import ACCESS_FLAGS, user_access_changes_record, user_password_reset_record, user_set_roles
 
 
 class UserRolesForm(UserChangeForm):
@@ -46,11 +47,34 @@ class UserAdmin(DjangoUserAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
-            # Only a superuser makes superusers; nobody widens their own access.
-            readonly.append("is_superuser")
+            # Only a superuser makes superusers or admin-site staff; nobody widens their own access.
+            readonly += ["is_superuser", "is_staff"]
             if obj is not None and obj.pk == request.user.pk:
-                readonly += ["is_staff", "is_active", "roles"]
+                readonly += ["is_active", "roles"]
         return readonly
+
+    def has_change_permission(self, request, obj=None):
+        # A superuser's account (its password above all) is changed by a superuser only: otherwise
+        # the store's administrator could reset it and sign in with every permission there is.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's page; a password it set for someone else is recorded, and their sessions end."""
+        user = self.get_object(request, unquote(id))
+        before = user.password if user is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and user is not None:
+            user.refresh_from_db(fields=["password"])
+            if user.password != before:
+                user_password_reset_record(user=user, by=request.user)
+        return response
 
     def save_model(self, request, obj, form, change):
         before = User.objects.filter(pk=obj.pk).values(*ACCESS_FLAGS).first() if change else None
