@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 from dealer_crm.audit.models import AuditEvent
@@ -42,9 +43,10 @@ ROW_LIMIT = 50_000
 CHUNK_SIZE = 2_000
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV/formula injection):
-# "=HYPERLINK(...)" typed into a note would run on the manager's computer. A leading ' makes it
-# text. The full-width forms are there because Chinese input methods type them, and some
-# spreadsheet programs read them as the ASCII ones.
+# "=HYPERLINK(...)" typed into a note would run on the manager's computer. In CSV a leading ' makes
+# it text; in xlsx the cell is written as a text cell (and marked so, as Excel marks text typed
+# after a '), so it shows exactly as typed and cannot run. The full-width forms are there because
+# Chinese input methods type them, and some spreadsheet programs read them as the ASCII ones.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 # Control characters that xlsx (XML) cannot hold; openpyxl refuses the whole file over one of them.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -87,13 +89,27 @@ def export_iter_chunks(queryset: QuerySet, *, chunk_size: int = CHUNK_SIZE,
 
 
 def escape_text(value: str) -> str:
+    """Text for a CSV cell: control characters out, a ' before what would start a formula."""
     value = CONTROL_CHARACTERS.sub("", value)  # first: removing one must not uncover a formula start
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
+def _xlsx_text(sheet, value: str) -> Any:
+    """Text for an xlsx cell: control characters out; what would start a formula becomes a typed
+    text cell, never a formula, showing what was typed without a visible '."""
+    value = CONTROL_CHARACTERS.sub("", value)
+    if not value.startswith(FORMULA_START):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"  # openpyxl took the leading = for a formula
+    cell.quotePrefix = True  # Excel's own mark for text typed after a ': editing keeps it text
+    return cell
+
+
 def cell_value(value: Any, fmt: str) -> Any:
     """A getter's value as the file holds it: numbers, dates and times keep their type in xlsx (so
-    they sort and add up); text is escaped; yes/no and empty values read as the list shows them."""
+    they sort and add up); text is escaped for CSV (xlsx text is made safe as it is written, see
+    `_xlsx_text`); yes/no and empty values read as the list shows them."""
     if value is None:
         return None if fmt == XLSX else ""
     if isinstance(value, bool):  # before int: a bool is an int
@@ -108,7 +124,7 @@ def cell_value(value: Any, fmt: str) -> Any:
         return value if fmt == XLSX else value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date | time):
         return value if fmt == XLSX else value.isoformat()
-    return escape_text(str(value))
+    return str(value) if fmt == XLSX else escape_text(str(value))
 
 
 def _sheet_title(label: str) -> str:
@@ -120,15 +136,16 @@ def write_xlsx(file: IO[bytes], *, rows: Iterable, columns: Sequence[Column], ti
     book = Workbook(write_only=True)  # rows go to a temporary file, not into memory
     sheet = book.create_sheet(_sheet_title(title))
     # Headers may come from an uploaded file (the invalid-rows download): escaped like any cell.
-    headers = [escape_text(str(header)) for header, _getter in columns]
+    headers = [str(header) for header, _getter in columns]
     for index, header in enumerate(headers, start=1):
         # Chinese characters are about two columns wide; dates need about twelve.
         sheet.column_dimensions[get_column_letter(index)].width = max(12, 2 * len(header) + 4)
     sheet.freeze_panes = "A2"
-    sheet.append(headers)
+    sheet.append([_xlsx_text(sheet, header) for header in headers])
     count = 0
     for row in rows:
-        sheet.append([cell_value(getter(row), XLSX) for _header, getter in columns])
+        values = (cell_value(getter(row), XLSX) for _header, getter in columns)
+        sheet.append([_xlsx_text(sheet, value) if isinstance(value, str) else value for value in values])
         count += 1
     book.save(file)
     return count

@@ -1,6 +1,7 @@
 """The export service: what it writes in xlsx and CSV, what it escapes, and what it logs."""
 
 import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -64,8 +65,8 @@ def test_the_xlsx_escapes_text_and_keeps_numbers_and_dates_typed(admin_user):
                                                   Row("小数", amount=Decimal("1999.50"), day=None)]
     table = sheet_rows(export(admin_user, rows, "xlsx"))
     assert table[0] == ("备注", "金额", "日期")
-    # XML reads a stored carriage return back as a line feed; what matters is the leading '.
-    assert [row[0] for row in table[1:8]] == ["'" + value.replace("\r", "\n") for value in DANGEROUS]
+    # Shown as typed, without a visible ' (XML reads a stored carriage return back as a line feed).
+    assert [row[0] for row in table[1:8]] == [value.replace("\r", "\n") for value in DANGEROUS]
     assert table[8] == ("普通", -12, datetime(2026, 3, 5))  # a number and a date, not text
     assert table[9] == ("小数", 1999.5, None)
 
@@ -151,4 +152,18 @@ def test_headers_are_escaped_too_they_may_come_from_an_uploaded_file():
     buffer = io.BytesIO()
     exports.write_xlsx(buffer, rows=[1], columns=[('=HYPERLINK("http://x";"y")', lambda row: row)], title="t")
     sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active
-    assert sheet["A1"].value == '\'=HYPERLINK("http://x";"y")' and sheet["A1"].data_type == "s"
+    assert sheet["A1"].value == '=HYPERLINK("http://x";"y")' and sheet["A1"].data_type == "s"
+    assert b"<f>" not in zipfile.ZipFile(buffer).read("xl/worksheets/sheet1.xml")
+
+
+@pytest.mark.django_db
+def test_a_formula_like_xlsx_cell_is_a_text_cell_that_shows_as_typed(admin_user):
+    """No formula in the file at all, and each such cell carries Excel's mark for typed text, so
+    editing it in Excel keeps it text."""
+    content = export(admin_user, [Row(value) for value in DANGEROUS] + [Row("普通")], "xlsx")
+    sheet_xml = zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet_xml and b"<f " not in sheet_xml
+    cells = [row[0] for row in openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows(min_row=2)]
+    assert [(cell.data_type, cell.quotePrefix) for cell in cells[:7]] == [("s", True)] * 7
+    assert not cells[0].value.startswith("'")
+    assert (cells[7].value, cells[7].quotePrefix) == ("普通", False)
