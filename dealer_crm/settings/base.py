@@ -121,6 +121,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Idle sessions expire: IdleSessionMiddleware renews the session's age as the user works.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+# Archive imports: a workbook is read in a process of its own under these limits (a hostile file
+# ends that process, not the worker), and a sheet may span at most this many cells (rows × columns).
+IMPORT_READER_MAX_MEMORY_MB = env.int("IMPORT_READER_MAX_MEMORY_MB", default=2048)
+IMPORT_READER_MAX_SECONDS = env.int("IMPORT_READER_MAX_SECONDS", default=300)
+IMPORT_MAX_SHEET_CELLS = env.int("IMPORT_MAX_SHEET_CELLS", default=10_000_000)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
