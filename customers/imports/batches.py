@@ -165,11 +165,20 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
     finished = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.IMPORTING).update(
         status=ImportBatch.Status.DONE if not failed else ImportBatch.Status.FAILED, result=report.as_json(),
         finished_at=timezone.now(), content=b"", progress_done=report.rows, progress_total=report.rows,
-        message="" if not failed else _("%(count)s rows could not be written; the other rows are imported.")
-        % {"count": failed})
+        message=_failed_rows_message(report) if failed else "")
     if not finished:  # marked interrupted after its last chunk: it stays so, with the report of what was done
         ImportBatch.objects.filter(pk=batch.pk).update(result=report.as_json())
     return _reloaded(batch_id)
+
+
+def _failed_rows_message(report) -> str:
+    """What an import with rolled-back chunks did, by its counts: never "the other rows are imported"
+    when none was, and never more rows than were committed."""
+    failed, committed = len(report.failed_rows), len(report.committed_rows)
+    if not committed:
+        return _("Nothing was imported: %(failed)s rows could not be written.") % {"failed": failed}
+    return _("%(failed)s rows could not be written; %(committed)s rows are imported.") % {
+        "failed": failed, "committed": committed}
 
 
 @transaction.atomic

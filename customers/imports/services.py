@@ -10,6 +10,7 @@ from . import deliveries, visits
 from .headers import SCAN_ROWS, find_header, missing_columns
 from .reading import ImportFileError, open_sheet
 from .table import column_names, tables
+from .values import printable
 
 KINDS = ("deliveries", "service-visits", "handbook")
 MAX_INVALID_ROWS_KEPT = 5000  # the cells of invalid rows kept for the download to fix them
@@ -40,8 +41,11 @@ class ImportReport:
 
 
 def _cell(value):
-    """A cell as JSON can keep it: dates and times as ISO text, numbers and text as they are."""
-    if value is None or isinstance(value, (str, int, float, bool)):
+    """A cell as JSON (and PostgreSQL's jsonb) can keep it: dates and times as ISO text, numbers as
+    they are, text with any control character shown as �."""
+    if isinstance(value, str):
+        return printable(value)
+    if value is None or isinstance(value, (int, float, bool)):
         return value
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
@@ -95,7 +99,7 @@ def import_archive(*, data: bytes, kind: str, by, dry_run: bool = False,
         kind=kind, rows=count, created=outcome.created, updated=outcome.updated, unchanged=outcome.unchanged,
         invalid=len(invalid_numbers), errors=[asdict(error) for error in all_errors],
         warnings=[asdict(warning) for warning in outcome.warnings],
-        unused_columns=header.unused, encoding=encoding, sheet=sheet_name, other_sheets=other_sheets, dry_run=dry_run,
+        unused_columns=[printable(name) for name in header.unused], encoding=encoding, sheet=sheet_name, other_sheets=other_sheets, dry_run=dry_run,
         committed_rows=outcome.committed_rows, failed_rows=outcome.failed_rows,
         header=[str(_cell(cell) or "") for cell in header_cells],
         invalid_rows=[{"row": number, "cells": [_cell(cell) for cell in kept[number]]}

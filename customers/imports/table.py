@@ -8,7 +8,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
+from django.utils.translation import gettext as _
+
 from .headers import Header
+from .values import CONTROL_CHARACTERS, printable
 
 
 @dataclass
@@ -75,7 +78,23 @@ def _blank(row: list) -> bool:
 
 def column_names(header: Header, header_cells: list) -> dict[str, str]:
     """field → the column's name as the file writes it, for messages about its cells."""
-    return {name: str(header_cells[position]).strip() for position, name in header.columns.items()}
+    return {name: printable(str(header_cells[position]).strip()) for position, name in header.columns.items()}
+
+
+def control_character_errors(cells: dict[str, list], numbers: list[int], names: dict[str, str]) -> list[RowError]:
+    """A RowError for each cell with a control character (NUL and the like, which the database refuses
+    or no archive means), and the cell emptied: its row is invalid, not a chunk that fails to write."""
+    errors = []
+    for name, column in cells.items():
+        texts = [cell for cell in column if type(cell) is str]
+        if not CONTROL_CHARACTERS.search("".join(texts)):  # one search per column: most have none
+            continue
+        for index, cell in enumerate(column):
+            if type(cell) is str and CONTROL_CHARACTERS.search(cell):
+                column[index] = None
+                errors.append(RowError(numbers[index], names[name],
+                                       _("The cell holds control characters (such as NUL) that cannot be saved.")))
+    return errors
 
 
 def tables(rows: Iterable[list], header: Header, header_cells: list, *, size: int = 5000
@@ -107,4 +126,6 @@ def tables(rows: Iterable[list], header: Header, header_cells: list, *, size: in
         else:  # a CSV's rows may stop early
             cells = {name: [row[position] if position < len(row) else None for row in data]
                      for position, name in header.columns.items()}
-        yield Table(numbers=list(block), cells=cells, column_names=names, caches=caches), block
+        numbers = list(block)
+        errors = control_character_errors(cells, numbers, names)
+        yield Table(numbers=numbers, cells=cells, column_names=names, errors=errors, caches=caches), block
