@@ -17,6 +17,26 @@
     }
   });
 
+  // Confirmations and auto-submitting selects are data attributes, not inline handlers (the
+  // Content-Security-Policy refuses onclick="…"). data-confirm on a submit button or on its form
+  // asks first; cancelling the dialog does not submit.
+  document.addEventListener("submit", function (event) {
+    const button = event.submitter;
+    const question = (button && button.dataset.confirm) || event.target.dataset.confirm;
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // data-autosubmit on a select: choosing an option submits its form (e.g. the language switch).
+  document.addEventListener("change", function (event) {
+    const select = event.target;
+    if (select.matches && select.matches("select[data-autosubmit]") && select.form) {
+      select.form.requestSubmit();
+    }
+  });
+
   // Idle sessions expire on the server; warn two minutes before, so nothing typed is lost.
   const idleMinutes = parseInt(document.body.dataset.idleMinutes || "0", 10);
   if (idleMinutes > 2 && document.querySelector(".app-shell")) {
