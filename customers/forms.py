@@ -1,9 +1,12 @@
 """Forms of the archive. They clean what staff type (normalize.py); the rules live in services."""
 
 from django import forms
+from django.core import signing
+from django.forms.utils import ErrorDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .edits import EditOutcome, fingerprint, fingerprints
 from .models import ContactPreference, Customer, DeliveryFile, FamilyMember, Vehicle
 from .normalize import mask_phone, normalize_name, normalize_phone, normalize_plate, normalize_vin, split_phones
 from .selectors import CustomerFilters, vehicle_models
@@ -41,7 +44,72 @@ class ChoosePrompt:
                     field.choices = [("", CHOOSE), *choices[1:]]
 
 
-class CustomerForm(ChoosePrompt, forms.ModelForm):
+class OpenedValues:
+    """The form carries, signed in a hidden field, a fingerprint of each value it was opened with,
+    so that saving it writes only what this user changed (customers.edits.edit_plan).
+
+    `opened_fields` are the record's fields the form shows; `second_try` gives the form back after a
+    conflict, with the record as stored now as its new base.
+    """
+
+    opened_fields: tuple[str, ...] = ()
+    SALT = "customers.forms.opened"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["opened"] = forms.CharField(widget=forms.HiddenInput, required=False)
+        self.initial["opened"] = self.opened_token()
+
+    def opened_values(self) -> dict:
+        return {name: getattr(self.instance, name) for name in self.opened_fields}
+
+    def opened_token(self) -> str:
+        return signing.dumps({"base": fingerprints(self.opened_values())}, salt=self.SALT, compress=True)
+
+    def _opened(self) -> dict[str, str] | None:
+        try:
+            return signing.loads(self.data.get(self.add_prefix("opened"), ""), salt=self.SALT)["base"]
+        except (signing.BadSignature, KeyError, TypeError):
+            return None
+
+    def opened_base(self) -> dict[str, str]:
+        """The fingerprints the form was opened with; empty when it came without them (every field
+        that differs from the record then asks the user)."""
+        return self._opened() or {}
+
+    def widget_field(self, name: str, value) -> tuple[str, object]:
+        """The form field showing the record's field `name`, and the value it shows for `value`."""
+        return name, value
+
+    def second_try(self, outcome: EditOutcome, **kwargs):
+        """The form again, bound to what the user typed, except the fields changed meanwhile that the
+        user left alone (shown as stored now), based on the record as stored now, with each
+        conflicting field marked. Saving it writes the user's values; nothing else is needed."""
+        data = self.data.copy()
+        for change in outcome.kept:
+            name, value = self.widget_field(change.field, getattr(outcome.record, change.field))
+            bound = self[name]
+            if isinstance(bound.field.widget, forms.CheckboxInput):
+                data.setlist(bound.html_name, ["on"] if value else [])
+            else:
+                shown = bound.field.widget.format_value(bound.field.prepare_value(value))
+                data.setlist(bound.html_name, shown if isinstance(shown, list) else ["" if shown is None else shown])
+        form = type(self)(data, **kwargs)
+        data[form.add_prefix("opened")] = form.initial["opened"]
+        form.is_valid()
+        for change in outcome.conflicts:
+            form.add_error(self.widget_field(change.field, None)[0],
+                           _("Changed meanwhile to: %(now)s") % {"now": change.now})
+        form.outcome = outcome
+        return form
+
+    def as_typed(self):
+        """Shows what was typed without judging it: the record it was meant for was merged meanwhile."""
+        self._errors, self.cleaned_data = ErrorDict(), {}
+        return self
+
+
+class CustomerForm(OpenedValues, ChoosePrompt, forms.ModelForm):
     # Raw input is longer than the stored value ("+86 138-1234-5678 / 0552-3012345"): cleaned below.
     mobile = forms.CharField(label=_("Mobile"), max_length=60, required=False)
     phone2 = forms.CharField(label=_("Other phone"), max_length=40, required=False,
@@ -70,6 +138,15 @@ class CustomerForm(ChoosePrompt, forms.ModelForm):
         self._referrer_masked = mask_phone(referrer.mobile) if referrer and referrer.mobile else ""
         self._referrer = referrer
         self.fields["referrer_phone"].initial = self._referrer_masked
+
+    @property
+    def opened_fields(self) -> tuple[str, ...]:
+        return (*self.Meta.fields, "referred_by")
+
+    def widget_field(self, name: str, value) -> tuple[str, object]:
+        if name == "referred_by":  # shown as the referrer's masked mobile
+            return "referrer_phone", mask_phone(value.mobile) if value and value.mobile else ""
+        return name, value
 
     def clean_name(self):
         return normalize_name(self.cleaned_data["name"])
@@ -137,7 +214,7 @@ class CustomerForm(ChoosePrompt, forms.ModelForm):
         return data
 
 
-class VehicleForm(ChoosePrompt, forms.ModelForm):
+class VehicleForm(OpenedValues, ChoosePrompt, forms.ModelForm):
     vin = forms.CharField(label=_("VIN"), max_length=40)
     plate = forms.CharField(label=_("Plate"), max_length=20, required=False)
 
@@ -146,6 +223,11 @@ class VehicleForm(ChoosePrompt, forms.ModelForm):
         fields = ["vin", "plate", "brand", "model_name", "colour", "delivery_date", "sales_consultant",
                   "invoice_amount"]
         widgets = {"delivery_date": DATE}
+
+    opened_fields = tuple(Meta.fields)
+
+    def service_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
     def clean_vin(self):
         return _cleaned(normalize_vin, self.cleaned_data["vin"])
@@ -178,11 +260,16 @@ class OwnerChangeForm(forms.Form):
         return owners[0]
 
 
-class FamilyMemberForm(ChoosePrompt, forms.ModelForm):
+class FamilyMemberForm(OpenedValues, ChoosePrompt, forms.ModelForm):
     class Meta:
         model = FamilyMember
         fields = ["relation", "name", "gender", "birthday", "note"]
         widgets = {"birthday": DATE}
+
+    opened_fields = tuple(Meta.fields)
+
+    def service_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
     def clean_birthday(self):
         return _not_in_future(self.cleaned_data["birthday"])
@@ -191,7 +278,7 @@ class FamilyMemberForm(ChoosePrompt, forms.ModelForm):
         return normalize_name(self.cleaned_data["name"])
 
 
-class ContactPreferenceForm(ChoosePrompt, forms.ModelForm):
+class ContactPreferenceForm(OpenedValues, ChoosePrompt, forms.ModelForm):
     allowed = forms.TypedChoiceField(
         label=_("The customer"), widget=forms.RadioSelect, coerce=lambda value: value == "yes",
         choices=[("no", _("refuses this")), ("yes", _("agrees to this"))])
@@ -203,12 +290,42 @@ class ContactPreferenceForm(ChoosePrompt, forms.ModelForm):
     def validate_unique(self):
         """Saving a channel and purpose already recorded replaces the old answer (the service upserts)."""
 
+    def opened_values(self) -> dict:
+        """Every answer on file for the customer: the form chooses the channel and purpose only later."""
+        values = {}
+        if self.instance.customer_id:
+            for preference in ContactPreference.objects.filter(customer_id=self.instance.customer_id):
+                key = f"{preference.channel}.{preference.purpose}"
+                values |= {f"{key}.allowed": preference.allowed, f"{key}.reason": preference.reason}
+        return values
 
-class DeliveryFileForm(ChoosePrompt, forms.ModelForm):
+    def opened_base(self) -> dict[str, str]:
+        """The answer the form knew for the chosen channel and purpose (none on file: the empty answer)."""
+        base = self._opened()
+        if base is None:
+            return {}
+        key = f"{self.cleaned_data['channel']}.{self.cleaned_data['purpose']}"
+        return {name: base.get(f"{key}.{name}", fingerprint(None)) for name in ("allowed", "reason")}
+
+    def widget_field(self, name: str, value) -> tuple[str, object]:
+        if name == "allowed":
+            return name, "yes" if value else "no"
+        return name, value
+
+    def service_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in ("channel", "purpose", "allowed", "reason")}
+
+
+class DeliveryFileForm(OpenedValues, ChoosePrompt, forms.ModelForm):
     class Meta:
         model = DeliveryFile
         fields = [*DeliveryFile.DOCUMENTS, "handbook_checked_on", "handbook_note"]
         widgets = {"handbook_checked_on": DATE}
+
+    opened_fields = tuple(Meta.fields)
+
+    def service_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
     def clean_handbook_checked_on(self):
         return _not_in_future(self.cleaned_data["handbook_checked_on"])

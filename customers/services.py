@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from dealer_crm.audit.models import AuditEvent
 from dealer_crm.audit.services import audit_record
 
+from .edits import EditOutcome, edit_plan, meanwhile_changes
 from .normalize import mask_phone
 from .models import (
     ContactPreference,
@@ -71,6 +72,30 @@ def _history_baseline(instance: models.Model) -> None:
     type(instance).history.bulk_history_create([stored], default_date=created, default_change_reason="baseline")
 
 
+class CustomerMerged(ArchiveError):
+    """The customer was merged into another; an edit of the merged record is not written."""
+
+    def __init__(self, survivor: Customer):
+        self.survivor = survivor
+        super().__init__(_("This customer was merged into #%(id)s %(name)s.") % {"id": survivor.pk,
+                                                                                "name": survivor.name})
+
+
+def _edit(current: models.Model, *, by, base: dict[str, str] | None, fields: dict, stored: dict | None = None,
+          also: dict | None = None) -> EditOutcome:
+    """Apply `edit_plan` to a locked, freshly read record: write the user's changes (and `also`), or
+    nothing when one of them collides with a change made meanwhile."""
+    stored = {name: getattr(current, name) for name in fields} if stored is None else stored
+    plan = edit_plan(stored=stored, submitted=fields, base=base)
+    changes = meanwhile_changes(current, plan.conflicts + plan.kept, stored)
+    outcome = EditOutcome(record=current, written=tuple(plan.write),
+                          conflicts=tuple(changes[name] for name in plan.conflicts),
+                          kept=tuple(changes[name] for name in plan.kept))
+    if outcome.saved and plan.write:
+        _save(current, by=by, **plan.write, **(also or {}))
+    return outcome
+
+
 # --- the timeline: the one extension point for every feature that contacts a customer ----------
 def timeline_add(
     *,
@@ -103,19 +128,16 @@ def customer_create(*, by, **fields) -> Customer:
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, by, **fields) -> Customer:
-    """Change only what differs from the stored record, so history shows exactly what the user changed.
+def customer_update(*, customer: Customer, by, base: dict[str, str] | None = None, **fields) -> EditOutcome:
+    """Write what the user changed since the form showed `base` (see `edit_plan`), so history shows
+    exactly that, and a merge or another edit that finished meanwhile is not undone.
 
-    The row is locked and read again: a merge or another edit that finished meanwhile is not undone.
+    The row is locked and read again; a merged record is refused (`CustomerMerged`).
     """
     current = Customer.all_objects.select_for_update().get(pk=customer.pk)
     if current.merged_into_id:
-        raise ArchiveError(_("This customer was merged into #%(id)s meanwhile: edit that record.")
-                           % {"id": current.merged_into_id})
-    changed = {name: value for name, value in fields.items() if getattr(current, name) != value}
-    if not changed:
-        return current
-    return _save(current, by=by, **changed)
+        raise CustomerMerged(current.merged_into)
+    return _edit(current, by=by, base=base, fields=fields)
 
 
 def customer_phones_reveal(*, customer: Customer, by, via: str = "reveal") -> list[str]:
@@ -132,17 +154,38 @@ def customer_phones_reveal(*, customer: Customer, by, via: str = "reveal") -> li
 
 @transaction.atomic
 def contact_preference_set(*, customer: Customer, channel: str, purpose: str, allowed: bool, reason: str, by,
-                           on: date | None = None) -> ContactPreference:
-    preference = ContactPreference.objects.filter(customer=customer, channel=channel, purpose=purpose).first()
-    return _save(preference or ContactPreference(customer=customer, channel=channel, purpose=purpose), by=by,
-                 allowed=allowed, reason=reason, recorded_on=on or timezone.localdate(), recorded_by=by)
+                           on: date | None = None, base: dict[str, str] | None = None) -> EditOutcome:
+    """Record what the customer said for one channel and purpose. With `base` (the answer the form
+    knew for them when it was opened), an answer recorded meanwhile by someone else is not replaced
+    unseen; without an answer on file when the form was opened, that base is the empty answer."""
+    current = Customer.all_objects.select_for_update().get(pk=customer.pk)  # one answer at a time per customer
+    if current.merged_into_id:
+        raise CustomerMerged(current.merged_into)
+    preference = ContactPreference.objects.filter(customer=current, channel=channel, purpose=purpose).first()
+    stored = ({"allowed": preference.allowed, "reason": preference.reason} if preference
+              else {"allowed": None, "reason": None})
+    record = preference or ContactPreference(customer=current, channel=channel, purpose=purpose)
+    outcome = _edit(record, by=by, base=base, fields={"allowed": allowed, "reason": reason}, stored=stored,
+                    also={"recorded_on": on or timezone.localdate(), "recorded_by": by})
+    if outcome.saved and not outcome.written:  # the same answer again: it is confirmed today
+        _save(record, by=by, recorded_on=on or timezone.localdate(), recorded_by=by)
+    return outcome
 
 
 @transaction.atomic
 def family_member_save(*, customer: Customer, by, member: FamilyMember | None = None, **fields) -> FamilyMember:
     if member is not None and member.customer_id != customer.pk:
         raise ArchiveError(_("This family member belongs to another customer."))
-    return _save(member or FamilyMember(customer=customer), by=by, **fields)
+    if member is not None:
+        return family_member_update(member=member, by=by, **fields).record
+    return _save(FamilyMember(customer=customer), by=by, **fields)
+
+
+@transaction.atomic
+def family_member_update(*, member: FamilyMember, by, base: dict[str, str] | None = None, **fields) -> EditOutcome:
+    """As `customer_update`, for one family member (who may have moved with a merge meanwhile)."""
+    current = FamilyMember.objects.select_for_update().get(pk=member.pk)
+    return _edit(current, by=by, base=base, fields=fields)
 
 
 @transaction.atomic
@@ -164,10 +207,10 @@ def vehicle_add(*, customer: Customer, by, kind: str = VehicleRole.Kind.OWNER, s
 
 
 @transaction.atomic
-def vehicle_update(*, vehicle: Vehicle, by, **fields) -> Vehicle:
+def vehicle_update(*, vehicle: Vehicle, by, base: dict[str, str] | None = None, **fields) -> EditOutcome:
+    """As `customer_update`, for the vehicle's own fields."""
     current = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
-    changed = {name: value for name, value in fields.items() if getattr(current, name) != value}
-    return _save(current, by=by, **changed) if changed else current
+    return _edit(current, by=by, base=base, fields=fields)
 
 
 def _current_role(vehicle: Vehicle, kind: str) -> VehicleRole | None:
@@ -211,9 +254,11 @@ def vehicle_set_driver(*, vehicle: Vehicle, driver: Customer, on: date, by) -> V
 
 
 @transaction.atomic
-def delivery_file_update(*, vehicle: Vehicle, by, **fields) -> DeliveryFile:
+def delivery_file_update(*, vehicle: Vehicle, by, base: dict[str, str] | None = None, **fields) -> EditOutcome:
+    """As `customer_update`: ticking one document does not untick one a colleague ticked meanwhile."""
+    Vehicle.objects.select_for_update().filter(pk=vehicle.pk).exists()  # also when the file is not there yet
     delivery_file, _created = DeliveryFile.objects.get_or_create(vehicle=vehicle)
-    return _save(delivery_file, by=by, **fields)
+    return _edit(delivery_file, by=by, base=base, fields=fields)
 
 
 # --- service visits ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from .. import exports, selectors, services
 from ..access import get_customer_for_user
 from ..forms import ContactPreferenceForm, CustomerFilterForm, CustomerForm
 from ..models import ContactPreference, Customer
+from .meanwhile import note_kept
 
 PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 30
@@ -107,35 +108,60 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_customer_for_user(request.user, pk, perm="customers.change_customer")
+    customer = get_customer_for_user(request.user, pk, perm="customers.change_customer", include_merged=True)
     if not request.user.has_perm("customers.reveal_phone"):
         # The form shows the full numbers: only roles whose work needs them may open it.
         raise PermissionDenied
+    if customer.merged_into_id:  # an old tab: say where the record went, keep what was typed, save nothing
+        return _merged_edit(request, customer, survivor=customer.merged_into)
     # The form gets its own copy: validating writes the new values onto its instance, and the
     # service compares them with the customer as stored.
     form = CustomerForm(request.POST or None, instance=Customer.all_objects.get(pk=customer.pk))
     if request.method == "POST" and form.is_valid():
         try:
-            services.customer_update(customer=customer, by=request.user, **form.service_fields())
-        except services.ArchiveError as error:
-            messages.error(request, str(error))
+            outcome = services.customer_update(customer=customer, by=request.user, base=form.opened_base(),
+                                               **form.service_fields())
+        except services.CustomerMerged as merged:
+            return _merged_edit(request, customer, survivor=merged.survivor)
+        if outcome.saved:
+            messages.success(request, _("Changes to %(name)s saved.") % {"name": customer})
+            note_kept(request, outcome)
             return redirect("customers:detail", pk=customer.pk)
-        messages.success(request, _("Changes to %(name)s saved.") % {"name": customer})
-        return redirect("customers:detail", pk=customer.pk)
-    if request.method == "GET":
+        form = form.second_try(outcome, instance=Customer.all_objects.get(pk=customer.pk))
+    if request.method == "GET" or getattr(form, "outcome", None):  # shown again: the numbers as stored now
         services.customer_phones_reveal(customer=customer, by=request.user, via="edit_form")
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
 
 
+def _merged_edit(request: HttpRequest, customer: Customer, *, survivor: Customer) -> HttpResponse:
+    """The edit page of a merged record: no form to save, but what the user had typed, to copy."""
+    form = CustomerForm(request.POST, instance=customer).as_typed() if request.method == "POST" else None
+    return render(request, "customers/customer_form.html", {"form": form, "customer": customer,
+                                                            "merged_into": survivor})
+
+
 @require_http_methods(["GET", "POST"])
 def contact_preference_set(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_customer_for_user(request.user, pk, perm="customers.change_contactpreference")
+    customer = get_customer_for_user(request.user, pk, perm="customers.change_contactpreference",
+                                     include_merged=True)
     form = ContactPreferenceForm(request.POST or None, instance=ContactPreference(customer=customer))
+    context = {"customer": customer, "title": _("Contact preference"),
+               "intro": _("Record what the customer said: e.g. “no phone calls, SMS only”, or no marketing at all.")}
+    if customer.merged_into_id:  # the answer goes to the record it was merged into, once the user confirms
+        return render(request, "customers/simple_form.html", {
+            **context, "form": form.as_typed(), "merged_into": customer.merged_into,
+            "action": reverse("customers:preference_set", args=[customer.merged_into_id])})
     if request.method == "POST" and form.is_valid():
-        services.contact_preference_set(customer=customer, by=request.user, **form.cleaned_data)
-        messages.success(request, _("Contact preference saved."))
-        return redirect("customers:detail", pk=customer.pk)
-    return render(request, "customers/simple_form.html", {
-        "form": form, "customer": customer, "title": _("Contact preference"),
-        "intro": _("Record what the customer said: e.g. “no phone calls, SMS only”, or no marketing at all."),
-    })
+        try:
+            outcome = services.contact_preference_set(customer=customer, by=request.user, base=form.opened_base(),
+                                                      **form.service_fields())
+        except services.CustomerMerged as merged:
+            return render(request, "customers/simple_form.html", {
+                **context, "form": form.as_typed(), "merged_into": merged.survivor,
+                "action": reverse("customers:preference_set", args=[merged.survivor.pk])})
+        if outcome.saved:
+            messages.success(request, _("Contact preference saved."))
+            note_kept(request, outcome)
+            return redirect("customers:detail", pk=customer.pk)
+        form = form.second_try(outcome, instance=ContactPreference(customer=customer))
+    return render(request, "customers/simple_form.html", {**context, "form": form})

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -9,6 +10,7 @@ from .. import selectors, services
 from ..access import get_customer_for_user, get_vehicle_for_user
 from ..forms import DeliveryFileForm, OwnerChangeForm, VehicleForm
 from ..models import DeliveryFile, Vehicle
+from .meanwhile import note_kept
 
 
 @require_GET
@@ -27,16 +29,19 @@ def vehicle_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def vehicle_add(request: HttpRequest, customer_pk: int) -> HttpResponse:
-    customer = get_customer_for_user(request.user, customer_pk, perm="customers.add_vehicle")
+    customer = get_customer_for_user(request.user, customer_pk, perm="customers.add_vehicle", include_merged=True)
     form = VehicleForm(request.POST or None)
+    context = {"customer": customer, "title": _("Add a vehicle"),
+               "intro": _("The customer becomes its owner from the delivery date.")}
+    if customer.merged_into_id:  # an old tab: the vehicle goes to the record it was merged into, if confirmed
+        return render(request, "customers/simple_form.html", {
+            **context, "form": form.as_typed(), "merged_into": customer.merged_into,
+            "action": reverse("customers:vehicle_add", args=[customer.merged_into_id])})
     if request.method == "POST" and form.is_valid():
-        vehicle = services.vehicle_add(customer=customer, by=request.user, **form.cleaned_data)
+        vehicle = services.vehicle_add(customer=customer, by=request.user, **form.service_fields())
         messages.success(request, _("Vehicle %(vehicle)s added.") % {"vehicle": vehicle})
         return redirect("customers:detail", pk=customer.pk)
-    return render(request, "customers/simple_form.html", {
-        "form": form, "customer": customer, "title": _("Add a vehicle"),
-        "intro": _("The customer becomes its owner from the delivery date."),
-    })
+    return render(request, "customers/simple_form.html", {**context, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -44,9 +49,13 @@ def vehicle_edit(request: HttpRequest, pk: int) -> HttpResponse:
     vehicle = get_vehicle_for_user(request.user, pk, perm="customers.change_vehicle")
     form = VehicleForm(request.POST or None, instance=Vehicle.objects.get(pk=vehicle.pk))  # see customer_edit
     if request.method == "POST" and form.is_valid():
-        services.vehicle_update(vehicle=vehicle, by=request.user, **form.cleaned_data)
-        messages.success(request, _("Vehicle saved."))
-        return redirect("customers:vehicle_detail", pk=vehicle.pk)
+        outcome = services.vehicle_update(vehicle=vehicle, by=request.user, base=form.opened_base(),
+                                          **form.service_fields())
+        if outcome.saved:
+            messages.success(request, _("Vehicle saved."))
+            note_kept(request, outcome)
+            return redirect("customers:vehicle_detail", pk=vehicle.pk)
+        form = form.second_try(outcome, instance=Vehicle.objects.get(pk=vehicle.pk))
     return render(request, "customers/simple_form.html", {"form": form, "vehicle": vehicle,
                                                           "title": _("Edit vehicle")})
 
@@ -82,9 +91,13 @@ def delivery_file_edit(request: HttpRequest, pk: int) -> HttpResponse:
     delivery_file = DeliveryFile.objects.filter(vehicle=vehicle).first() or DeliveryFile(vehicle=vehicle)
     form = DeliveryFileForm(request.POST or None, instance=delivery_file)
     if request.method == "POST" and form.is_valid():
-        services.delivery_file_update(vehicle=vehicle, by=request.user, **form.cleaned_data)
-        messages.success(request, _("Delivery file saved."))
-        return redirect("customers:vehicle_detail", pk=vehicle.pk)
+        outcome = services.delivery_file_update(vehicle=vehicle, by=request.user, base=form.opened_base(),
+                                                **form.service_fields())
+        if outcome.saved:
+            messages.success(request, _("Delivery file saved."))
+            note_kept(request, outcome)
+            return redirect("customers:vehicle_detail", pk=vehicle.pk)
+        form = form.second_try(outcome, instance=outcome.record)
     return render(request, "customers/simple_form.html", {
         "form": form, "vehicle": vehicle, "title": _("Delivery file"),
         "intro": _("Tick the documents kept in the delivery file, and when the maintenance handbook was checked."),

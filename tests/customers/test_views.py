@@ -275,12 +275,21 @@ def test_the_list_pages_without_counting(login, agent, django_assert_max_num_que
 
 @pytest.mark.django_db
 def test_nothing_can_be_added_to_a_merged_record(login, agent, supervisor, customer):
+    """An old tab's form says where the record went; what it saves goes there, never to the merged one."""
     twin = services.customer_create(by=agent, name="张三", mobile="13812345679")
     services.customer_merge(survivor=customer, duplicate=twin, by=supervisor)
     client = login(agent)
-    for path in (f"/customers/{twin.pk}/vehicles/new/", f"/customers/{twin.pk}/family/new/",
-                 f"/customers/{twin.pk}/preferences/", f"/customers/{twin.pk}/edit/"):
-        assert client.get(path).status_code == 404, path
+    for path, target in ((f"/customers/{twin.pk}/vehicles/new/", f"/customers/{customer.pk}/vehicles/new/"),
+                         (f"/customers/{twin.pk}/family/new/", f"/customers/{customer.pk}/family/new/"),
+                         (f"/customers/{twin.pk}/preferences/", f"/customers/{customer.pk}/preferences/")):
+        body = client.get(path).content.decode()
+        assert f"该客户已合并到 #{customer.pk} 张三" in body and f'action="{target}"' in body, path
+    edit = client.get(f"/customers/{twin.pk}/edit/").content.decode()
+    assert f"该客户已合并到 #{customer.pk} 张三" in edit and f'href="/customers/{customer.pk}/edit/"' in edit
+    assert 'name="opened"' not in edit and "13812345679" not in edit  # no form to save, no number shown
+    client.post(f"/customers/{twin.pk}/family/new/", {"relation": "child", "name": "张小红"})
+    assert not FamilyMember.objects.filter(customer=twin).exists() and not FamilyMember.objects.filter(
+        name="张小红").exists()
 
 
 @pytest.mark.django_db
@@ -346,8 +355,10 @@ def test_wrong_filters_show_the_error_and_no_one(login, agent, customer):
 @pytest.mark.django_db
 def test_a_preference_says_plainly_whether_the_customer_agrees(login, agent, customer):
     client = login(agent)
+    opened = client.get(f"/customers/{customer.pk}/preferences/").context["form"]["opened"].value()
     client.post(f"/customers/{customer.pk}/preferences/", {"channel": "phone", "purpose": "marketing",
-                                                           "allowed": "yes", "reason": "愿意参加活动"})
+                                                           "allowed": "yes", "reason": "愿意参加活动",
+                                                           "opened": opened})
     assert customer.contact_preferences.get().allowed is True
     body = client.get(f"/customers/{customer.pk}/preferences/").content.decode()
     assert "拒绝" in body and "同意" in body
@@ -412,8 +423,10 @@ def test_editing_a_vehicle_records_the_change_with_its_author(login, agent, cust
 def test_the_delivery_file_checklist_is_saved(login, agent, customer):
     vehicle = customer.vehicle_roles.get().vehicle
     client = login(agent)
+    opened = client.get(f"/customers/vehicles/{vehicle.pk}/delivery-file/").context["form"]["opened"].value()
     response = client.post(f"/customers/vehicles/{vehicle.pk}/delivery-file/", {
-        "invoice_copy": "on", "id_copy": "on", "handbook_checked_on": "2026-03-10", "handbook_note": "已核对"})
+        "invoice_copy": "on", "id_copy": "on", "handbook_checked_on": "2026-03-10", "handbook_note": "已核对",
+        "opened": opened})
     assert response.status_code == 302
     delivery_file = vehicle.delivery_file.__class__.objects.get(vehicle=vehicle)
     assert (delivery_file.documents_present, delivery_file.handbook_checked_on) == (2, date(2026, 3, 10))
@@ -425,8 +438,10 @@ def test_the_delivery_file_checklist_is_saved(login, agent, customer):
 @pytest.mark.django_db
 def test_editing_a_family_member(login, agent, customer):
     member = FamilyMember.objects.get()
-    response = login(agent).post(f"/customers/family/{member.pk}/edit/", {
-        "relation": "child", "name": "张 小明", "birthday": "2016-03-04", "note": "喜欢乐高"})
+    client = login(agent)
+    opened = client.get(f"/customers/family/{member.pk}/edit/").context["form"]["opened"].value()
+    response = client.post(f"/customers/family/{member.pk}/edit/", {
+        "relation": "child", "name": "张 小明", "birthday": "2016-03-04", "note": "喜欢乐高", "opened": opened})
     assert response.status_code == 302
     member.refresh_from_db()
     assert (member.name, member.birthday, member.note) == ("张小明", date(2016, 3, 4), "喜欢乐高")
