@@ -142,3 +142,26 @@ def test_a_256_character_username_on_the_admin_login_is_a_form_error(client):
 def test_a_long_but_possible_username_still_counts_as_a_failed_login(client):
     client.post("/accounts/login/", {"username": "a" * 150, "password": "x"})
     assert AccessAttempt.objects.get().username == "a" * 150
+
+
+# --- found by the fuzz test: django-celery-beat's schedule admin --------------------------------
+@pytest.fixture
+def root(client):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.mark.django_db
+def test_a_periodic_task_name_of_5000_characters_is_a_form_error(root):
+    response = root.post("/admin/django_celery_beat/periodictask/add/", {"name": "每日任务", "task": "1" * 5_000})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["task"]
+
+
+@pytest.mark.django_db
+def test_a_negative_crontab_minute_is_a_form_error(root):
+    response = root.post("/admin/django_celery_beat/crontabschedule/add/", {
+        "minute": "-1", "hour": "*", "day_of_month": "*", "month_of_year": "*", "day_of_week": "*",
+        "timezone": "Asia/Shanghai"})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["minute"]

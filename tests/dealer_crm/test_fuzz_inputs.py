@@ -1,0 +1,254 @@
+"""Hostile input on every page and every form answers below 500 (a 400 is fine).
+
+Each URL of the URL conf is opened with real objects behind its path arguments, by a user who may
+see it: a role persona for the CRM pages, a superuser for the admin. GET sends hostile values for
+the parameters the view reads (its filter form's fields, q, page, o, the admin's own and its list
+filters, one unknown); POST sends the page's own forms back with hostile values in some of their
+fields (the others keep what the page filled in, so validation gets past the first field) and
+posts to the action-only URLs as well.
+
+Bounded for CI: a few fixed values everywhere, then a fixed number of examples per URL, derandomised, so every run sends the same
+requests (FUZZ_EXAMPLES raises the number for a longer local hunt). A 500 found here gets its own
+named test in test_odd_input.py.
+"""
+
+import os
+from datetime import date
+from html.parser import HTMLParser
+from urllib.parse import quote, urlsplit
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from customers import services
+from customers.forms import CustomerFilterForm
+from customers.imports.models import ImportBatch
+from customers.models import Customer, DuplicateCandidate, FamilyMember
+from dealer_crm.audit.forms import AuditFilterForm
+from dealer_crm.audit.models import AuditEvent
+from tests.customers.factories import make_vehicle
+from tests.dealer_crm.test_login_required import ALL, PUBLIC
+from tests.factories import UserFactory
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+# --- hostile values ---------------------------------------------------------------------------
+NAMED = [
+    "", " ", "0", "-1", "9" * 24, "-" + "9" * 24, "1" * 5_000, "1e308", "NaN", "inf", "0x1F", "١٢٣", "1_000",
+    "\U0010ffff", "皖Z\U0010ffff", "张\U0010ffff", "\ufffd", "\ufeff张三", "\u200f\u202e三张", "\u0301", "\uffff",
+    "x" * 10_000, "张" * 10_000, "2026-02-30", "99999-12-31", "0001-01-01", "-0001-01-01", "25:61",
+    "' OR 1=1 --", "%", "_", "\\", "<script>", "../../etc/passwd", "{{ 7*7 }}", "%(name)s", "None", "on",
+    "yes", "true", "-id", "?", "__", "pk", "name__startswith",
+]
+UNSTORABLE = ["\x00", "张\x00三", "\ud800", "皖\udfff"]  # sent as %00 and as the bytes of a surrogate
+ANY_CHARACTER = st.characters(exclude_categories=[])  # surrogates too: Hypothesis leaves them out by default
+
+storable = st.one_of(st.sampled_from(NAMED), st.text(st.characters(exclude_characters="\x00"), max_size=40),
+                     st.integers(min_value=-10**30, max_value=10**30).map(str))
+unstorable = st.one_of(st.sampled_from(UNSTORABLE), st.text(ANY_CHARACTER, min_size=1, max_size=20))  # or any text
+
+
+# Mostly storable values: a NUL anywhere makes the whole request a 400 before the view, so it must not
+# hide how the view handles the rest.
+hostile_value = st.one_of(storable, storable, storable, unstorable)
+
+
+def values(names: list[str]):
+    """Hostile values for some of `names` (at least one), now and then under a hostile name."""
+    name = st.one_of(st.sampled_from(names), st.sampled_from(names), st.sampled_from(names), hostile_value)
+    return st.dictionaries(name, hostile_value, min_size=1, max_size=6)
+
+
+# Sent to every parameter at once, then to every field of every form, on every URL, before the random examples.
+EVERYWHERE = ["张\x00三", "皖Z\U0010ffff", "9" * 24, "x" * 10_000, "\u200f\ud800"]
+
+
+def everywhere_first(argument: str, names: list[str]):
+    def decorate(test):
+        for value in EVERYWHERE:
+            test = example(**{argument: dict.fromkeys(names, value)})(test)
+        return test
+    return decorate
+
+
+def encode(pairs) -> str:
+    """As a browser would send them: UTF-8, a surrogate as the bytes it would have been."""
+    return "&".join(f"{quote(key, safe='', errors='surrogatepass')}={quote(value, safe='', errors='surrogatepass')}"
+                    for key, value in pairs)
+
+
+# --- the objects behind the path arguments --------------------------------------------------------
+@pytest.fixture
+def world(db, supervisor, admin_user):
+    zhang = services.customer_create(by=supervisor, name="张三", mobile="13812345678")
+    zhang_twin = services.customer_create(by=supervisor, name="张三", mobile="13812345679")
+    vehicle = make_vehicle(zhang, serial=123456, plate="皖C12345", by=supervisor)
+    member = services.family_member_save(customer=zhang, by=supervisor, relation=FamilyMember.Relation.values[0],
+                                         name="李四")
+    first, second = sorted([zhang, zhang_twin], key=lambda customer: customer.pk)
+    duplicate = DuplicateCandidate.objects.create(first=first, second=second,
+                                                 reason=DuplicateCandidate.Reason.values[0], found_on=date(2026, 3, 1))
+    batch = ImportBatch.objects.create(kind=ImportBatch.Kind.values[0], filename="档案.xlsx", size=4, sha256="0" * 64,
+                                       content=b"test", created_by=admin_user)
+    services.customer_phones_reveal(customer=zhang, by=supervisor)  # an audit event
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    return {"customer": zhang, "vehicle": vehicle, "member": member, "duplicate": duplicate, "batch": batch,
+            "event": AuditEvent.objects.order_by("pk").first(), "root": root, "supervisor": supervisor,
+            "admin_user": admin_user}
+
+
+CUSTOMER_PAGES = {"detail", "edit", "timeline", "history", "reveal_phones", "preference_set"}
+VEHICLE_PAGES = {"vehicle_detail", "vehicle_edit", "vehicle_owner", "delivery_file"}
+ADMIN_MODELS = {f"admin:{model._meta.app_label}_{model._meta.model_name}_{suffix}": model
+                for model in admin.site._registry for suffix in ("changelist", "add", "change", "delete", "history")}
+SKIPPED = {"healthz"}  # reads nothing from the request
+
+
+def path_for(name: str, world: dict) -> str | None:
+    """The URL `name` with real objects behind its arguments; None for the admin's unnamed redirects."""
+    short = name.split(":", 1)[-1]
+    if name.startswith("customers:") and short in CUSTOMER_PAGES:
+        return reverse(name, kwargs={"pk": world["customer"].pk})
+    if short in VEHICLE_PAGES:
+        return reverse(name, kwargs={"pk": world["vehicle"].pk})
+    kwargs = {
+        "customers:export": {"fmt": "xlsx"},
+        "customers:vehicle_add": {"customer_pk": world["customer"].pk},
+        "customers:family_add": {"customer_pk": world["customer"].pk},
+        "customers:family_edit": {"pk": world["member"].pk},
+        "customers:family_delete": {"pk": world["member"].pk},
+        "customers:duplicate_merge": {"pk": world["duplicate"].pk},
+        "customers:duplicate_dismiss": {"pk": world["duplicate"].pk},
+        "audit:event_detail": {"pk": world["event"].pk},
+        "admin:view_on_site": {"content_type_id": ContentType.objects.get_for_model(Customer).pk,
+                               "object_id": world["customer"].pk},
+        "admin:app_list": {"app_label": "customers"},
+        "admin:auth_user_password_change": {"id": world["admin_user"].pk},
+    }.get(name)
+    if name.startswith("admin:imports_importbatch_") and name not in ADMIN_MODELS:
+        kwargs = {"pk": world["batch"].pk}
+    if name in ADMIN_MODELS and name.rsplit("_", 1)[-1] in {"change", "delete", "history"}:
+        model = ADMIN_MODELS[name]
+        instance = model._default_manager.order_by("pk").first() or (
+            Group.objects.create(name="fuzz") if model is Group else None)
+        kwargs = {"object_id": instance.pk if instance else 1}
+    return reverse(name, kwargs=kwargs) if kwargs is not None else reverse(name)
+
+
+NAMED_URLS = sorted({name for _prefix, _entry, name in ALL if name and name not in SKIPPED})
+
+
+def user_for(name: str, world: dict):
+    if name in PUBLIC:
+        return None  # the login pages and the language switch: as a visitor who has not logged in
+    if name.startswith("admin:"):
+        return world["root"]
+    if name.startswith("jobs:"):
+        return world["admin_user"]  # the daily jobs are the system administrator's
+    return world["supervisor"]  # every other CRM page: the DCRC supervisor may see it
+
+
+def sign_in(client, user) -> None:
+    """Each example starts signed in again: an example may have logged out or changed the password."""
+    if user is None:
+        client.logout()
+    else:
+        client.force_login(user)
+
+
+def get_parameters(name: str, root) -> list[str]:
+    names = ["q", "page", "o", "p", "e", "next", "all", "_popup", "_to_field", "_changelist_filters",
+             "fuzz_unknown"]
+    if name in {"customers:list", "customers:export"}:
+        names += list(CustomerFilterForm.base_fields)
+    if name == "audit:event_list":
+        names += list(AuditFilterForm.base_fields)
+    model = ADMIN_MODELS.get(name)
+    if model is not None and name.endswith("_changelist"):
+        model_admin = admin.site._registry[model]
+        request = type("Request", (), {"user": root, "GET": {}})()
+        for item in model_admin.get_list_filter(request):
+            if isinstance(item, str) or isinstance(item, tuple):
+                field = item if isinstance(item, str) else item[0]
+                names += [field, f"{field}__exact", f"{field}__id__exact", f"{field}__isnull", f"{field}__in",
+                          f"{field}__gte", f"{field}__lt"]
+            else:
+                names.append(getattr(item, "parameter_name", None) or "fuzz_filter")
+    return names
+
+
+class FormFields(HTMLParser):
+    """The fields, and the values the page filled in, of the forms that post back to the page."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path, self.inside, self.fields = path, False, {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            action = urlsplit(attrs.get("action") or self.path).path
+            self.inside = (attrs.get("method") or "get").lower() == "post" and action == self.path
+        elif self.inside and tag in {"input", "select", "textarea"} and attrs.get("name"):
+            if attrs.get("type") in {"checkbox", "radio"} and "checked" not in attrs:
+                self.fields.setdefault(attrs["name"], None)
+            else:
+                self.fields[attrs["name"]] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+
+
+# --- the tests ----------------------------------------------------------------------------------
+def test_every_named_url_is_fuzzed(world):
+    for name in NAMED_URLS:
+        assert path_for(name, world), name
+    assert len(NAMED_URLS) > 100  # the CRM's pages and the admin's
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", NAMED_URLS)
+def test_hostile_input_never_gives_a_500(client, world, name):
+    """GET with hostile parameters, then POST the page's forms back with hostile values. One test for
+    both, so that the objects behind the URL are made once."""
+    path = path_for(name, world)
+    user = user_for(name, world)
+
+    parameters = get_parameters(name, world["root"])
+
+    @FUZZ
+    @given(params=values(parameters))
+    @everywhere_first("params", parameters)
+    def get(params):
+        sign_in(client, user)
+        response = client.get(path, QUERY_STRING=encode(params.items()))
+        assert response.status_code < 500, f"GET {path}?{encode(params.items())} answered {response.status_code}"
+
+    sign_in(client, user)
+    page = client.get(path)
+    parser = FormFields(path)
+    if page.status_code == 200 and "html" in page.get("Content-Type", ""):
+        parser.feed(page.content.decode())
+    filled = {key: value for key, value in parser.fields.items() if value is not None and key != "csrfmiddlewaretoken"}
+    names = [key for key in parser.fields if key != "csrfmiddlewaretoken"] + ["fuzz_unknown"]
+
+    @FUZZ
+    @given(hostile=values(names))
+    @everywhere_first("hostile", names)
+    def post(hostile):
+        sign_in(client, user)
+        body = encode({**filled, **hostile}.items())
+        response = client.post(path, body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code < 500, f"POST {path} with {body[:2000]} answered {response.status_code}"
+
+    client.raise_request_exception = False  # a 500 is reported with the request that caused it
+    get()
+    post()
