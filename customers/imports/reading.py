@@ -1,8 +1,10 @@
 """Reading an uploaded file into rows of cells, safely.
 
 The file's type is decided by its content, not its name. Before anything is parsed, a file that is
-too big, a zip bomb (declared uncompressed size or compression ratio too high), an encrypted
-workbook, or something that is not a spreadsheet at all is refused with a message for staff.
+too big, a zip bomb (a member's declared uncompressed size or compression ratio too high), an
+encrypted workbook, or something that is not a spreadsheet at all is refused with a message for
+staff. Workbooks are parsed in a process of their own under memory and time limits
+(`WorkbookProcess`): a file that makes the reader blow up ends as a message, not a dead worker.
 """
 
 import csv
@@ -34,6 +36,7 @@ CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # UTF-8 (with or without BOM), then GB
 # A zip member this small cannot be a bomb, however well it compresses (styles, rels, an empty sheet).
 RATIO_FLOOR_BYTES = 1024 * 1024
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # where `python -m customers.imports…` starts
+MAX_FRAME_BYTES = 512 * 1024 * 1024  # a block of 5,000 rows of the widest sheet stays far below
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +175,8 @@ class WorkbookProcess:
         deadline = time.monotonic() + self.seconds  # waiting for the reader, not the engine's own time
         try:
             (size,) = sheet_process.FRAME.unpack(self._read(sheet_process.FRAME.size, deadline))
+            if size > MAX_FRAME_BYTES:
+                raise ValueError(f"a frame of {size} bytes")
             return _Cells(io.BytesIO(self._read(size, deadline))).load()
         except _ReaderStopped:
             raise self._why() from None
