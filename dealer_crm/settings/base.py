@@ -123,6 +123,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Idle sessions expire: IdleSessionMiddleware renews the session's age as the user works.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+# Searches by a number's ending (or, for roles that see numbers masked, by a whole number) that one
+# user may run in an hour; each is in the audit log.
+PHONE_SEARCHES_PER_HOUR = env.int("PHONE_SEARCHES_PER_HOUR", default=60)
 # Archive imports: a workbook is read in a process of its own under these limits (a hostile file
 # ends that process, not the worker), and a sheet may span at most this many cells (rows × columns).
 IMPORT_READER_MAX_MEMORY_MB = env.int("IMPORT_READER_MAX_MEMORY_MB", default=2048)
