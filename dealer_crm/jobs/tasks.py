@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from .services import run_daily_jobs
+from .services import catch_up_daily_jobs, run_daily_jobs
 
 
 @shared_task(
@@ -16,6 +16,12 @@ from .services import run_daily_jobs
     max_retries=5,
 )
 def run_daily_jobs_task(run_date: str | None = None) -> dict:
-    """Beat calls this once a day with no argument: the jobs run for today in Asia/Shanghai."""
-    on = date.fromisoformat(run_date) if run_date else timezone.localdate()
-    return run_daily_jobs(on=on)
+    """With a date (the admin's button), that date's jobs run again.
+
+    Without one — beat every morning at 05:30, and once when beat starts (see dealer_crm/celery.py)
+    — the dates due and not done run: today once 05:30 has passed, and the days missed within
+    DAILY_JOBS_CATCH_UP_DAYS, in date order.
+    """
+    if run_date:
+        return run_daily_jobs(on=date.fromisoformat(run_date))
+    return catch_up_daily_jobs(now=timezone.now())

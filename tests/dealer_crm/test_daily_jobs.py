@@ -1,9 +1,11 @@
 """run_daily_jobs: one entry point, idempotent per date, a failing job does not stop the others."""
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core.management import CommandError, call_command
@@ -11,9 +13,10 @@ from django.utils import timezone
 
 from dealer_crm.jobs import registry
 from dealer_crm.jobs.models import JobRun
-from dealer_crm.jobs.services import run_daily_jobs
+from dealer_crm.jobs.services import DAILY_RUN_AT, run_daily_jobs
 
 DAY = date(2026, 3, 5)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def make_session(*, expired: bool) -> None:
@@ -83,6 +86,26 @@ def test_a_failing_job_is_recorded_and_the_others_still_run(failing_job):
     assert Session.objects.count() == 0
 
 
+@pytest.fixture
+def job_writing_then_failing():
+    def half_done(*, on):
+        make_session(expired=False)  # a row written...
+        raise RuntimeError("...and then the job fails")
+
+    registry.daily_job("tests.half_done", label="half done", order=1)(half_done)
+    yield
+    registry._jobs.pop("tests.half_done")
+
+
+@pytest.mark.django_db
+def test_a_failing_jobs_writes_are_rolled_back_and_the_others_still_run(job_writing_then_failing):
+    make_session(expired=True)
+    summary = run_daily_jobs(on=DAY)
+    assert summary["jobs"]["tests.half_done"]["status"] == "failed"
+    assert summary["jobs"]["accounts.clear_expired_sessions"] == {"status": "succeeded", "deleted": 1}
+    assert Session.objects.count() == 0  # neither the expired session nor the failed job's new one
+
+
 @pytest.mark.django_db
 def test_the_command_exits_non_zero_when_a_job_failed(failing_job):
     with pytest.raises(CommandError, match="failed"):
@@ -112,8 +135,13 @@ def test_beat_is_scheduled_to_call_the_same_task_every_morning():
     migration.create_schedule(apps, None)  # and a second time changes nothing
     entry = PeriodicTask.objects.select_related("crontab").get(name="run-daily-jobs")
     assert entry.enabled
+    # The tasks a worker knows: it imports every app's tasks module when it starts. This process
+    # has imported them only if an earlier test happened to (the jobs page imports the jobs' tasks).
+    app.loader.import_default_modules()
     assert entry.task in app.tasks
     assert (entry.crontab.hour, entry.crontab.minute, str(entry.crontab.timezone)) == ("5", "30", "Asia/Shanghai")
+    # the catch-up counts a date as due from the time of this entry
+    assert (entry.crontab.hour, entry.crontab.minute) == (str(DAILY_RUN_AT.hour), str(DAILY_RUN_AT.minute))
 
 
 @pytest.mark.django_db
@@ -149,11 +177,23 @@ def test_a_job_returning_something_else_than_counts_fails_alone(job_returning_no
 
 
 @pytest.mark.django_db
-def test_the_task_runs_the_jobs_for_today_by_default():
+def test_the_task_without_a_date_catches_up_through_today(settings):
     from dealer_crm.jobs.tasks import run_daily_jobs_task
 
-    summary = run_daily_jobs_task.run()
-    assert summary["date"] == timezone.localdate().isoformat()
+    settings.DAILY_JOBS_CATCH_UP_DAYS = 1
+    with time_machine.travel(datetime(2026, 3, 5, 5, 30, tzinfo=SHANGHAI), tick=False):
+        summary = run_daily_jobs_task.run()
+    assert [run["date"] for run in summary["runs"]] == ["2026-03-04", "2026-03-05"]
+
+
+@pytest.mark.django_db
+def test_the_task_with_a_date_runs_that_date_again():
+    from dealer_crm.jobs.tasks import run_daily_jobs_task
+
+    run_daily_jobs(on=DAY)
+    summary = run_daily_jobs_task.run(DAY.isoformat())
+    assert summary["date"] == DAY.isoformat()
+    assert set(JobRun.objects.filter(run_date=DAY).values_list("runs", flat=True)) == {2}
 
 
 @pytest.mark.django_db
