@@ -203,6 +203,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The schedule lives in the database (django-celery-beat), created by the jobs app's data
 # migration: the daily jobs at 05:30 Asia/Shanghai, editable under 系统管理 → 定时计划.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# When beat starts, the daily jobs of the days it missed run, as far back as this many days
+# before today (0: only today's, once 05:30 has passed).
+DAILY_JOBS_CATCH_UP_DAYS = env.int("DAILY_JOBS_CATCH_UP_DAYS", default=3)
 
 LOGGING = {
     "version": 1,
