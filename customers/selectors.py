@@ -5,6 +5,7 @@ from datetime import date
 
 from django.core.cache import cache
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from .normalize import mask_phone
 from .models import (
@@ -207,7 +208,9 @@ def merge_comparison(first: Customer, second: Customer) -> list[dict]:
         (FamilyMember._meta.verbose_name_plural, family),
         (Customer._meta.get_field("last_visit_on").verbose_name,
          lambda c: c.last_visit_on.isoformat() if c.last_visit_on else "—"),
-        (Customer._meta.get_field("created_at").verbose_name, lambda c: f"{c.created_at:%Y-%m-%d}"),
+        # The local date: a record made at 01:40 in Beijing was made the day before in UTC.
+        (Customer._meta.get_field("created_at").verbose_name,
+         lambda c: timezone.localdate(c.created_at).isoformat()),
     ]
     comparison = []
     for label, value in rows:

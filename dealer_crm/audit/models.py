@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -49,7 +50,15 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.get_action_display()}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.actor_label} {self.action_label}"
+
+    @property
+    def action_label(self) -> str:
+        """What happened, in words: opening the edit form shows the full numbers too, and is logged as
+        a reveal, but the reader of the log must tell it apart from a click on the reveal button."""
+        if self.action == self.Action.PHONE_REVEAL and self.detail.get("via") == "edit_form":
+            return str(_("Opened the edit form (full number shown)"))
+        return self.get_action_display()
 
     @property
     def detail_display(self) -> list[tuple[str, str]]:
