@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from .normalize import mask_phone
+from .normalize import mask_id_number, mask_phone
 
 
 def _canonical(value) -> str:
@@ -106,7 +106,7 @@ def _shown(model: type[models.Model], name: str, value) -> str:
     if value in (None, ""):
         return "—"
     if name in MASKED:
-        return mask_phone(value)
+        return mask_id_number(value) if name == "id_number" else mask_phone(value)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):

@@ -1,6 +1,7 @@
 """Forms of the archive. They clean what staff type (normalize.py); the rules live in services."""
 
 from django import forms
+from django.conf import settings
 from django.core import signing
 from django.forms.utils import ErrorDict
 from django.utils import timezone
@@ -8,12 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from .edits import EditOutcome, fingerprint, fingerprints
 from .models import ContactPreference, Customer, DeliveryFile, FamilyMember, Vehicle
+from .phone_privacy import whole_number_check_allowed
 from .normalize import mask_phone, normalize_name, normalize_phone, normalize_plate, normalize_vin, split_phones
 from .selectors import CustomerFilters, vehicle_models
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 CHOOSE = _("Choose…")
+TOO_MANY_NUMBER_CHECKS = _("You have looked up phone numbers %(limit)s times in the last hour; try again later.")
 
 
 def _not_in_future(day):
@@ -131,8 +134,9 @@ class CustomerForm(OpenedValues, ChoosePrompt, forms.ModelForm):
             "note": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user  # for a role that sees numbers masked, looking a number up is a phone search
         referrer = self.instance.referred_by if self.instance.pk and self.instance.referred_by_id else None
         # Shown masked: this form reveals the customer's own numbers (and logs it), not the referrer's.
         self._referrer_masked = mask_phone(referrer.mobile) if referrer and referrer.mobile else ""
@@ -180,6 +184,8 @@ class CustomerForm(OpenedValues, ChoosePrompt, forms.ModelForm):
         if raw == self._referrer_masked:
             return self._referrer  # left as it was
         number = _cleaned(normalize_phone, raw)
+        if not whole_number_check_allowed(user=self.user, number=number, via="referrer"):
+            raise forms.ValidationError(TOO_MANY_NUMBER_CHECKS % {"limit": settings.PHONE_SEARCHES_PER_HOUR})
         matches = list(Customer.objects.filter(mobile=number).exclude(pk=self.instance.pk)[:2])
         if not matches:
             raise forms.ValidationError(_("No customer has the mobile %(number)s.") % {"number": number})
@@ -197,8 +203,12 @@ class CustomerForm(OpenedValues, ChoosePrompt, forms.ModelForm):
         if bool(data.get("quiet_from")) != bool(data.get("quiet_until")):
             self.add_error("quiet_until", _("Give both the start and the end of the quiet hours."))
         mobile = data.get("mobile")
+        checked = bool(mobile and mobile != self.instance.mobile)
+        if checked and not whole_number_check_allowed(user=self.user, number=mobile, via="customer_form"):
+            self.add_error("mobile", TOO_MANY_NUMBER_CHECKS % {"limit": settings.PHONE_SEARCHES_PER_HOUR})
+            checked = False
         self.shared_with = list(Customer.objects.filter(mobile=mobile).exclude(pk=self.instance.pk)[:3]) if (
-            mobile and mobile != self.instance.mobile) else []
+            checked) else []
         if self.shared_with and not data.get("confirm_shared_phone"):
             names = "、".join(f"{other.name}（#{other.pk}）" for other in self.shared_with)
             self.add_error("mobile", _("This mobile is already on file for %(names)s. If this is the same person, "
@@ -247,11 +257,17 @@ class OwnerChangeForm(forms.Form):
                                       help_text=_("Add the new owner as a customer first if they are new."))
     on = forms.DateField(label=_("Date of the change"), widget=DATE)
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean_on(self):
         return _not_in_future(self.cleaned_data["on"])
 
     def clean_new_owner_phone(self):
         number = _cleaned(normalize_phone, self.cleaned_data["new_owner_phone"])
+        if not whole_number_check_allowed(user=self.user, number=number, via="owner_change"):
+            raise forms.ValidationError(TOO_MANY_NUMBER_CHECKS % {"limit": settings.PHONE_SEARCHES_PER_HOUR})
         owners = list(Customer.objects.filter(mobile=number)[:2])
         if not owners:
             raise forms.ValidationError(_("No customer has the mobile %(number)s.") % {"number": number})

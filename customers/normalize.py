@@ -83,6 +83,11 @@ def mask_phone(number: str) -> str:
     return number[:head] + "****" + number[-4:]
 
 
+def mask_id_number(value: str) -> str:
+    """An ID card number shows its first 3 and last 4 characters only, wherever it is shown."""
+    return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}" if value and len(value) > 7 else ("*" * len(value or ""))
+
+
 def format_phone(number: str) -> str:
     """For display: '13812345678' → '138 1234 5678', '05523012345' → '0552-3012345'."""
     if MOBILE_RE.match(number or ""):

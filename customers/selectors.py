@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from .normalize import mask_phone
+from .normalize import mask_id_number, mask_phone
 from .models import (
     ContactPreference,
     Customer,
@@ -127,7 +127,7 @@ def customer_timeline(*, customer: Customer) -> QuerySet[TimelineEntry]:
     return customer.timeline.select_related("vehicle", "created_by").order_by("-occurred_at", "-id")
 
 
-MASKED_IN_HISTORY = {"mobile": mask_phone, "phone2": mask_phone, "id_number": lambda v: mask_phone(v) if v else v}
+MASKED_IN_HISTORY = {"mobile": mask_phone, "phone2": mask_phone, "id_number": mask_id_number}
 
 
 def _display(model, field_name: str, value):

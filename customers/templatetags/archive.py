@@ -1,6 +1,6 @@
 from django import template
 
-from customers.normalize import format_phone, mask_phone
+from customers.normalize import format_phone, mask_id_number, mask_phone
 
 register = template.Library()
 
@@ -19,4 +19,4 @@ def phone(number: str) -> str:
 @register.filter
 def masked_id(value: str) -> str:
     """An ID card number shows its first 3 and last 4 characters only."""
-    return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}" if value and len(value) > 7 else ("*" * len(value or ""))
+    return mask_id_number(value)

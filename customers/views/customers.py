@@ -98,7 +98,7 @@ def customer_phones_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def customer_create(request: HttpRequest) -> HttpResponse:
     require_perm(request.user, "customers.add_customer")
-    form = CustomerForm(request.POST or None)
+    form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         customer = services.customer_create(by=request.user, **form.service_fields())
         messages.success(request, _("Customer %(name)s added.") % {"name": customer})
@@ -116,7 +116,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _merged_edit(request, customer, survivor=customer.merged_into)
     # The form gets its own copy: validating writes the new values onto its instance, and the
     # service compares them with the customer as stored.
-    form = CustomerForm(request.POST or None, instance=Customer.all_objects.get(pk=customer.pk))
+    form = CustomerForm(request.POST or None, instance=Customer.all_objects.get(pk=customer.pk), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             outcome = services.customer_update(customer=customer, by=request.user, base=form.opened_base(),

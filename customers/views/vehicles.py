@@ -63,7 +63,7 @@ def vehicle_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def vehicle_change_owner(request: HttpRequest, pk: int) -> HttpResponse:
     vehicle = get_vehicle_for_user(request.user, pk, perm="customers.change_vehicle")
-    form = OwnerChangeForm(request.POST or None, initial={"on": timezone.localdate()})
+    form = OwnerChangeForm(request.POST or None, initial={"on": timezone.localdate()}, user=request.user)
     if request.method == "POST" and form.is_valid() and "confirm" not in request.POST:
         # First the question, with both names: a mistyped mobile must not move the car silently.
         current = selectors.current_owner(vehicle=vehicle)
