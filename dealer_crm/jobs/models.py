@@ -1,14 +1,15 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 
-
-# Names of the counts daily jobs return; a job with a new count adds its label here.
+# Names of the counts daily jobs return; a job with a new count adds its label here. The words
+# carry a context: "created" alone is also a field's name (建档时间), and a count must read 新建 7.
 COUNT_LABELS = {
-    "created": _("created"),
-    "updated": _("updated"),
-    "deleted": _("deleted"),
-    "found": _("found"),
-    "skipped": _("skipped"),
+    "created": pgettext_lazy("daily job count", "created"),
+    "updated": pgettext_lazy("daily job count", "updated"),
+    "deleted": pgettext_lazy("daily job count", "deleted"),
+    "found": pgettext_lazy("daily job count", "found"),
+    "skipped": pgettext_lazy("daily job count", "skipped"),
 }
 
 
@@ -45,6 +46,11 @@ class JobRun(models.Model):
     def summary_display(self) -> list[tuple[str, int]]:
         """The counts with their names in the user's language."""
         return [(str(COUNT_LABELS.get(key, key)), value) for key, value in self.summary.items()]
+
+    @property
+    def summary_text(self) -> str:
+        """The counts as one line: "新建 7、跳过 2" in Chinese, "created 7, skipped 2" in English."""
+        return pgettext("list separator", ", ").join(f"{label} {value}" for label, value in self.summary_display)
 
     @property
     def label(self):
