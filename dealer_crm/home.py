@@ -1,7 +1,9 @@
 """What each role's home page shows: the work due today, in panels.
 
-A panel's `items` function returns the rows due for the user on that day. Features that are not
-built yet have panels that are empty for now; each feature fills its panel when it lands.
+A panel's `items` function returns the rows due for the user on that day (at most a few, the first
+to deal with) and how many there are in all: the badge and the day's count say the true number,
+however few rows the panel has room for. Features that are not built yet have panels that are empty
+for now; each feature fills its panel when it lands.
 """
 
 from collections.abc import Callable
@@ -25,36 +27,50 @@ class PanelRow:
 
 
 @dataclass(frozen=True)
+class PanelRows:
+    rows: list[PanelRow]
+    total: int  # all of them, not only the rows shown
+
+
+NOTHING = PanelRows(rows=[], total=0)
+
+
+@dataclass(frozen=True)
 class Panel:
     key: str
     title: str | Promise
     icon: str
     empty_text: str | Promise
-    items: Callable[..., list[PanelRow]] = field(default=lambda *, user, today: [])
+    items: Callable[..., PanelRows] = field(default=lambda *, user, today: NOTHING)
     link_url_name: str = ""
     is_work: bool = True  # False: information only, not counted as work due today
 
 
-def _recent_security_events(*, user, today: date) -> list[PanelRow]:
-    from dealer_crm.audit.models import AuditEvent
-    from dealer_crm.audit.selectors import security_events_on
+SECURITY_ROWS = 8
 
-    return [
+
+def _recent_security_events(*, user, today: date) -> PanelRows:
+    from dealer_crm.audit.models import AuditEvent
+    from dealer_crm.audit.selectors import security_events_count_on, security_events_on
+
+    rows = [
         PanelRow(
-            text=" · ".join(filter(None, [event.actor_label, event.get_action_display(), event.target_repr])),
+            text=" · ".join(filter(None, [event.actor_label, event.action_label, event.target_repr])),
             meta=f"{timezone.localtime(event.at):%H:%M}",
             url=reverse("audit:event_detail", args=[event.pk]),
             tone="warning" if event.action == AuditEvent.Action.LOGIN_FAILED else "",
         )
-        for event in security_events_on(day=today)
+        for event in security_events_on(day=today, limit=SECURITY_ROWS)
     ]
+    # One COUNT, always (not only when the rows fill the panel): the page runs the same queries every day.
+    return PanelRows(rows=rows, total=security_events_count_on(day=today))
 
 
-def _daily_job_runs(*, user, today: date) -> list[PanelRow]:
+def _daily_job_runs(*, user, today: date) -> PanelRows:
     from dealer_crm.jobs.models import JobRun
     from dealer_crm.jobs.selectors import job_runs_on
 
-    return [
+    rows = [
         PanelRow(
             text=str(run.label),
             meta=run.get_status_display(),
@@ -62,6 +78,7 @@ def _daily_job_runs(*, user, today: date) -> list[PanelRow]:
         )
         for run in job_runs_on(day=today)
     ]
+    return PanelRows(rows=rows, total=len(rows))  # every registered job fits: nothing is cut
 
 
 PANELS: dict[str, Panel] = {
@@ -101,8 +118,8 @@ ROLE_HOME: dict[Role, list[str]] = {
 }
 
 
-def home_panels(*, user, today: date) -> list[tuple[Panel, list[PanelRow]]]:
-    """The panels of the user's primary role, each with its rows for `today`."""
+def home_panels(*, user, today: date) -> list[tuple[Panel, PanelRows]]:
+    """The panels of the user's primary role, each with its rows for `today` and their count."""
     role = user.primary_role
     keys = ROLE_HOME.get(role, []) if role else []
     return [(PANELS[key], PANELS[key].items(user=user, today=today)) for key in keys]

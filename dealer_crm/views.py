@@ -4,7 +4,8 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
@@ -22,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "today": today,
             "panels": panels,
-            "due_count": sum(len(rows) for panel, rows in panels if panel.is_work),
+            "due_count": sum(shown.total for panel, shown in panels if panel.is_work),
         },
     )
 
@@ -38,6 +39,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:  # noqa: BLE001
         return JsonResponse({"status": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on their own (the error pages, a bookmark, the admin before its
+    link loads): send them to the icon every page links, instead of a 404 in the log."""
+    return redirect(static("favicon.svg"))  # not permanent: the file name changes with its content
 
 
 @never_cache

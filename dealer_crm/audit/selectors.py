@@ -25,5 +25,9 @@ WATCHED = (AuditEvent.Action.LOGIN_FAILED, AuditEvent.Action.ROLE_CHANGE, AuditE
 
 
 def security_events_on(*, day: date, limit: int = 8) -> list[AuditEvent]:
-    """The day's events a supervisor should glance at (not the routine logins)."""
+    """The day's events a supervisor should glance at (not the routine logins), the latest first."""
     return list(AuditEvent.objects.filter(action__in=WATCHED, at__date=day).select_related("actor")[:limit])
+
+
+def security_events_count_on(*, day: date) -> int:
+    return AuditEvent.objects.filter(action__in=WATCHED, at__date=day).count()
