@@ -11,6 +11,7 @@ PUBLIC = {
     "login",  # the login page itself
     "set_language",  # the language switch on the login page
     "healthz",  # the load balancer's probe; says only "ok"
+    "favicon",  # a redirect to the static icon, which the login page shows too
     "admin:login",  # the admin's own login form (it logs in through the same backend and audit)
 }
 SAMPLE_ARGS = {"int": "1", "str": "x", "slug": "x", "path": "x", "uuid": str(uuid.uuid4())}
