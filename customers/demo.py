@@ -4,10 +4,19 @@ One generator makes the rows (deterministic for a seed); they are written with C
 PostgreSQL and with batched INSERTs elsewhere, in chunks, each chunk in one transaction.
 Rows are written as the models define them, with their search keys derived by the models'
 own functions, but without change history: history starts with the first change in the CRM.
+
+The store behaves like a real one, so the callbacks, 首保 solicitation, maintenance reminders and
+lapse lists built on its history have something true to find: deliveries over the last three years
+(Mitsubishi: the old customers, three to seven years ago) and on each recent day; each car driven at
+its own km a day; maintenance due by the model's interval (`MAINTENANCE_INTERVALS`, distance or
+months, whichever first), the owner punctual, late, lapsed or moved away; repairs, warranty,
+bodywork and accidents at yearly rates; mileage growing with every visit; repair orders closed on
+each of the last days. The figures are the constants below; `docs/architecture.md` sums them up.
 """
 
 import csv
 import io
+import math
 import multiprocessing
 import os
 import random
@@ -60,7 +69,70 @@ PLATE_SCRAMBLE = 7919  # prime, coprime with PLATE_SPACE: the scramble is one-to
 VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 WMI = {Vehicle.Brand.RENAULT: "VF1", Vehicle.Brand.MITSUBISHI: "JMB"}
 NINE = time(9, 0)
-YEAR_CODES = {2019: "K", 2020: "L", 2021: "M", 2022: "N", 2023: "P", 2024: "R", 2025: "S", 2026: "T", 2027: "V"}
+YEAR_CODES = {2016: "G", 2017: "H", 2018: "J", 2019: "K", 2020: "L", 2021: "M", 2022: "N", 2023: "P", 2024: "R",
+              2025: "S", 2026: "T", 2027: "V", 2028: "W", 2029: "X", 2030: "Y"}
+
+
+@dataclass(frozen=True)
+class MaintenanceInterval:
+    """When a model is due for maintenance: whichever comes first, the distance or the months."""
+
+    first_km: int
+    first_months: int
+    every_km: int
+    every_months: int
+
+    @property
+    def first_days(self) -> int:
+        return round(self.first_months * DAYS_PER_MONTH)
+
+    @property
+    def every_days(self) -> int:
+        return round(self.every_months * DAYS_PER_MONTH)
+
+
+DAYS_PER_MONTH = 30.44
+# The demo's assumptions, not the manufacturers' word: 首保 for Renault China is commonly at 3 months or
+# 5,000 km, Mitsubishi's at 6 months or 5,000 km, then both every 12 months or 10,000 km. One row per
+# model, so the brand/model catalogue can take the table over with each model's own figures.
+_RENAULT = MaintenanceInterval(first_km=5_000, first_months=3, every_km=10_000, every_months=12)
+_MITSUBISHI = MaintenanceInterval(first_km=5_000, first_months=6, every_km=10_000, every_months=12)
+MAINTENANCE_INTERVALS = {model: _RENAULT if brand == Vehicle.Brand.RENAULT else _MITSUBISHI
+                         for brand, names in MODELS.items() for model in names}
+# A first maintenance later than this after it fell due is no longer the free 首保: it is recorded as a 定保.
+FIRST_MAINTENANCE_GRACE_DAYS = 17
+FIRST_MAINTENANCE_EARLIEST_DAYS = 20
+
+# The store's history. Renault cars were delivered over the last three years; the Mitsubishi cars are the
+# old customers the store still services, delivered three to seven years ago, before the move.
+RENAULT_SHARE = 0.8
+RENAULT_DELIVERY_DAYS = (1, 3 * 365)
+MITSUBISHI_DELIVERY_DAYS = (3 * 365, 7 * 365)
+RECENT_DELIVERY_DAYS = 30  # each chunk begins with one delivery on each of the last 30 days (today too)
+WORKSHOP_DAYS = 4  # ... and then a dozen repair orders closed on each of the last 4 days
+WORKSHOP_CUSTOMERS = 3 * WORKSHOP_DAYS
+KM_PER_DAY = (20, 80)  # most cars; one in ten drives 8–20 or 80–140 km a day
+# How an owner keeps to the maintenance schedule (shares of customers). Lapsed owners stop coming 6–12,
+# 12–18 or 18–36 months ago (days, with their shares), so their last visit is that long ago or older;
+# movers leave at any time in the last four years. A car is also sold out of the store's reach (per
+# car, after its first year); the store learnt of most sales in a callback and ended the owner's role.
+HABITS = (("punctual", 0.50), ("late", 0.27), ("lapsed", 0.19), ("moved", 0.04))
+LAPSED_DAYS = (((183, 365), 0.3), ((365, 548), 0.4), ((548, 3 * 365), 0.3))
+MOVED_DAYS = (30, 4 * 365)
+SOLD_SHARE = 0.04
+# Visits besides maintenance, per car and year while its owner keeps coming; warranty only in the first
+# three years; repairs become more frequent as the car ages (+0.1 a year).
+UNSCHEDULED_PER_YEAR = {"repair": 0.30, "warranty": 0.15, "bodywork": 0.07, "accident": 0.04}
+REPAIRS_MORE_PER_YEAR = 0.10
+WARRANTY_YEARS = 3
+# Days in the workshop (closed_on - opened_on), as choices to draw from.
+DAYS_IN = {"first": (0,) * 8 + (1,) * 2, "scheduled": (0,) * 8 + (1,) * 2, "repair": (0,) * 5 + (1,) * 3 + (2, 3),
+           "warranty": (0,) * 4 + (1,) * 4 + (2, 5), "bodywork": (1, 2, 2, 3, 3, 4, 5, 7),
+           "accident": (2, 3, 5, 7, 8, 10, 12, 15)}
+# (labour, parts) in yuan, drawn uniformly: the 首保's parts are the manufacturer's.
+AMOUNTS = {"first": ((150, 400), (0, 0)), "scheduled": ((200, 600), (300, 1800)),
+           "repair": ((100, 2000), (0, 5000)), "warranty": ((100, 1500), (0, 4000)),
+           "bodywork": ((300, 3000), (100, 3000)), "accident": ((800, 6000), (1000, 25000))}
 
 
 @dataclass
@@ -92,10 +164,25 @@ def _valid_vin(rng: random.Random, brand: str, year: int, serial: int) -> str:
     return body[:8] + vin_check_digit(body) + body[9:]
 
 
+@dataclass(frozen=True)
+class Habit:
+    """How a customer keeps to the maintenance schedule, and the day they stop coming, if they do."""
+
+    kind: str
+    punctual: bool
+    stop: int | None  # an ordinal: no visit opens after it
+
+
 class DemoStore:
+    """Makes the customers of one chunk. Its first customers took delivery on each of the last
+    `RECENT_DELIVERY_DAYS` days, the next ones have a repair order closed on each of the last
+    `WORKSHOP_DAYS` days, so even a small store has a busy showroom and workshop today."""
+
     def __init__(self, *, seed: int, today: date):
         self.rng = random.Random(seed)
         self.today = today
+        self.today_ordinal = today.toordinal()
+        self.made = 0  # customers made so far
         self.now = timezone.now()
         self.tz = timezone.get_current_timezone()
         with translation.override(settings.LANGUAGE_CODE):  # the store's language, resolved once
@@ -123,8 +210,24 @@ class DemoStore:
         given = "".join(self.rng.choice(GIVEN_CHARS) for _ in range(self.rng.choice((1, 2, 2, 2))))
         return self.rng.choice(SURNAMES) + given
 
+    def _habit(self, *, active: bool) -> Habit:
+        rng = self.rng
+        kind = "punctual" if active and rng.random() < 0.6 else "late" if active else rng.choices(
+            [kind for kind, _share in HABITS], weights=[share for _kind, share in HABITS])[0]
+        if kind in ("punctual", "late"):
+            return Habit(kind=kind, punctual=kind == "punctual", stop=None)
+        if kind == "lapsed":
+            days = rng.randrange(*rng.choices([days for days, _share in LAPSED_DAYS],
+                                              weights=[share for _days, share in LAPSED_DAYS])[0])
+        else:
+            days = rng.randrange(*MOVED_DAYS)
+        return Habit(kind=kind, punctual=rng.random() < 0.6, stop=self.today_ordinal - days)
+
     def customer(self, batch: Batch, ids: Ids) -> None:
         rng, today = self.rng, self.today
+        position, self.made = self.made, self.made + 1
+        workshop = RECENT_DELIVERY_DAYS <= position < RECENT_DELIVERY_DAYS + WORKSHOP_CUSTOMERS
+        habit = self._habit(active=workshop)
         customer_id = ids.take(Customer)
         duplicate_of = self.recent[rng.randrange(len(self.recent))] if self.recent and rng.random() < 0.003 else None
         if duplicate_of:  # the same person entered twice, the mobile mistyped or the same
@@ -148,8 +251,7 @@ class DemoStore:
             interests="、".join(rng.sample(INTERESTS, rng.randrange(0, 3))), expectations="", note="",
             importance="vip" if roll < 0.005 else "important" if roll < 0.035 else "normal",
             source=rng.choice(["delivery", "delivery", "delivery", "service", "referral"]),
-            referred_by_id=None, lost_contact_since=today - timedelta(days=rng.randrange(10, 300))
-            if rng.random() < 0.02 else None,
+            referred_by_id=None, lost_contact_since=self._lost_contact_since(habit),
             quiet_from=time(21, 0) if rng.random() < 0.05 else None,
             quiet_until=None, needs_review=False, last_visit_on=None, merged_into_id=None,
             name_pinyin=pinyin, name_initials=initials, mobile_rev=mobile[::-1], phone2_rev=phone2[::-1],
@@ -158,8 +260,13 @@ class DemoStore:
         row = batch.rows[Customer][-1]
         if row["quiet_from"]:  # quiet hours are 21:00 to 08:00 when a customer has them
             row["quiet_until"] = time(8, 0)
-        for _ in range(2 if rng.random() < 0.10 else 1):
-            self.vehicle(batch, ids, customer_id)
+        if habit.kind == "moved" and rng.random() < 0.5:
+            row["note"] = "客户已迁居外地（回访得知）"
+        for number in range(2 if rng.random() < 0.10 else 1):
+            self.vehicle(batch, ids, customer_id, habit,
+                         delivered_ago=position if position < RECENT_DELIVERY_DAYS and number == 0 else None,
+                         workshop_closes=self.today_ordinal - (position - RECENT_DELIVERY_DAYS) % WORKSHOP_DAYS
+                         if workshop and number == 0 else None)
         if rng.random() < 0.4:
             for relation in rng.sample(["spouse", "child", "child", "parent"], rng.randrange(1, 3)):
                 born = date(rng.randrange(2005, 2022) if relation == "child" else rng.randrange(1950, 2000),
@@ -173,49 +280,153 @@ class DemoStore:
                       reason="客户表示不需要营销信息", recorded_on=today - timedelta(days=rng.randrange(1, 300)),
                       recorded_by_id=None)
 
-    def vehicle(self, batch: Batch, ids: Ids, customer_id: int) -> None:
+    def _lost_contact_since(self, habit: Habit) -> date | None:
+        """A mover's phone often stops answering some time after they left; a few others' too."""
+        rng, today = self.rng, self.today_ordinal
+        if habit.kind == "moved" and rng.random() < 0.3:
+            return date.fromordinal(habit.stop + rng.randrange(0, min(300, today - habit.stop) + 1))
+        return self.today - timedelta(days=rng.randrange(10, 300)) if rng.random() < 0.015 else None
+
+    def vehicle(self, batch: Batch, ids: Ids, customer_id: int, habit: Habit, *, delivered_ago: int | None = None,
+                workshop_closes: int | None = None) -> None:
+        """One car of the customer with its delivery file, owner role and repair orders.
+
+        `delivered_ago` fixes the delivery (the chunk's recent deliveries); `workshop_closes` (an
+        ordinal) gives the car a repair order closed on that day (the chunk's last days in the workshop).
+        """
         rng, today = self.rng, self.today
         vehicle_id = ids.take(Vehicle)
-        brand = Vehicle.Brand.RENAULT if rng.random() < 0.75 else Vehicle.Brand.MITSUBISHI
-        delivered = today - timedelta(days=rng.randrange(5, 365) if brand == Vehicle.Brand.RENAULT
-                                      else rng.randrange(400, 2200))
+        forced = delivered_ago is not None or workshop_closes is not None
+        brand = Vehicle.Brand.RENAULT if forced or rng.random() < RENAULT_SHARE else Vehicle.Brand.MITSUBISHI
+        if delivered_ago is None:
+            low, high = RENAULT_DELIVERY_DAYS if brand == Vehicle.Brand.RENAULT else MITSUBISHI_DELIVERY_DAYS
+            delivered_ago = rng.randrange(max(low, 120) if workshop_closes else low, high + 1)
+        delivered = today - timedelta(days=delivered_ago)
         model_name = rng.choice(MODELS[brand])
         vin = _valid_vin(rng, brand, delivered.year, vehicle_id)  # the id keeps VINs unique across runs
         plate = self._plate(vehicle_id) if rng.random() < 0.97 else ""
+        sold_on = None  # sold to someone the store never sees
+        if not forced and delivered_ago > 400 and rng.random() < SOLD_SHARE:
+            sold_on = delivered + timedelta(days=rng.randrange(365, delivered_ago - 30))
+        told = sold_on is not None and rng.random() < 0.6  # the store learnt of the sale in a callback
         batch.add(Vehicle, id=vehicle_id, vin=vin, plate=plate, brand=brand, model_name=model_name,
                   colour=rng.choice(COLOURS), delivery_date=delivered, sales_consultant=rng.choice(CONSULTANTS),
                   invoice_amount=Decimal(PRICES[model_name] - rng.randrange(0, 30) * 1000),
                   plate_key=plate_search_key(plate), vin_rev=vin[::-1], created_at=self.now)
         documents = {name: rng.random() < 0.9 for name in DeliveryFile.DOCUMENTS}
+        checked = delivered + timedelta(days=rng.randrange(0, 20)) if rng.random() < 0.8 else None
         batch.add(DeliveryFile, id=ids.take(DeliveryFile), vehicle_id=vehicle_id, **documents,
-                  handbook_checked_on=delivered + timedelta(days=rng.randrange(0, 20)) if rng.random() < 0.8 else None,
-                  handbook_note="")
+                  handbook_checked_on=checked if checked and checked <= today else None, handbook_note="")
         batch.add(VehicleRole, id=ids.take(VehicleRole), vehicle_id=vehicle_id, customer_id=customer_id,
-                  kind="owner", started_on=delivered, ended_on=None)
-        days = (today - delivered).days
-        visits = sorted(rng.sample(range(1, days), min(rng.randrange(1, 9), days - 1))) if days > 2 else []
+                  kind="owner", started_on=delivered, ended_on=sold_on if told else None)
         customer_row = batch.rows[Customer][-1]
-        for number, offset in enumerate(visits):
-            opened = delivered + timedelta(days=offset)
-            kind = "first" if number == 0 and offset <= 120 else rng.choice(
-                ["scheduled", "scheduled", "scheduled", "repair", "bodywork", "warranty", "accident"])
-            labour = Decimal(rng.randrange(100, 1500))
-            parts = Decimal(rng.randrange(0, 4000)) if kind != "first" else Decimal(0)
+        if told:
+            customer_row["note"] = "；".join(filter(None, [customer_row["note"], f"{model_name}已转卖（回访得知）"]))
+        low, high = KM_PER_DAY
+        roll = rng.random()
+        km_per_day = rng.uniform(8, low) if roll < 0.05 else rng.uniform(high, 140) if roll < 0.10 \
+            else rng.uniform(low, high)
+        until = min(self.today_ordinal, self.today_ordinal if habit.stop is None else habit.stop,
+                    self.today_ordinal if sold_on is None else sold_on.toordinal())
+        visits = self._visits(delivered=delivered.toordinal(), interval=MAINTENANCE_INTERVALS[model_name],
+                              km_per_day=km_per_day, punctual=habit.punctual, until=until,
+                              workshop_closes=workshop_closes)
+        labels = self.visit_labels
+        for opened_ordinal, closed_ordinal, mileage, kind in visits:
+            opened = date.fromordinal(opened_ordinal)
+            (labour_low, labour_high), (parts_low, parts_high) = AMOUNTS[kind]
+            labour = Decimal(rng.randint(labour_low, labour_high))
+            parts = Decimal(rng.randint(parts_low, parts_high))
             visit_id = ids.take(ServiceVisit)
             ro_number = f"RO{opened:%Y%m%d}{visit_id:08d}"
-            mileage = 800 * offset // 30 + rng.randrange(0, 500)
             advisor = rng.choice(ADVISORS)
             batch.add(ServiceVisit, id=visit_id, vehicle_id=vehicle_id, customer_id=customer_id,
-                      ro_number=ro_number, opened_on=opened, closed_on=opened + timedelta(days=rng.choice((0, 0, 1, 2))),
+                      ro_number=ro_number, opened_on=opened,
+                      closed_on=None if closed_ordinal is None else date.fromordinal(closed_ordinal),
                       mileage=mileage, kind=kind, advisor=advisor, sender_name="", labour_amount=labour,
                       parts_amount=parts, total_amount=labour + parts, created_at=self.now)
-            label = self.visit_labels[kind]
             batch.add(TimelineEntry, id=ids.take(TimelineEntry), customer_id=customer_id, vehicle_id=vehicle_id,
                       occurred_at=datetime.combine(opened, NINE, tzinfo=self.tz), kind="visit",
-                      title=f"{label} · {ro_number}", body=f"里程 {mileage} km，合计 ¥{labour + parts}，服务顾问 {advisor}",
+                      title=f"{labels[kind]} · {ro_number}", body=f"里程 {mileage} km，合计 ¥{labour + parts}，服务顾问 {advisor}",
                       source_type_id=None, source_id=str(visit_id), created_by_id=None)
             if customer_row["last_visit_on"] is None or opened > customer_row["last_visit_on"]:
                 customer_row["last_visit_on"] = opened
+
+    def _lateness(self, punctual: bool) -> int:
+        """Days between a maintenance falling due and the owner bringing the car in."""
+        rng = self.rng
+        if rng.random() < (0.85 if punctual else 0.2):
+            return round(rng.triangular(-14, 14, 0))
+        return rng.randrange(15, 61) if punctual else rng.randrange(15, 121)
+
+    def _visits(self, *, delivered: int, interval: MaintenanceInterval, km_per_day: float, punctual: bool,
+                until: int, workshop_closes: int | None) -> list[tuple[int, int | None, int, str]]:
+        """The car's repair orders as (opened, closed or None, mileage, kind), dates as ordinals.
+
+        First the maintenance, each due by distance or months from the one before (whichever first)
+        and brought in as early or late as the owner tends to; then the other visits at their yearly
+        rates; then all in order of date, each opening after the one before has closed (a repair that
+        would overlap a stay in the workshop was done during it; a maintenance waits for the car),
+        with the mileage growing by the car's own km a day. Nothing opens after `until`; a visit
+        still in the workshop today is not closed.
+        """
+        rng, today = self.rng, self.today_ordinal
+        if workshop_closes is not None:
+            # the natural history ends early enough that its longest stay is over before the forced visit
+            until = min(until, workshop_closes - max(max(days) for days in DAYS_IN.values()) - 2)
+        planned: list[tuple[int, str]] = []
+        last, due_km, due_days = delivered, interval.first_km, interval.first_days
+        while True:
+            day = last + min(due_days, math.ceil(due_km / km_per_day)) + self._lateness(punctual)
+            day = max(day, delivered + FIRST_MAINTENANCE_EARLIEST_DAYS if not planned else last + 30)
+            if day > until:
+                break
+            planned.append((day, "first" if not planned else "scheduled"))
+            last, due_km, due_days = day, interval.every_km, interval.every_days
+        years = (until - delivered) / 365
+        for kind, rate in UNSCHEDULED_PER_YEAR.items():
+            top = rate + REPAIRS_MORE_PER_YEAR * years if kind == "repair" else rate
+            end = min(until, delivered + WARRANTY_YEARS * 365) if kind == "warranty" else until
+            day = delivered
+            while top > 0:
+                day += 1 + int(rng.expovariate(top / 365))
+                if day > end:
+                    break
+                if kind != "repair" or rng.random() * top < rate + REPAIRS_MORE_PER_YEAR * (day - delivered) / 365:
+                    planned.append((day, kind))
+        planned.sort()
+        first_latest = delivered + interval.first_days + FIRST_MAINTENANCE_GRACE_DAYS
+        visits: list[tuple[int, int | None, int, str]] = []
+        mileage, last_day, free_from = rng.randrange(5, 60), delivered, delivered + 1
+        maintained_on, maintained_at = None, 0
+        for day, kind in planned:
+            if day < free_from:
+                if kind not in ("first", "scheduled"):
+                    continue
+                day = free_from
+            if day > until:
+                continue
+            if kind == "first" and day > first_latest:
+                kind = "scheduled"  # too late for the free first maintenance
+            mileage += max(1, round(km_per_day * (day - last_day) * rng.uniform(0.9, 1.1)))
+            closed = day + rng.choice(DAYS_IN[kind])
+            visits.append((day, closed if closed <= today else None, mileage, kind))
+            last_day, free_from = day, closed + 1
+            if kind in ("first", "scheduled"):
+                maintained_on, maintained_at = day, mileage
+        if workshop_closes is not None:
+            day = workshop_closes - rng.choice((0, 0, 1))
+            mileage += max(1, round(km_per_day * (day - last_day) * rng.uniform(0.9, 1.1)))
+            if maintained_on is None:
+                due = day - delivered >= min(interval.first_days, interval.first_km / km_per_day) * 0.85
+                kind = ("first" if FIRST_MAINTENANCE_EARLIEST_DAYS <= day - delivered and day <= first_latest
+                        else "scheduled") if due else "repair"
+            else:
+                due = max((day - maintained_on) / interval.every_days,
+                          (mileage - maintained_at) / interval.every_km) >= 0.85
+                kind = "scheduled" if due else "repair"
+            visits.append((day, workshop_closes, mileage, kind))
+        return visits
 
 
 def _columns(model: type[models.Model]) -> list[tuple[str, str]]:
@@ -280,6 +491,10 @@ def _write_chunk(task: tuple) -> dict[str, int]:
     batch = Batch()
     for _ in range(count):
         store.customer(batch, ids)
+    start = _chunk_ids(base, index, chunk)
+    for model, reserved in ROWS_PER_CUSTOMER.items():  # a chunk that outgrew its id range would collide
+        if ids.next[model] - start.next[model] > chunk * reserved:
+            raise RuntimeError(f"demo chunk {index} made more {model._meta.model_name} rows than it reserved ids for")
     write = _copy if connection.vendor == "postgresql" else _insert
     written = {}
     with transaction.atomic(), connection.cursor() as cursor:

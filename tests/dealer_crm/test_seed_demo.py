@@ -39,3 +39,16 @@ def test_it_refuses_without_debug(settings):
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_adds_a_store_of_customers_with_their_cars_and_service_history(var_dir, capsys):
+    from customers.models import Customer, ServiceVisit, Vehicle
+
+    call_command("seed_demo", customers=60, seed=3)
+    assert Customer.objects.count() == 60
+    assert Vehicle.objects.count() >= 60
+    assert ServiceVisit.objects.filter(kind="first").exists()
+    assert "Demo store: customer 60" in capsys.readouterr().out
+    call_command("seed_demo", customers=60, if_empty=True)
+    assert Customer.objects.count() == 60

@@ -10,7 +10,8 @@ from dealer_crm.accounts.demo import demo_users_ensure, logins_file
 
 class Command(BaseCommand):
     help = ("Create the demo staff (one user per role) and, with --customers N, a demo store of N customers "
-            "with vehicles, service visits and family. Never in production.")
+            "with vehicles delivered over three years, their maintenance and repair history, and family. "
+            "Never in production.")
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=0, help="how many customers to add")
