@@ -10,9 +10,12 @@ from django.utils.translation import gettext as _
 
 from ..normalize import MOBILE_RE, PLATE_RE, VIN_RE, normalize_plate, normalize_vin, split_phones, vin_check_digit
 
-# What PostgreSQL cannot store in text (NUL, lone surrogates) and what no archive means to write (the
-# other C0 controls but tab, newline and carriage return).
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+# What PostgreSQL cannot store in text (NUL, lone surrogates) and what no archive means to write: the
+# other C0 controls but tab, newline and carriage return, DEL and the C1 controls, the bidirectional
+# overrides and isolates (U+202E would show "张三" where the name stores something else) and the
+# noncharacters U+FFFE and U+FFFF.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff"
+                                "\ud800-\udfff]")
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (with its 1900 leap-year quirk)
 DATE_PATTERNS = [
     re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?"),

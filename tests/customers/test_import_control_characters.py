@@ -35,7 +35,8 @@ def test_a_nul_after_the_first_4_kb_is_an_invalid_cell_and_the_other_rows_are_im
     assert Customer.objects.count() == 60 and not Customer.objects.filter(name="客户40").exists()
 
 
-@pytest.mark.parametrize("character", ["\x01", "\x08", "\x0b", "\x1b", "\x1f"])
+@pytest.mark.parametrize("character", ["\x01", "\x08", "\x0b", "\x1b", "\x1f", "\x7f", "\x85", "\u202e", "\u2066",
+                                       "\ufffe"])
 @pytest.mark.django_db
 def test_other_control_characters_are_invalid_cells_too(admin_user, character):
     data = f"客户姓名,手机号码,车架号\n张{character}三,13900000001,{valid_vin(1)}\n李四,13900000002,{valid_vin(2)}\n"
