@@ -39,7 +39,7 @@ from .models import (
     Vehicle,
     VehicleRole,
 )
-from .normalize import name_pinyin, plate_search_key, vin_check_digit
+from .normalize import name_pinyin, name_pinyin_mixed, plate_search_key, vin_check_digit
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
             "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单")
@@ -241,6 +241,7 @@ class DemoStore:
             self.recent = self.recent[-2500:]
         phone2 = self._mobile() if rng.random() < 0.08 else ""
         pinyin, initials = name_pinyin(name)
+        given_initials, surname_initial = name_pinyin_mixed(name)
         roll = rng.random()
         batch.add(
             Customer, id=customer_id, name=name, gender=rng.choice("MMF"), mobile=mobile, phone2=phone2,
@@ -254,7 +255,8 @@ class DemoStore:
             referred_by_id=None, lost_contact_since=self._lost_contact_since(habit),
             quiet_from=time(21, 0) if rng.random() < 0.05 else None,
             quiet_until=None, needs_review=False, last_visit_on=None, merged_into_id=None,
-            name_pinyin=pinyin, name_initials=initials, mobile_rev=mobile[::-1], phone2_rev=phone2[::-1],
+            name_pinyin=pinyin, name_initials=initials, name_pinyin_given_initials=given_initials,
+            name_pinyin_surname_initial=surname_initial, mobile_rev=mobile[::-1], phone2_rev=phone2[::-1],
             created_at=self.now, updated_at=self.now,
         )
         row = batch.rows[Customer][-1]

@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .normalize import name_pinyin, plate_search_key
+from .normalize import name_pinyin, name_pinyin_mixed, plate_search_key
 from .validators import validate_mobile, validate_phone, validate_plate, validate_vin
 
 MOBILE_REGEX = r"^1[3-9][0-9]{9}$"
@@ -82,6 +82,9 @@ class Customer(models.Model):
     # Search keys, derived from name and phones.
     name_pinyin = models.CharField(max_length=100, blank=True, editable=False)
     name_initials = models.CharField(max_length=20, blank=True, editable=False)
+    # Mixed pinyin of a Chinese name: 张思阳 → "zhangsy" (given name as initials), "zsiyang" (surname as initial).
+    name_pinyin_given_initials = models.CharField(max_length=100, blank=True, editable=False)
+    name_pinyin_surname_initial = models.CharField(max_length=100, blank=True, editable=False)
     mobile_rev = models.CharField(max_length=11, blank=True, editable=False)
     phone2_rev = models.CharField(max_length=12, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -90,7 +93,8 @@ class Customer(models.Model):
     objects = ActiveCustomerManager()
     all_objects = models.Manager()
     history = HistoricalRecords(
-        excluded_fields=["name_pinyin", "name_initials", "mobile_rev", "phone2_rev", "updated_at", "last_visit_on"],
+        excluded_fields=["name_pinyin", "name_initials", "name_pinyin_given_initials", "name_pinyin_surname_initial",
+                         "mobile_rev", "phone2_rev", "updated_at", "last_visit_on"],
         # History is read by customer (`id`), never by these: their indexes would only slow every write.
         no_db_index=["merged_into", "referred_by"],
     )
@@ -122,6 +126,10 @@ class Customer(models.Model):
             # a name, straight from the index (exact initials like "zs" match thousands).
             models.Index(fields=["name_initials", "-id"], name="customer_initials_newest_idx"),
             models.Index(fields=["name_pinyin", "-id"], name="customer_pinyin_newest_idx"),
+            models.Index(fields=["name_pinyin_given_initials", "-id"], name="customer_pinyin_given_idx"),
+            models.Index(fields=["name_pinyin_surname_initial", "-id"], name="customer_pinyin_surname_idx"),
+            # On PostgreSQL a given name anywhere in the name (思阳 in 张思阳) has a GIN index on the
+            # name's two-character pieces: migration 0012.
             _pattern_index("mobile", "customer_mobile_idx"),
             _pattern_index("mobile_rev", "customer_mobile_rev_idx"),
             _pattern_index("phone2", "customer_phone2_idx"),
@@ -143,6 +151,7 @@ class Customer(models.Model):
 
     def derive_search_keys(self) -> None:
         self.name_pinyin, self.name_initials = name_pinyin(self.name)
+        self.name_pinyin_given_initials, self.name_pinyin_surname_initial = name_pinyin_mixed(self.name)
         self.mobile_rev = self.mobile[::-1]
         self.phone2_rev = self.phone2[::-1]
 

@@ -170,6 +170,13 @@ def _char_pinyin(char: str) -> str:
     return re.sub(r"[^a-z0-9]", "", syllable)
 
 
+def _syllables(name: str) -> list[str]:
+    syllables = [_char_pinyin(char) for char in name]
+    if name[0] in SURNAME_READINGS:
+        syllables[0] = SURNAME_READINGS[name[0]]
+    return syllables
+
+
 def name_pinyin(name: str) -> tuple[str, str]:
     """('zhangsan', 'zs') for 张三; other characters are kept, lower case, as letters or digits.
 
@@ -177,8 +184,28 @@ def name_pinyin(name: str) -> tuple[str, str]:
     """
     if not name:
         return "", ""
-    syllables = [_char_pinyin(char) for char in name]
-    if name[0] in SURNAME_READINGS:
-        syllables[0] = SURNAME_READINGS[name[0]]
-    syllables = [syllable for syllable in syllables if syllable]
+    syllables = [syllable for syllable in _syllables(name) if syllable]
     return "".join(syllables)[:100], "".join(syllable[0] for syllable in syllables)[:20]
+
+
+# Two-character surnames: 欧阳娜娜 is ouyang + nana, not ou + yangnana.
+COMPOUND_SURNAMES = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+                     "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "西门", "申屠", "澹台", "百里", "呼延", "钟离"}
+_CHINESE_NAME = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def name_pinyin_mixed(name: str) -> tuple[str, str]:
+    """('zhangsy', 'zsiyang') for 张思阳: the surname in full and the given name by its initials,
+    and the surname's initial with the given name in full — how staff type a name half-remembered.
+
+    Only for Chinese names (two characters or more); ('', '') for any other name.
+    """
+    if not _CHINESE_NAME.fullmatch(name or ""):
+        return "", ""
+    cut = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
+    syllables = _syllables(name)
+    surname, given = syllables[:cut], [syllable for syllable in syllables[cut:] if syllable]
+    if not all(surname) or not given:
+        return "", ""
+    return ("".join(surname) + "".join(syllable[0] for syllable in given))[:100], (
+        "".join(syllable[0] for syllable in surname) + "".join(given))[:100]

@@ -1,9 +1,10 @@
 """The header search: one box finds a customer by name, pinyin, phone, plate or VIN.
 
 The query's shape decides which indexed lookups run (a handful at most, whatever the archive's
-size): Chinese text → name (or plate, if it starts with a province); digits → phone (full or
-tail), plate fragment, VIN tail; letters → pinyin and initials; letters and digits → plate
-fragment and VIN. Exact hits come first, then prefix and fragment hits.
+size): Chinese text → name, its beginning or (two characters or more) anywhere in it, e.g. a
+given name alone (or plate, if it starts with a province); digits → phone (full or tail), plate
+fragment, VIN tail; letters → pinyin, initials and mixed pinyin (zhangsy, zsiyang); letters and
+digits → plate fragment and VIN. Exact hits come first, then prefix and fragment hits.
 """
 
 import re
@@ -12,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import Func, Q, QuerySet, TextField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +32,7 @@ MATCH_LABELS = {
     "name": _("name"),
     "pinyin": _("pinyin"),
     "initials": _("initials"),
+    "pinyin_mixed": _("mixed pinyin"),
     "phone": _("phone"),
     "phone_tail": _("phone ending"),
     "plate": _("plate"),
@@ -47,24 +51,63 @@ class SearchHit:
     def matched_label(self):
         return MATCH_LABELS[self.matched]
 
+    @property
+    def opens_directly(self) -> bool:
+        """A whole number, plate or VIN names one customer: the search page opens them."""
+        return self.exact and self.matched in ("phone", "plate", "vin")
 
-def _after_prefix(field: str, prefix: str, *, exact_keys: bool = False) -> Q:
-    """Values that start with `prefix` but are longer, as an index range: > prefix and < the next prefix.
+
+def _after_prefix(field: str, prefix: str, *, exact_keys: bool = False, with_prefix: bool = False) -> Q:
+    """Values that start with `prefix` but are longer, as an index range: > prefix and < the next prefix
+    (`with_prefix`: >= prefix, the prefix itself too).
 
     With the range alone PostgreSQL reads just that slice of the index, in order, and stops at the
     limit. Search keys made of [a-z0-9] only (`exact_keys`) need nothing more; other text keeps a
     LIKE so that the result stays exact in any collation.
     """
-    condition = Q(**{f"{field}__gt": prefix})
+    condition = Q(**{f"{field}__{'gte' if with_prefix else 'gt'}": prefix})
     stem = prefix.rstrip(chr(sys.maxunicode))  # the last code point has no next one: bound by what precedes it
     if stem:
         condition &= Q(**{f"{field}__lt": stem[:-1] + chr(ord(stem[-1]) + 1)})
     return condition if exact_keys else condition & Q(**{f"{field}__startswith": prefix})
 
 
-def _customers() -> QuerySet[Customer]:
+def _customers(*keys: str) -> QuerySet[Customer]:
     return Customer.objects.only("id", "name", "mobile", "phone2", "importance", "lost_contact_since",
-                                 "last_visit_on", "merged_into")
+                                 "last_visit_on", "merged_into", *keys)
+
+
+class NameBigrams(Func):
+    """The name's two-character pieces, as the GIN index of migration 0012 holds them (PostgreSQL)."""
+
+    function = "customer_name_bigrams"
+    output_field = ArrayField(TextField())
+
+
+def _names_containing(text: str) -> QuerySet[Customer]:
+    """Names with `text` inside but not at the start (the prefix lookup has those), newest first.
+
+    On PostgreSQL the index finds the names holding every two-character piece of `text`; LIKE then
+    keeps those where the pieces stand together. SQLite scans, as it does at its sizes.
+    """
+    customers = _customers().filter(name__contains=text).exclude(name__startswith=text)
+    if connection.vendor == "postgresql":
+        pieces = sorted({text[i:i + 2] for i in range(len(text) - 1)})
+        customers = customers.alias(name_bigrams=NameBigrams("name")).filter(name_bigrams__contains=pieces)
+    return customers.order_by("-id")
+
+
+def _key_hits(field: str, word: str, *, matched: str, limit: int) -> tuple[list[SearchHit], list[SearchHit]]:
+    """(exact, prefix) hits on a search key of [a-z0-9] in one range of its `(key, -id)` index, from
+    `word` itself on: the exact keys come first, newest first, then the longer ones. PostgreSQL reads
+    only the rows it returns, even when thousands match ("zs")."""
+    customers = (_customers(field).filter(_after_prefix(field, word, exact_keys=True, with_prefix=True))
+                 .order_by(field, "-id")[:limit])
+    exact, prefix = [], []
+    for customer in customers:
+        is_exact = getattr(customer, field) == word
+        (exact if is_exact else prefix).append(SearchHit(customer, matched, is_exact))
+    return exact, prefix
 
 
 def _vehicle_hits(vehicles: QuerySet[Vehicle], *, matched: str, exact: bool, limit: int) -> list[SearchHit]:
@@ -120,6 +163,8 @@ def customer_search(*, query: str, limit: int = 20, phones: frozenset[str] = fro
                                 limit=limit)
         partial.append(_customer_hits(_customers().filter(_after_prefix("name", text)).order_by("name"),
                                       matched="name", exact=False, limit=limit))
+        if len(text) >= 2:  # a given name alone (思阳 in 张思阳); one character is too common for it
+            partial.append(_customer_hits(_names_containing(text), matched="name", exact=False, limit=limit))
     elif digits.isdigit():
         if len(digits) >= 7 and FULL_NUMBER in phones:
             exact += _customer_hits(_customers().filter(Q(mobile=digits) | Q(phone2=digits)).order_by("-id"),
@@ -137,20 +182,15 @@ def customer_search(*, query: str, limit: int = 20, phones: frozenset[str] = fro
                                          matched="vin", exact=False, limit=limit))
     elif re.fullmatch(r"[A-Za-z]+", text):
         word = text.lower()  # pinyin keys are [a-z0-9] (normalize.name_pinyin)
-        exact += _customer_hits(_customers().filter(name_pinyin=word).order_by("-id"), matched="pinyin", exact=True,
-                                limit=limit)
+        keys = [("name_pinyin", "pinyin")]
         if len(word) <= 4:
-            exact += _customer_hits(_customers().filter(name_initials=word).order_by("-id"), matched="initials",
-                                    exact=True, limit=limit)
-        # The ranges skip the exact matches, which can be thousands ("zs"), straight in the index.
-        partial.append(_customer_hits(
-            _customers().filter(_after_prefix("name_pinyin", word, exact_keys=True)).order_by("name_pinyin", "-id"),
-            matched="pinyin", exact=False, limit=limit))
-        if len(word) <= 4:
-            partial.append(_customer_hits(
-                _customers().filter(_after_prefix("name_initials", word, exact_keys=True))
-                .order_by("name_initials", "-id"),
-                matched="initials", exact=False, limit=limit))
+            keys.append(("name_initials", "initials"))
+        if len(word) >= 3:  # mixed pinyin: zhangsy (given name as initials), zsiyang (surname as initial)
+            keys += [("name_pinyin_given_initials", "pinyin_mixed"), ("name_pinyin_surname_initial", "pinyin_mixed")]
+        for key, matched in keys:
+            found, longer = _key_hits(key, word, matched=matched, limit=limit)
+            exact += found
+            partial.append(longer)
     else:
         key = plate_search_key(text)
         if len(key) == 17:

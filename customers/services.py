@@ -52,7 +52,8 @@ def _save(instance: models.Model, *, by, **fields) -> models.Model:
     if instance.pk is None or not fields:
         instance.save()
     else:
-        derived = {"name": ["name_pinyin", "name_initials"], "mobile": ["mobile_rev"], "phone2": ["phone2_rev"],
+        derived = {"name": ["name_pinyin", "name_initials", "name_pinyin_given_initials",
+                            "name_pinyin_surname_initial"], "mobile": ["mobile_rev"], "phone2": ["phone2_rev"],
                    "plate": ["plate_key"], "vin": ["vin_rev"]}
         concrete = {f.name for f in instance._meta.concrete_fields}
         columns = set(fields) | {extra for name in fields for extra in derived.get(name, []) if extra in concrete}
@@ -275,7 +276,7 @@ def service_visit_record(*, vehicle: Vehicle, by=None, customer: Customer | None
             occurred_at=timezone.make_aware(datetime.combine(visit.opened_on, datetime.min.time()).replace(hour=9)),
             title=f"{visit.get_kind_display()} · {visit.ro_number}",
             body=_("Mileage %(km)s km, total ¥%(total)s, advisor %(advisor)s")
-            % {"km": visit.mileage or "—", "total": visit.total_amount, "advisor": visit.advisor or "—"},
+            % {"km": visit.mileage or "—", "total": f"{visit.total_amount:,.2f}", "advisor": visit.advisor or "—"},
         )
         # Conditional in the database: an older visit imported later never moves the date back.
         Customer.all_objects.filter(pk=customer.pk).filter(

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Customer, DeliveryFile, Vehicle, VehicleRole
-from ..normalize import name_pinyin, normalize_name, plate_search_key
+from ..normalize import name_pinyin, name_pinyin_mixed, normalize_name, plate_search_key
 from .table import RowError, Table, rows_without_vin
 from .values import parse_amount, parse_date, phones_of, plate_of, text, truncated, vin_of
 from .writing import Outcome, history_from_rows, insert_rows, new_row, pack, update_rows, write_chunks
@@ -322,9 +322,12 @@ class DeliveriesImport:
             stored = existing.get(key)
             if stored is None:
                 pinyin, initials = name_pinyin(merged["name"])
+                given_initials, surname_initial = name_pinyin_mixed(merged["name"])
                 mobile, phone2 = merged.get("mobile", ""), merged.get("phone2", "")
                 person = new_row(Customer, **merged, source=Customer.Source.IMPORT, created_at=now, updated_at=now,
-                                    name_pinyin=pinyin, name_initials=initials, mobile_rev=mobile[::-1],
+                                    name_pinyin=pinyin, name_initials=initials,
+                                    name_pinyin_given_initials=given_initials,
+                                    name_pinyin_surname_initial=surname_initial, mobile_rev=mobile[::-1],
                                     phone2_rev=phone2[::-1])
                 new_customers.append(person)
                 persons.append((person, "created"))

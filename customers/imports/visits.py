@@ -373,5 +373,5 @@ class VisitsImport:
         """A visit's timeline entry: when, its title and its line of detail."""
         return {"occurred_at": datetime.combine(visit["opened_on"], time(9), tzinfo=timezone.get_current_timezone()),
                 "title": f"{self.kind_labels[visit['kind']]} · {visit['ro_number']}",
-                "body": self.body % {"km": visit["mileage"] or "—", "total": visit["total_amount"],
+                "body": self.body % {"km": visit["mileage"] or "—", "total": f"{visit['total_amount'] or 0:,.2f}",
                                      "advisor": visit["advisor"] or "—"}}

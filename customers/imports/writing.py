@@ -25,7 +25,8 @@ from .table import RowError
 logger = logging.getLogger(__name__)
 IN_CHUNK = 900  # ids per `IN (…)`: under SQLite's limit on parameters
 # Search keys the models derive from other fields (`derive_search_keys`): rewritten with them.
-DERIVED = {"name_pinyin", "name_initials", "mobile_rev", "phone2_rev", "plate_key", "vin_rev"}
+DERIVED = {"name_pinyin", "name_initials", "name_pinyin_given_initials", "name_pinyin_surname_initial", "mobile_rev",
+           "phone2_rev", "plate_key", "vin_rev"}
 
 
 @cache

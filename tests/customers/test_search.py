@@ -1,13 +1,22 @@
 """One box finds a customer by every kind of key; exact hits first. CI runs this file on SQLite
 and on PostgreSQL (see .ci/run)."""
 
+import importlib
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
+from django.db import connection
 
 from customers import services
+from customers.demo import seed_customers
+from customers.imports.services import import_archive
+from customers.models import Customer
+from customers.normalize import name_pinyin_mixed
 from customers.search import customer_search
-from tests.customers.factories import CustomerFactory, make_vehicle
+from tests.customers import factories
+from tests.customers.factories import CustomerFactory, make_vehicle, valid_vin
 
 
 @pytest.fixture
@@ -87,7 +96,7 @@ def test_search_runs_a_fixed_number_of_queries(django_assert_max_num_queries):
     for n in range(40):
         customer = CustomerFactory(name=f"张{n}", mobile=f"1381234{n:04d}")
         make_vehicle(customer, serial=n, plate=f"皖C{n:05d}", delivered=date(2026, 1, 1))
-    for query in ["张", "zs", "1234", "13812340001", "C000", "皖C00001"]:
+    for query in ["张", "张1", "思阳", "zs", "zsy", "zhangsy", "1234", "13812340001", "C000", "皖C00001"]:
         with django_assert_max_num_queries(6):
             customer_search(query=query)
 
@@ -122,3 +131,157 @@ def test_a_learner_plate_is_searched_as_a_plate():
     owner = CustomerFactory(name="驾校")
     make_vehicle(owner, serial=77, plate="皖C1234学")
     assert customer_search(query="皖C1234学")[0].matched == "plate"
+
+
+# --- a given name alone, mixed pinyin ----------------------------------------------------------
+@pytest.fixture
+def given_names(db):
+    return {name: services.customer_create(by=None, name=name) for name in
+            ["张思阳", "欧阳思阳", "思阳", "张思思阳", "李阳思", "欧阳娜娜", "王思"]}
+
+
+def test_a_given_name_alone_finds_it_anywhere_in_the_name(given_names):
+    found = names("思阳")
+    assert found[0] == ("思阳", "name", True)
+    assert sorted(name for name, *_ in found[1:]) == ["张思思阳", "张思阳", "欧阳思阳"]  # not 李阳思
+    assert all((matched, exact) == ("name", False) for _name, matched, exact in found[1:])
+
+
+def test_three_characters_inside_a_name_must_stand_together(given_names):
+    # 张思思阳 holds every two-character piece of 张思阳 (张思, 思阳), but not 张思阳 itself.
+    assert names("张思阳") == [("张思阳", "name", True)]
+    assert names("阳思阳") == [("欧阳思阳", "name", False)]
+
+
+def test_one_character_finds_names_starting_with_it_only(given_names):
+    assert [name for name, *_ in names("思")] == ["思阳"]
+
+
+@pytest.mark.parametrize(("query", "name"), [
+    ("zhangsy", "张思阳"), ("zsiyang", "张思阳"), ("ZhangSY", "张思阳"), ("ZSiYang", "张思阳"),
+    ("ouyangnn", "欧阳娜娜"), ("oynana", "欧阳娜娜"),  # a two-character surname stays whole
+])
+def test_mixed_pinyin_finds_the_customer_exactly(given_names, query, name):
+    assert names(query)[0] == (name, "pinyin_mixed", True)
+
+
+def test_mixed_pinyin_being_typed_finds_the_customer_as_it_grows(given_names):
+    assert ("张思阳", "pinyin_mixed", False) in names("zsiy")  # zsiyang
+    assert ("欧阳思阳", "pinyin_mixed", False) in names("oysi")  # oysiyang
+
+
+def test_mixed_pinyin_does_not_find_other_names(given_names):
+    assert "李阳思" not in [name for name, *_ in names("zsiyang")]
+    assert names("lsiyang") == []
+
+
+def test_exact_hits_come_first_and_at_most_20(db):
+    for n in range(25):
+        services.customer_create(by=None, name="张思阳" if n < 3 else f"张思阳{'一二三四五六七八九十'[n % 10]}")
+    found = customer_search(query="zhangsy")
+    assert len(found) == 20
+    assert [hit.exact for hit in found[:3]] == [True] * 3 and not any(hit.exact for hit in found[3:])
+    assert len(customer_search(query="思阳")) == 20
+
+
+def _keys_are_derived(customers) -> bool:
+    return all((customer.name_pinyin_given_initials, customer.name_pinyin_surname_initial)
+               == name_pinyin_mixed(customer.name) for customer in customers)
+
+
+@pytest.mark.django_db
+def test_every_path_that_writes_customers_fills_the_mixed_pinyin_keys(admin_user):
+    created = services.customer_create(by=None, name="张三")
+    renamed = services.customer_create(by=None, name="李四")
+    services.customer_update(customer=renamed, by=None, name="李思阳")
+    seed_customers(count=30, seed=3, workers=1)
+    import_archive(data=factories.workbook(
+        ["客户姓名", "手机号码", "车架号(VIN)", "车牌号", "交车日期", "车型", "品牌"],
+        ["赵思远", "13811112222", valid_vin(501), "皖C60001", "2024-03-05", "科雷傲", "雷诺"]),
+        kind="deliveries", by=admin_user)
+    import_archive(data=factories.workbook(
+        ["工单号", "车架号", "车牌号", "进厂日期", "维修类型", "送修人", "送修人电话", "车型"],
+        ["RO501", valid_vin(502, wmi="JMB"), "皖C60002", "2026-05-01", "钣喷", "钱多多", "13922223333", "欧蓝德"]),
+        kind="service-visits", by=admin_user)
+    stored = list(Customer.all_objects.all())
+    assert {"张三", "李思阳", "赵思远", "钱多多"} <= {customer.name for customer in stored}
+    assert len(stored) >= 34 and _keys_are_derived(stored)
+    assert Customer.objects.get(pk=renamed.pk).name_pinyin_given_initials == "lisy"
+    assert Customer.objects.get(pk=created.pk).name_pinyin_surname_initial == "zsan"
+    assert customer_search(query="zhaosy")[0].customer.name == "赵思远"
+    assert customer_search(query="qduoduo")[0].customer.name == "钱多多"
+
+
+@pytest.mark.django_db
+def test_the_migration_fills_the_keys_of_customers_stored_before_it():
+    for name in ["张思阳", "欧阳娜娜", "John Smith", "王"]:
+        services.customer_create(by=None, name=name)
+    services.customer_create(by=None, name="张思阳")
+    Customer.all_objects.update(name_pinyin_given_initials="", name_pinyin_surname_initial="")
+    migration = importlib.import_module("customers.migrations.0011_fill_mixed_pinyin_keys")
+    migration.fill(apps, SimpleNamespace(connection=connection))  # it runs SQL only through the connection
+    stored = list(Customer.all_objects.all())
+    assert _keys_are_derived(stored)
+    assert Customer.all_objects.filter(name_pinyin_given_initials="zhangsy").count() == 2
+
+
+# --- a single exact hit opens the customer ------------------------------------------------------
+@pytest.fixture
+def archive(db):
+    zhang = services.customer_create(by=None, name="张三", mobile="13812345678")
+    vehicle = make_vehicle(zhang, serial=123456, plate="皖C12345")
+    return {"zhang": zhang, "vehicle": vehicle}
+
+
+@pytest.mark.parametrize("query", ["13812345678", "+86 138 1234 5678", "皖C12345", "皖c·12345", "vin"])
+def test_a_whole_mobile_plate_or_vin_found_once_opens_the_customer(client, agent, archive, query):
+    client.force_login(agent)
+    query = archive["vehicle"].vin if query == "vin" else query
+    response = client.get("/customers/search/", {"q": query})
+    assert response.status_code == 302 and response.url == f"/customers/{archive['zhang'].pk}/"
+
+
+def test_the_live_results_stay_a_list(client, agent, archive):
+    client.force_login(agent)
+    response = client.get("/customers/search/", {"q": "13812345678"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "search-hit" in response.content.decode()
+
+
+def test_a_plate_two_customers_hold_shows_both(client, agent, archive):
+    driver = services.customer_create(by=None, name="张小三", mobile="13900000000")
+    services.vehicle_set_driver(vehicle=archive["vehicle"], driver=driver, on=date(2026, 3, 2), by=None)
+    client.force_login(agent)
+    response = client.get("/customers/search/", {"q": "皖C12345"})
+    assert response.status_code == 200 and response.content.decode().count("search-hit") == 2
+
+
+@pytest.mark.parametrize("query", ["张三", "zhangsan", "2345", "C1234"])
+def test_a_single_hit_by_name_or_fragment_is_listed_not_opened(client, agent, archive, query):
+    client.force_login(agent)
+    response = client.get("/customers/search/", {"q": query})
+    assert response.status_code == 200 and response.content.decode().count("search-hit") == 1
+
+
+def test_the_results_say_a_hit_was_by_mixed_pinyin(client, agent, given_names):
+    client.force_login(agent)
+    page = client.get("/customers/search/", {"q": "zsiyang"}).content.decode()
+    assert "张思阳" in page and "混拼" in page
+
+
+@pytest.mark.django_db
+def test_the_migration_on_a_big_archive_builds_the_indexes_it_dropped_again(monkeypatch):
+    """On PostgreSQL a big fill drops the secondary indexes and builds them again (here: from one row)."""
+    migration = importlib.import_module("customers.migrations.0011_fill_mixed_pinyin_keys")
+    monkeypatch.setattr(migration, "REBUILD_INDEXES_FROM", 1)
+    services.customer_create(by=None, name="张思阳")
+    Customer.all_objects.update(name_pinyin_given_initials="")
+
+    def indexes():
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, Customer._meta.db_table)
+        return {name: (found[name]["columns"], found[name]["type"]) for name in found if found[name]["index"]}
+
+    before = indexes()
+    migration.fill(apps, SimpleNamespace(connection=connection))
+    assert indexes() == before and len(before) > 10
+    assert customer_search(query="zhangsy")[0].customer.name == "张思阳"

@@ -29,7 +29,8 @@ def marketing(db):
 
 
 def found(client, query) -> bool:
-    response = client.get("/customers/search/", {"q": query})
+    """In the results, or opened directly (a whole number that one customer has)."""
+    response = client.get("/customers/search/", {"q": query}, follow=True)
     assert response.status_code == 200
     return "钱多多" in response.content.decode()
 
@@ -47,8 +48,10 @@ def test_a_role_that_sees_masked_numbers_learns_nothing_from_endings(request, cl
 @pytest.mark.parametrize("persona", ["general_manager", "marketing"])
 def test_every_role_finds_a_customer_by_the_whole_number_and_sees_it_masked(request, client, customer, persona):
     client.force_login(request.getfixturevalue(persona))
-    page = client.get("/customers/search/", {"q": "+86 188-1234-4818"}).content.decode()
-    assert "钱多多" in page and "188****4818" in page
+    response = client.get("/customers/search/", {"q": "+86 188-1234-4818"}, follow=True)
+    assert response.redirect_chain == [(f"/customers/{customer.pk}/", 302)]  # one customer: their page opens
+    page = response.content.decode()
+    assert "钱多多" in page and "188****4818" in page and NUMBER not in page
     assert AuditEvent.objects.get(action=AuditEvent.Action.PHONE_SEARCH).detail == {
         "match": ["number"], "digits": 11, "results": 1}
 
