@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..models import Customer, DeliveryFile, ServiceVisit, TimelineEntry, Vehicle, VehicleRole
-from ..normalize import name_pinyin, normalize_name, plate_search_key
+from ..normalize import name_pinyin, name_pinyin_mixed, normalize_name, plate_search_key
 from .table import RowError, Table, rows_without_vin
 from .values import parse_amount, parse_count, parse_date, phones_of, plate_of, text, truncated, vin_of
 from .writing import Outcome, history_from_rows, insert_rows, new_row, pack, update_rows, write_chunks
@@ -323,9 +323,11 @@ class VisitsImport:
             return senders[key]
         name = sender_name or self.unknown_sender % {"ro": row.visit["ro_number"]}
         pinyin, initials = name_pinyin(name)
+        given_initials, surname_initial = name_pinyin_mixed(name[:50])
         contact = new_row(Customer, name=name[:50], mobile=row.sender_mobile, phone2=row.sender_phone2,
                              source=Customer.Source.SERVICE, needs_review=True, created_at=now, updated_at=now,
-                             name_pinyin=pinyin, name_initials=initials, mobile_rev=row.sender_mobile[::-1],
+                             name_pinyin=pinyin, name_initials=initials, name_pinyin_given_initials=given_initials,
+                             name_pinyin_surname_initial=surname_initial, mobile_rev=row.sender_mobile[::-1],
                              phone2_rev=row.sender_phone2[::-1])
         new_contacts.append(contact)
         if key:
