@@ -17,6 +17,7 @@ from . import batches
 from .forms import ImportUploadForm
 from .models import ImportBatch
 from .reading import ImportFileError
+from .services import MAX_INVALID_ROWS_KEPT
 
 
 @admin.register(ImportBatch)
@@ -96,8 +97,10 @@ class ImportBatchAdmin(admin.ModelAdmin):
         batch = self._batch(request, object_id, look=True)
         report = batch.report or {}
         errors = report.get("errors", [])
+        kept, listed = len(report.get("invalid_rows") or []), len({error["row"] for error in errors})
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "batch": batch,
                    "report": report, "errors": errors[:200], "more_errors": max(len(errors) - 200, 0),
+                   "download_capped": kept >= MAX_INVALID_ROWS_KEPT and listed > kept,
                    "title": _("Import #%(id)s: %(file)s") % {"id": batch.pk, "file": batch.filename},
                    "can_confirm": self.has_add_permission(request) and batch.status == ImportBatch.Status.CHECKED,
                    "nothing_to_write": not (report.get("created") or report.get("updated"))}

@@ -1,15 +1,23 @@
-"""Finding the header row below the title rows, and mapping its Chinese column names."""
+"""Finding the header row below the title rows, and mapping its Chinese column names.
+
+A cell maps to a field by its whole name first ("车架号(VIN)"); failing that, by its parts: real
+exports combine names and units ("VIN/车架号", "客户姓名（车主）", "里程(km)"), so a cell split on
+/ \\ | 、 , ( ) and spaces whose parts name one field maps to it. A cell whose parts name two fields
+("车牌/车架号") maps to neither, and the report says so.
+"""
 
 import re
 import unicodedata
 from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
 
 # Per kind of import: field → the column names the DMS, the manufacturer's programme and the store's
 # own archives use for it. Matching ignores spaces, brackets' style and letter case.
 COMMON = {
     "name": ["客户姓名", "姓名", "车主", "车主姓名", "客户名称", "客户"],
     "mobile": ["手机号码", "联系电话", "手机", "手机号", "电话", "联系方式", "客户电话", "车主电话"],
-    "vin": ["车架号", "VIN", "车架号(VIN)", "VIN码", "底盘号", "车辆识别代号", "车辆识别号"],
+    "vin": ["车架号", "VIN", "车架号(VIN)", "VIN码", "VIN号", "车架号码", "底盘号", "车辆识别代号", "车辆识别号"],
     "plate": ["车牌号", "车牌", "车牌号码"],
 }
 COLUMNS: dict[str, dict[str, list[str]]] = {
@@ -67,6 +75,21 @@ def clean_header(text) -> str:
 
 _LOOKUP = {kind: {clean_header(name): field for field, names in columns.items() for name in names}
            for kind, columns in COLUMNS.items()}
+# A unit in brackets says nothing about the field: "里程(km)", "开票金额（元）", "金额(万元)".
+_UNIT = re.compile(r"[(（]\s*(?:km|公里|千米|元|万元|rmb|¥|￥|%|％)\s*[)）]", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[/\\|、,，()（）\s]+")
+
+
+def header_fields(cell, kind: str) -> list[str]:
+    """The fields a header cell names: its whole name's, else those of its parts (in their order,
+    each once). One field is a match; two or more, a cell that cannot be read as one column."""
+    lookup = _LOOKUP[kind]
+    exact = lookup.get(clean_header(cell))
+    if exact:
+        return [exact]
+    value = _UNIT.sub(" ", unicodedata.normalize("NFKC", str(cell or "")))
+    parts = (lookup.get(clean_header(part)) for part in _SEPARATORS.split(value))
+    return list(dict.fromkeys(name for name in parts if name))
 
 
 @dataclass
@@ -74,26 +97,59 @@ class Header:
     row_index: int  # 0-based index of the header row in the sheet
     columns: dict[int, str]  # column index → field
     unused: list[str] = field(default_factory=list)  # column names that no field uses
+    ambiguous: dict[int, list[str]] = field(default_factory=dict)  # column index → the fields its name names
+
+
+def _columns(row: list, kind: str) -> tuple[dict[int, str], dict[int, list[str]]]:
+    """The row's columns by field, whole names before parts: "车牌号" takes the plate from "备注(车牌)"
+    wherever they stand; among equals the first column of a field wins."""
+    named = [(position, header_fields(cell, kind)) for position, cell in enumerate(row)]
+    exact = {position for position, cell in enumerate(row) if clean_header(cell) in _LOOKUP[kind]}
+    columns: dict[int, str] = {}
+    for position, fields in sorted(named, key=lambda item: item[0] not in exact):
+        if len(fields) == 1 and fields[0] not in columns.values():
+            columns[position] = fields[0]
+    ambiguous = {position: fields for position, fields in named if len(fields) > 1}
+    return dict(sorted(columns.items())), ambiguous
 
 
 def find_header(rows: list[list], kind: str) -> Header | None:
     """The first row among the first 30 that names a key field and at least one other field."""
-    lookup = _LOOKUP[kind]
     for index, row in enumerate(rows[:SCAN_ROWS]):
-        columns: dict[int, str] = {}
-        for position, cell in enumerate(row):
-            name = lookup.get(clean_header(cell))
-            if name and name not in columns.values():  # the first column of a name wins
-                columns[position] = name
+        columns, ambiguous = _columns(row, kind)
         if len(columns) >= 2 and KEY_FIELDS[kind] & set(columns.values()):
             unused = [str(cell).strip() for position, cell in enumerate(row)
                       if position not in columns and str(cell or "").strip()]
-            return Header(row_index=index, columns=columns, unused=unused)
+            return Header(row_index=index, columns=columns, unused=unused, ambiguous=ambiguous)
     return None
+
+
+def label(kind: str, name: str) -> str:
+    """A field by its usual column name: vin → 车架号."""
+    return COLUMNS[kind][name][0]
+
+
+def file_columns(header_cells: list) -> str:
+    """The file's column names as one list, for messages: "姓名、VIN/车架号、车牌号"."""
+    return "、".join(str(cell).strip() for cell in header_cells if str(cell or "").strip())
+
+
+def ambiguous_notes(header: Header, header_cells: list, kind: str) -> list[str]:
+    """A sentence for each header cell naming two fields, which is not read."""
+    return [_("The column “%(column)s” names %(fields)s at once, so it was not read: give each its own "
+              "column.") % {"column": str(header_cells[position]).strip(),
+                            "fields": "、".join(label(kind, name) for name in fields)}
+            for position, fields in header.ambiguous.items()]
+
+
+def key_column_note(header_cells: list, kind: str) -> str:
+    """The vehicle's key column is not among the file's: "没有识别出车架号列；文件的列：…"."""
+    return _("No %(column)s column was recognised; the file's columns: %(columns)s.") % {
+        "column": label(kind, "vin"), "columns": file_columns(header_cells)}
 
 
 def missing_columns(header: Header, kind: str) -> list[str]:
     """The required columns the header lacks, by their usual names ('车架号/车牌号')."""
     found = set(header.columns.values())
-    return ["/".join(COLUMNS[kind][name][0] for name in group)
+    return ["/".join(label(kind, name) for name in group)
             for group in REQUIRED[kind] if not found.intersection(group)]

@@ -271,3 +271,54 @@ def test_a_stalled_run_is_marked_interrupted_when_its_page_is_looked_at(client, 
     assert response.headers.get("HX-Refresh") == "true"  # the page reloads and shows the interruption
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.FAILED and "中断" in batch.message and bytes(batch.content) == b""
+
+
+# --- the invalid-rows download, and files with nothing to import ---------------------------------------
+def _download(client, batch) -> list[tuple]:
+    response = client.get(reverse("admin:imports_importbatch_invalid_rows", args=[batch.pk]))
+    return list(openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(
+        values_only=True))
+
+
+@pytest.mark.django_db
+def test_the_download_holds_every_invalid_row_the_page_lists(client, admin_user):
+    from customers.imports.services import import_archive
+    from tests.customers import factories
+
+    import_archive(data=workbook(*ROWS), kind="deliveries", by=admin_user)  # 皖C12345 and 皖C54321 on file
+    header = ["客户姓名", "手机号码", "车辆编码", "车牌号", "交车日期"]  # the VIN column is not recognised
+    rows = [["张三", "13812345678", valid_vin(1), "皖C12345", ""],  # on file by its plate: unchanged
+            ["王五", "12345", valid_vin(6), "皖C66666", "下个月"],  # two bad cells
+            ["赵六", "13700000000", valid_vin(7), "皖C77777", ""],  # a plate the archive does not know
+            ["孙七", "13600000000", valid_vin(8), "皖C88888", ""],
+            ["", "13500000000", valid_vin(9), "皖C99999", ""]]  # no name
+    batch = batches.import_batch_upload(kind="deliveries", filename="诺相随导出.xlsx",
+                                        content=factories.workbook(header, *rows), by=admin_user)
+    batch = batches.import_batch_check(batch_id=batch.pk)
+    client.force_login(admin_user)
+    listed = sorted({error["row"] for error in batch.preview["errors"]})
+    assert listed == [4, 5, 6, 7]
+    download = _download(client, batch)
+    assert [row[0] for row in download[1:]] == listed
+    assert download[2][2:4] == ("赵六", "13700000000")
+    reasons = download[1][1]
+    assert "手机号码：" in reasons and "交车日期：" in reasons
+    page = client.get(reverse("admin:imports_importbatch_change", args=[batch.pk])).content.decode()
+    assert page.index("没有识别出车架号列；文件的列：客户姓名、手机号码、车辆编码、车牌号、交车日期。") < page.index("import-counts")
+
+
+@pytest.mark.django_db
+def test_a_download_cut_at_its_limit_says_so(client, admin_user, monkeypatch):
+    from customers.imports import admin as imports_admin
+    from customers.imports import services
+
+    monkeypatch.setattr(services, "MAX_INVALID_ROWS_KEPT", 1)
+    monkeypatch.setattr(imports_admin, "MAX_INVALID_ROWS_KEPT", 1)
+    other_bad = ["赵六", "123", "", valid_vin(7), "", "", "", "", ""]
+    batch = batches.import_batch_upload(kind="deliveries", filename="a.xlsx",
+                                        content=workbook(*ROWS, BAD_ROW, other_bad), by=admin_user)
+    batch = batches.import_batch_check(batch_id=batch.pk)
+    assert [row["row"] for row in batch.preview["invalid_rows"]] == [7]
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:imports_importbatch_change", args=[batch.pk])).content.decode()
+    assert "下载的文件只含列出的前 1 行" in page

@@ -189,6 +189,7 @@ def test_a_failing_chunk_leaves_nothing_half_written_and_the_report_says_which_r
     assert (report.committed_rows, report.failed_rows) == ([3, 4], [5, 6])
     assert {error["row"] for error in report.errors} == {5, 6} and "disk full" in report.errors[0]["message"]
     assert "DETAIL" not in report.errors[0]["message"]  # the row's values stay in the worker's log
+    assert [row["row"] for row in report.invalid_rows] == [5, 6]  # in the download, to import again
     assert list(Customer.objects.values_list("name", flat=True)) == ["张三"]
     assert not Vehicle.objects.filter(vin__in=[valid_vin(3), valid_vin(4)]).exists()
 
@@ -304,3 +305,44 @@ def test_a_run_stopped_early_writes_no_chunk_it_had_not_started():
     next(results)
     results.close()
     assert len(started) <= WRITERS + 1 < len(chunks)
+
+
+# --- header cells as DMS and manufacturer exports write them -------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize("vin_column", ["VIN/车架号", "车架号/VIN"])
+def test_a_dms_export_with_combined_column_names_is_read(admin_user, vin_column):
+    data = factories.workbook(
+        ["客户姓名（车主）", "手机/电话", vin_column, "车牌号(车牌)", "开票金额(元)"],
+        ["张三", "13812345678", valid_vin(1), "皖C12345", "239,800"],
+        ["李四", "13912345678", valid_vin(2), "", ""])
+    report = import_archive(data=data, kind="deliveries", by=admin_user)
+    assert (report.rows, report.created, report.invalid, report.unused_columns) == (2, 2, 0, [])
+    vehicle = Vehicle.objects.get(vin=valid_vin(1))
+    assert (vehicle.plate, vehicle.invoice_amount) == ("皖C12345", 239800)
+    assert Customer.objects.get(name="李四").mobile == "13912345678"
+
+
+@pytest.mark.django_db
+def test_a_vin_column_that_is_not_recognised_is_said_first_naming_the_files_columns(admin_user):
+    from customers.imports.reading import ImportFileError
+
+    rows = [["张三", "13812345678", valid_vin(1), "皖C12345"], ["李四", "13912345678", valid_vin(2), "皖C22222"]]
+    data = factories.workbook(["姓名", "手机", "车辆编码", "车牌号"], *rows)
+    with pytest.raises(ImportFileError, match="^没有识别出车架号列；文件的列：姓名、手机、车辆编码、车牌号。"):
+        import_archive(data=data, kind="deliveries", by=admin_user)  # every row would fail on its VIN
+
+    import_archive(data=workbook(ROWS[0]), kind="deliveries", by=admin_user)  # 皖C12345 is on file now
+    report = import_archive(data=data, kind="deliveries", by=admin_user, dry_run=True)
+    assert (report.unchanged, report.invalid) == (1, 1)
+    assert report.column_problems[0] == "没有识别出车架号列；文件的列：姓名、手机、车辆编码、车牌号。"
+    assert [row["row"] for row in report.invalid_rows] == [4]  # 李四, in the download
+
+
+@pytest.mark.django_db
+def test_a_column_naming_two_fields_is_named_in_the_refusal(admin_user):
+    from customers.imports.reading import ImportFileError
+
+    data = factories.workbook(["客户姓名", "车牌/车架号", "手机号码"], ["张三", valid_vin(1), "13812345678"])
+    with pytest.raises(ImportFileError, match="列“车牌/车架号”同时指明了车牌号、车架号") as refused:
+        import_archive(data=data, kind="deliveries", by=admin_user)
+    assert "文件缺少这些列：车架号/车牌号" in str(refused.value) and "文件的列：客户姓名、车牌/车架号、手机号码" in str(refused.value)

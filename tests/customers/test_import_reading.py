@@ -189,3 +189,34 @@ def test_handbook_records_without_their_check_date_are_refused(admin_user):
     data = titled_workbook(["车主", "手机", "VIN码"], ["张三", "13812345678", valid_vin(1)], title=None)
     with pytest.raises(ImportFileError, match="核对日期"):
         import_archive(data=data, kind="handbook", by=admin_user)
+
+
+# --- header cells as DMS and manufacturer exports write them -------------------------------------------
+@pytest.mark.parametrize(("cell", "field"), [
+    ("VIN/车架号", "vin"), ("车架号/VIN", "vin"), ("车牌号(车牌)", "plate"), ("手机/电话", "mobile"),
+    ("客户姓名（车主）", "name"), ("开票金额(元)", "invoice_amount"), ("开票金额（元）", "invoice_amount"),
+    ("车架号 VIN", "vin"), ("车架号｜VIN", "vin"), ("车主、客户", "name"), ("联系电话，手机", "mobile"),
+])
+def test_a_header_cell_combining_names_of_one_field_maps_to_it(cell, field):
+    sheet = read_rows(workbook(["2024年交车档案"], ["序号", cell, "客户姓名" if field != "name" else "车架号"]))
+    header = find_header(sheet.rows, "deliveries")
+    assert header is not None and header.columns[1] == field and header.unused == ["序号"]
+
+
+def test_units_in_brackets_are_not_part_of_a_repair_orders_column():
+    sheet = read_rows(workbook(["工单号", "VIN/车架号", "进厂日期", "里程(km)", "维修类型", "工时费(元)", "金额(元)"]))
+    header = find_header(sheet.rows, "service-visits")
+    assert header.columns == {0: "ro_number", 1: "vin", 2: "opened_on", 3: "mileage", 4: "kind", 5: "labour_amount"}
+    assert header.unused == ["金额(元)"]  # 金额 alone names no one amount: not guessed
+
+
+def test_a_header_cell_naming_two_fields_is_not_guessed():
+    sheet = read_rows(workbook(["客户姓名", "车牌/车架号", "手机号码"]))
+    header = find_header(sheet.rows, "deliveries")
+    assert header.columns == {0: "name", 2: "mobile"}
+    assert header.ambiguous == {1: ["plate", "vin"]} and header.unused == ["车牌/车架号"]
+
+
+def test_a_whole_name_wins_over_a_part_of_another_cell():
+    sheet = read_rows(workbook(["客户姓名", "备注(车牌)", "车牌号", "车架号"]))
+    assert find_header(sheet.rows, "deliveries").columns == {0: "name", 2: "plate", 3: "vin"}

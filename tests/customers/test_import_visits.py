@@ -291,3 +291,27 @@ def test_a_corrected_earlier_arrival_moves_the_last_visit_back(owner, admin_user
                    by=admin_user)
     owner.refresh_from_db()
     assert owner.last_visit_on == date(2026, 3, 5)
+
+
+@pytest.mark.django_db
+def test_a_dms_export_with_combined_column_names_and_units_is_read(owner, admin_user):
+    data = factories.workbook(["工单号", "VIN/车架号", "车牌号(车牌)", "进厂日期", "里程(km)", "维修类型", "工时费(元)",
+                               "金额(元)"],
+                              ["RO171", valid_vin(1), "皖C12345", "2026-03-05", "1,200", "首保", "300", "300"])
+    report = import_archive(data=data, kind="service-visits", by=admin_user)
+    assert (report.created, report.invalid, report.unused_columns) == (1, 0, ["金额(元)"])
+    visit = ServiceVisit.objects.get(ro_number="RO171")
+    assert (visit.vehicle.vin, visit.mileage, visit.labour_amount) == (valid_vin(1), 1200, 300)
+
+
+@pytest.mark.django_db
+def test_rows_refused_while_writing_are_in_the_download_too(owner, admin_user):
+    import_archive(data=workbook(visit_row("RO181", valid_vin(1), "2026-03-01")), kind="service-visits",
+                   by=admin_user)
+    report = import_archive(data=workbook(visit_row("RO182", valid_vin(1), "2026-03-02"),
+                                          visit_row("RO181", valid_vin(7), "2026-03-01"),  # on file for another car
+                                          visit_row("RO183", valid_vin(1), "昨天")),
+                            kind="service-visits", by=admin_user, dry_run=True)
+    assert {error["row"] for error in report.errors} == {4, 5}
+    assert [row["row"] for row in report.invalid_rows] == [4, 5]
+    assert report.invalid_rows[0]["cells"][:2] == ["RO181", valid_vin(7)]
