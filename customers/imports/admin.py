@@ -103,7 +103,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
                    "download_capped": kept >= MAX_INVALID_ROWS_KEPT and listed > kept,
                    "title": _("Import #%(id)s: %(file)s") % {"id": batch.pk, "file": batch.filename},
                    "can_confirm": self.has_add_permission(request) and batch.status == ImportBatch.Status.CHECKED,
-                   "nothing_to_write": not (report.get("created") or report.get("updated"))}
+                   "nothing_to_write": not any(report.get(name) for name in ("created", "updated", "failed_rows"))}
         return TemplateResponse(request, "admin/imports/importbatch/detail.html", context)
 
     def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:

@@ -107,10 +107,29 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
     except Exception:
         _fail(batch, _("The check stopped on an unexpected error; the administrator can read it in the worker's log."))
         raise
-    ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKING).update(
-        status=ImportBatch.Status.CHECKED, preview=report.as_json(), progress_done=report.rows,
-        progress_total=report.rows)
+    if report.created or report.updated or report.failed_rows:  # rows that failed to write may not next time
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKING).update(
+            status=ImportBatch.Status.CHECKED, preview=report.as_json(), progress_done=report.rows,
+            progress_total=report.rows)
+    else:  # nothing to confirm: the batch ends here, and the file is not kept
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKING).update(
+            status=ImportBatch.Status.NOTHING, preview=report.as_json(), progress_done=report.rows,
+            progress_total=report.rows, message=_nothing_to_import(report), finished_at=timezone.now(), content=b"")
     return _reloaded(batch_id)
+
+
+def _nothing_to_import(report) -> str:
+    """Why a checked file has nothing to import, by its counts."""
+    if not report.rows:
+        return _("Nothing to import: the file has no rows below its header.")
+    if not report.unchanged:
+        return _("Nothing to import: every row is invalid (%(invalid)s). Download the invalid rows, fix them and "
+                 "upload the file again.") % {"invalid": report.invalid}
+    if not report.invalid:
+        return _("Nothing to import: every row is unchanged (%(unchanged)s): the archive already has what the "
+                 "file says.") % {"unchanged": report.unchanged}
+    return _("Nothing to import: %(unchanged)s rows are unchanged (the archive already has them) and "
+             "%(invalid)s are invalid.") % {"unchanged": report.unchanged, "invalid": report.invalid}
 
 
 def import_batch_check_given_up(*, batch_id: int) -> None:
@@ -192,6 +211,15 @@ def import_batch_cancel(*, batch: ImportBatch, by) -> ImportBatch:
     return batch
 
 
+SENTENCE_ENDS = "。．.！!；;，, "
+
+
+def _reasons(labels: list[str]) -> str:
+    """A row's reasons in one cell, "手机号码：…号码；车架号：…校验位。": each but the last without its
+    full stop, so no "。；"."""
+    return "；".join([*(label.rstrip(SENTENCE_ENDS) for label in labels[:-1]), *labels[-1:]])
+
+
 def import_batch_invalid_rows(*, batch: ImportBatch, by) -> FileResponse:
     """The invalid rows as the file had them, with the reasons in front, to fix and import again.
 
@@ -206,7 +234,7 @@ def import_batch_invalid_rows(*, batch: ImportBatch, by) -> FileResponse:
     header = report.get("header") or []
     width = max([len(header), *(len(row["cells"]) for row in rows)])
     columns = [(_("Row in the file"), lambda row: row["row"]),
-               (_("Why it was not imported"), lambda row: "；".join(reasons.get(row["row"], [])))]
+               (_("Why it was not imported"), lambda row: _reasons(reasons.get(row["row"], [])))]
     columns += [(header[i] if i < len(header) and header[i] else f"#{i + 1}",
                  lambda row, i=i: row["cells"][i] if i < len(row["cells"]) else None) for i in range(width)]
     return export_response(rows=rows, columns=columns, filename=f"import-{batch.pk}-invalid-rows", fmt=XLSX, by=by,

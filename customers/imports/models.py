@@ -19,6 +19,7 @@ class ImportBatch(models.Model):
         DONE = "done", _("Imported")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
+        NOTHING = "nothing", _("Nothing to import")  # checked: every row invalid or unchanged
 
     RUNNING = (Status.CHECKING, Status.IMPORTING)
 

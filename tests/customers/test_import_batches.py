@@ -308,6 +308,54 @@ def test_the_download_holds_every_invalid_row_the_page_lists(client, admin_user)
 
 
 @pytest.mark.django_db
+def test_a_file_with_only_invalid_rows_ends_as_nothing_to_import(client, admin_user):
+    batch = batches.import_batch_upload(kind="deliveries", filename="坏.xlsx", content=workbook(BAD_ROW),
+                                        by=admin_user)
+    batch = batches.import_batch_check(batch_id=batch.pk)
+    assert batch.status == ImportBatch.Status.NOTHING and not batch.is_running
+    assert batch.finished_at is not None and bytes(batch.content) == b""
+    assert "每一行都无效" in batch.message
+    with pytest.raises(ImportFileError):
+        batches.import_batch_confirm(batch=batch, by=admin_user)
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:imports_importbatch_change", args=[batch.pk])).content.decode()
+    assert "没有可导入的内容：每一行都无效（1 行）" in page and 'id="confirm-import"' not in page
+    assert f"/{batch.pk}/cancel/" not in page and 'id="download-invalid"' in page
+    progress = client.get(reverse("admin:imports_importbatch_progress", args=[batch.pk]))
+    assert progress.headers.get("HX-Refresh") == "true"  # the page stops polling
+    again = batches.import_batch_upload(kind="deliveries", filename="坏.xlsx", content=workbook(BAD_ROW),
+                                        by=admin_user)
+    assert again.status == ImportBatch.Status.CHECKING  # the file is free again
+
+
+@pytest.mark.django_db
+def test_a_file_the_archive_already_has_ends_as_nothing_to_import_saying_why(admin_user):
+    from customers.imports.services import import_archive
+
+    import_archive(data=workbook(*ROWS), kind="deliveries", by=admin_user)
+    batch = batches.import_batch_upload(kind="deliveries", filename="again.xlsx", content=workbook(*ROWS),
+                                        by=admin_user)
+    batch = batches.import_batch_check(batch_id=batch.pk)
+    assert batch.status == ImportBatch.Status.NOTHING
+    assert batch.message == "没有可导入的内容：每一行都未变（4 行），档案中已有文件里的内容。"
+    mixed = batches.import_batch_upload(kind="deliveries", filename="mixed.xlsx", content=workbook(*ROWS, BAD_ROW),
+                                        by=admin_user)
+    assert "4 行未变" in batches.import_batch_check(batch_id=mixed.pk).message
+
+
+@pytest.mark.django_db
+def test_a_rows_reasons_join_without_doubled_punctuation(client, admin_user):
+    twice_bad = ["王五", "12345", "", valid_vin(6), "", "下个月", "", "", ""]  # a bad phone and a bad date
+    batch = batches.import_batch_upload(kind="deliveries", filename="a.xlsx", content=workbook(*ROWS, twice_bad),
+                                        by=admin_user)
+    batches.import_batch_check(batch_id=batch.pk)
+    client.force_login(admin_user)
+    reasons = _download(client, batch)[1][1]
+    assert reasons == "手机号码：“12345”中没有有效的电话号码；交车日期：" + reasons.split("交车日期：")[1]
+    assert "。；" not in reasons and reasons.endswith("。")
+
+
+@pytest.mark.django_db
 def test_a_download_cut_at_its_limit_says_so(client, admin_user, monkeypatch):
     from customers.imports import admin as imports_admin
     from customers.imports import services
