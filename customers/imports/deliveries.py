@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..catalogue.selectors import catalogue_snapshot
 from ..models import Customer, DeliveryFile, Vehicle, VehicleRole
 from ..normalize import name_pinyin, name_pinyin_mixed, normalize_name, plate_search_key
 from .table import RowError, Table, rows_without_vin
@@ -104,6 +105,19 @@ def _brand(cell) -> str | None:
     return next((code for word, code in BRANDS.items() if word in value), None)
 
 
+def _catalogued(table: Table, brands: list, models: list) -> tuple[list, list]:
+    """Brand and model as the catalogue (车型目录) has them: a model it knows gives its brand (when the
+    file names none, or 其他) and its own spelling; any other model keeps its text, and its brand stays
+    as the file says (none: for a person). One reading of the catalogue per file: the blocks of a
+    file share `table.caches`."""
+    catalogue = table.caches.get("vehicle catalogue")
+    if catalogue is None:
+        catalogue = table.caches["vehicle catalogue"] = catalogue_snapshot()
+    pairs = [catalogue.resolve(brand=brand or "", model_text=model) if model else (brand, model)
+             for brand, model in zip(brands, models, strict=True)]
+    return [brand or None for brand, _model in pairs], [model for _brand, model in pairs]
+
+
 def clean(table: Table) -> tuple["CleanRows", list[RowError]]:
     """The valid rows, and an error for each bad cell of the others (with its row and column)."""
     errors = table.errors
@@ -117,6 +131,7 @@ def clean(table: Table) -> tuple["CleanRows", list[RowError]]:
     plates = table.parse("plate", plate_of, cache=False)
     brands = table.parse("brand", _brand)
     models = table.parse("model_name", truncated(50))
+    brands, models = _catalogued(table, brands, models)
     colours = table.parse("colour", truncated(20))
     consultants = table.parse("sales_consultant", truncated(30))
     delivered = table.parse("delivery_date", parse_date)

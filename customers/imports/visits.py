@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from ..catalogue.selectors import catalogue_snapshot
 from ..models import Customer, DeliveryFile, ServiceVisit, TimelineEntry, Vehicle, VehicleRole
 from ..normalize import name_pinyin, name_pinyin_mixed, normalize_name, plate_search_key
 from .table import RowError, Table, rows_without_vin
@@ -153,6 +154,7 @@ class VisitsImport:
 
     def run(self, rows: list[VisitRow], progress: Callable[[int], None] | None = None) -> Outcome:
         outcome = self.outcome
+        self.catalogue = catalogue_snapshot()  # a new car's brand and model, for every chunk
         # A row without VIN is fine only for a car on file under its plate, or named by VIN in this file.
         plates = frozenset(row.plate for row in rows if not row.vin)
         on_file = set(Vehicle.objects.filter(plate__any_of=plates).values_list("plate", flat=True))
@@ -249,8 +251,11 @@ class VisitsImport:
                 continue
             customer = owners.get(vehicle["id"]) if vehicle else None
             if vehicle is None:
-                vehicle = new_row(Vehicle, vin=first.vin, plate=first.plate, model_name=first.model_name,
-                                     brand=WMI_BRANDS.get(first.vin[:3], Vehicle.Brand.OTHER), created_at=now,
+                # The brand from the VIN's maker code, else from the model if the catalogue knows it.
+                brand, model_name = self.catalogue.resolve(brand=WMI_BRANDS.get(first.vin[:3], ""),
+                                                           model_text=first.model_name)
+                vehicle = new_row(Vehicle, vin=first.vin, plate=first.plate, model_name=model_name,
+                                     brand=brand or Vehicle.Brand.OTHER, created_at=now,
                                      plate_key=plate_search_key(first.plate), vin_rev=first.vin[::-1])
                 new_vehicles.append(vehicle)
                 contact = self._sender(fresh[0], senders, new_contacts, now)

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "dealer_crm.jobs",
     "customers",
     "customers.imports",
+    "customers.catalogue",
     "followups",
     "events",
 ]
