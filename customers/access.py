@@ -5,6 +5,13 @@ from dealer_crm.access import get_for_user
 from .models import Customer, DuplicateCandidate, FamilyMember, Vehicle
 
 
+def can_edit_customer(user) -> bool:
+    """Whether `user` may open a customer's edit form. The form shows the full numbers, so it takes
+    the need to see them as well as the right to change the record. The detail page's 编辑 button
+    and the edit view both ask this, so the button shows exactly when the form opens."""
+    return user.has_perm("customers.change_customer") and user.has_perm("customers.reveal_phone")
+
+
 def get_customer_for_user(user, pk: int, *, perm: str = "customers.view_customer",
                           include_merged: bool = False) -> Customer:
     """A customer for `user`. Merged records are found only for reading (`include_merged`), so that

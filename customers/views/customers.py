@@ -12,7 +12,7 @@ from dealer_crm.exports import FORMATS, ExportTooLarge
 from dealer_crm.paging import uncounted_page
 
 from .. import exports, selectors, services
-from ..access import get_customer_for_user
+from ..access import can_edit_customer, get_customer_for_user
 from ..forms import ContactPreferenceForm, CustomerFilterForm, CustomerForm
 from ..models import ContactPreference, Customer
 from .meanwhile import note_kept
@@ -68,8 +68,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "current_roles": [role for role in customer.all_roles if role.is_current],
         "past_roles": [role for role in customer.all_roles if not role.is_current],
         "timeline": timeline,
-        "can_edit": request.user.has_perm("customers.change_customer"),
-        "can_reveal": request.user.has_perm("customers.reveal_phone"),
+        "can_edit": can_edit_customer(request.user),
     })
 
 
@@ -108,10 +107,9 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_customer_for_user(request.user, pk, perm="customers.change_customer", include_merged=True)
-    if not request.user.has_perm("customers.reveal_phone"):
-        # The form shows the full numbers: only roles whose work needs them may open it.
+    if not can_edit_customer(request.user):  # before the lookup, as get_for_user does
         raise PermissionDenied
+    customer = get_customer_for_user(request.user, pk, perm="customers.change_customer", include_merged=True)
     if customer.merged_into_id:  # an old tab: say where the record went, keep what was typed, save nothing
         return _merged_edit(request, customer, survivor=customer.merged_into)
     # The form gets its own copy: validating writes the new values onto its instance, and the
