@@ -7,6 +7,7 @@ from django.forms.utils import ErrorDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .catalogue.selectors import vehicle_model_resolve
 from .edits import EditOutcome, fingerprint, fingerprints
 from .models import ContactPreference, Customer, DeliveryFile, FamilyMember, Vehicle
 from .phone_privacy import whole_number_check_allowed
@@ -236,8 +237,26 @@ class VehicleForm(OpenedValues, ChoosePrompt, forms.ModelForm):
 
     opened_fields = tuple(Meta.fields)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["brand"].required = False  # a model the catalogue knows brings its brand
+        self.fields["brand"].help_text = _("Leave it empty for a model of the catalogue: its brand is filled in.")
+
     def service_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("model_name"):
+            # The catalogue's brand and spelling for a model it knows (KOLEOS → 雷诺 科雷傲).
+            data["brand"], data["model_name"] = vehicle_model_resolve(brand=data.get("brand") or "",
+                                                                      model_text=data["model_name"])
+            if not data["brand"] and "brand" not in self.errors:
+                self.add_error("brand", _("The catalogue does not know this model: choose its brand (Other brand "
+                                          "if none fits)."))
+        elif not data.get("brand") and "brand" not in self.errors:
+            self.add_error("brand", self.fields["brand"].error_messages["required"])
+        return data
 
     def clean_vin(self):
         return _cleaned(normalize_vin, self.cleaned_data["vin"])

@@ -49,6 +49,10 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "django_celery_beat.change_periodictask",
         "imports.view_importbatch",
         "imports.add_importbatch",
+        # The vehicle catalogue: models are switched off (not in use), never deleted.
+        "catalogue.view_vehiclemodel",
+        "catalogue.add_vehiclemodel",
+        "catalogue.change_vehiclemodel",
         # Locked logins (django-axes): deleting an attempt unlocks that account on that address.
         "axes.view_accessattempt",
         "axes.delete_accessattempt",
