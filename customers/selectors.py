@@ -1,9 +1,11 @@
 """Reads of the archive, each with the joins its page needs, so pages run a fixed number of queries."""
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, fields
 from datetime import date
 
 from django.core.cache import cache
+from django.db import OperationalError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -34,12 +36,18 @@ class CustomerFilters:
     needs_review: bool | None = None  # None: everyone; True: only those to be checked
     order: str = "-id"
 
+    @property
+    def narrows(self) -> bool:
+        """Whether any filter leaves customers out (the order alone does not)."""
+        return any(getattr(self, field.name) != field.default for field in fields(self) if field.name != "order")
+
 
 # Customers who never came stay last both ways, on PostgreSQL and SQLite alike; each ordering has
-# an index in the same order, so a page is read straight from it.
+# an index in the same order (or its reverse, read backwards), so a page is read straight from it.
 ORDERINGS = {
     "-id": (F("id").desc(),),
     "name": (F("name_pinyin").asc(), F("id").desc()),
+    "-name": (F("name_pinyin").desc(), F("id").asc()),
     "-last_visit_on": (F("last_visit_on").desc(nulls_last=True), F("id").desc()),
     "last_visit_on": (F("last_visit_on").asc(nulls_last=True), F("id").asc()),
 }
@@ -81,6 +89,90 @@ def customer_list(*, filters: CustomerFilters) -> QuerySet[Customer]:
             purpose__in=[ContactPreference.Purpose.MARKETING, ContactPreference.Purpose.ALL])
         customers = customers.filter(Exists(refused) if filters.opted_out else ~Exists(refused))
     return customers.order_by(*ORDERINGS.get(filters.order, ORDERINGS["-id"])).prefetch_related(_current_vehicles())
+
+
+# Up to this many customers the list says exactly how many match; counting more would cost a page
+# view what a million-row COUNT(*) costs (half a second and more).
+COUNT_EXACT_UP_TO = 10_000
+# ...and the count may take this long (PostgreSQL): a filter that matches few customers and has no
+# index of its own (who refuses marketing) makes even a capped count read the whole archive.
+COUNT_BUDGET_MS = 100
+
+
+@dataclass(frozen=True)
+class ListCount:
+    """How many customers a list holds. `kind`: "exact"; "about" (the planner's estimate);
+    "over" (more than `value`, when no estimate is worth showing)."""
+
+    value: int
+    kind: str
+
+    @property
+    def exact(self) -> bool:
+        return self.kind == "exact"
+
+    @property
+    def shown(self) -> str:
+        return f"{self.value:,}"
+
+
+def customer_list_count(*, customers: QuerySet[Customer], filters: CustomerFilters, exact_up_to: int | None = None,
+                        budget_ms: int | None = None) -> ListCount:
+    """Count at most `exact_up_to` + 1 customers of the list (a LIMITed subquery, so the cost stops
+    there) within `budget_ms`; only when there are more, or the count ran out of time, ask the
+    planner: the table's statistics for the whole archive, the filtered query's row estimate
+    otherwise. A fixed number of queries either way."""
+    limit = COUNT_EXACT_UP_TO if exact_up_to is None else exact_up_to
+    counted = _capped_count(customers.order_by()[: limit + 1], budget_ms=budget_ms or COUNT_BUDGET_MS)
+    if counted is not None and counted <= limit:
+        return ListCount(counted, "exact")
+    estimate = _planned_rows(customers) if filters.narrows else _table_rows()
+    if counted is None:  # out of time: the estimate is all there is (PostgreSQL always gives one)
+        return ListCount(_round_estimate(estimate or 0), "about")
+    if estimate is None or estimate <= limit:  # the statistics are behind the count: say only what we know
+        return ListCount(limit, "over")
+    return ListCount(_round_estimate(estimate), "about")
+
+
+def _capped_count(capped: QuerySet[Customer], *, budget_ms: int) -> int | None:
+    """The count, or None if PostgreSQL cancelled it at the budget. SQLite (the demo) has no budget."""
+    if connection.vendor != "postgresql":
+        return capped.count()
+    try:
+        # In a transaction of its own (a savepoint inside one): a cancelled statement aborts it, and
+        # SET LOCAL ends with it; set back at once in case it is a savepoint of a longer transaction.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(budget_ms)])
+            counted = capped.count()
+            cursor.execute("SET LOCAL statement_timeout TO DEFAULT")
+    except OperationalError as error:
+        if getattr(error.__cause__, "pgcode", None) != "57014":  # query_canceled (psycopg2)
+            raise
+        return None
+    return counted
+
+
+def _table_rows() -> int | None:
+    """The customer table's row estimate from the last ANALYZE (autovacuum keeps it fresh)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Customer._meta.db_table])
+        row = cursor.fetchone()
+    return int(row[0]) if row and row[0] > 0 else None  # -1: never analysed
+
+
+def _planned_rows(customers: QuerySet[Customer]) -> int | None:
+    if connection.vendor != "postgresql":
+        return None
+    plan = json.loads(customers.order_by().explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _round_estimate(rows: int) -> int:
+    """Three significant digits: an estimate must not look like a count (1,003,214 → 1,000,000)."""
+    step = 10 ** max(len(str(rows)) - 3, 0)
+    return round(rows / step) * step
 
 
 def mark_marketing_refusals(customers: list[Customer]) -> list[Customer]:

@@ -12,6 +12,7 @@ class UncountedPage:
     number: int
     has_next: bool
     per_page: int
+    last: int | None = None  # the last page's number, when the caller knows how many rows there are
 
     def has_previous(self) -> bool:
         return self.number > 1
@@ -34,12 +35,16 @@ class UncountedPage:
 MAX_PAGE = 1_000_000
 
 
-def uncounted_page(queryset: QuerySet, page: str | None, *, per_page: int) -> UncountedPage:
+def uncounted_page(queryset: QuerySet, page: str | None, *, per_page: int, rows: int | None = None) -> UncountedPage:
+    """The page numbered `page`; with `rows` (the caller counted them) a number past the end is the last page."""
     try:
         number = min(max(int(page or 1), 1), MAX_PAGE)
     except ValueError:  # not a number, or more digits than Python converts
         number = 1
+    last = max((rows + per_page - 1) // per_page, 1) if rows is not None else None
+    if last is not None:
+        number = min(number, last)
     start = (number - 1) * per_page
-    rows = list(queryset[start : start + per_page + 1])
-    return UncountedPage(object_list=rows[:per_page], number=number, has_next=len(rows) > per_page,
-                         per_page=per_page)
+    found = list(queryset[start : start + per_page + 1])
+    return UncountedPage(object_list=found[:per_page], number=number, has_next=len(found) > per_page,
+                         per_page=per_page, last=last)

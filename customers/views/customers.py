@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,12 +28,35 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     customers = selectors.customer_list(filters=filters) if filters else selectors.customer_list(
         filters=selectors.CustomerFilters()).none()
-    page = uncounted_page(customers, request.GET.get("page"), per_page=PAGE_SIZE)
+    count = selectors.customer_list_count(customers=customers, filters=filters or selectors.CustomerFilters())
+    page = uncounted_page(customers, request.GET.get("page"), per_page=PAGE_SIZE,
+                          rows=count.value if count.exact else None)
     selectors.mark_marketing_refusals(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     template = "customers/partials/customer_table.html" if request.htmx else "customers/customer_list.html"
-    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, template, {
+        "form": form, "page": page, "count": count, "query": query.urlencode(),
+        "query_items": [(name, value) for name, values in query.lists() for value in values],  # the page jump's
+        "sort_headers": _sort_headers(query, current=(filters or selectors.CustomerFilters()).order),
+    })
+
+
+# The columns that sort: the order a first click asks for, and the reverse a second click asks for.
+SORTABLE_COLUMNS = {"name": ("name", "-name"), "last_visit": ("-last_visit_on", "last_visit_on")}
+
+
+def _sort_headers(query: QueryDict, *, current: str) -> dict[str, dict]:
+    """Per sortable column: the link that sorts by it (reversed, if it is the current sort; always
+    from page 1) and its aria-sort, "ascending"/"descending" for the current sort, else ""."""
+    headers = {}
+    for column, (first, reverse) in SORTABLE_COLUMNS.items():
+        params = query.copy()
+        params["order"] = reverse if current == first else first
+        sorted_here = current in (first, reverse)
+        headers[column] = {"href": f"?{params.urlencode()}",
+                           "aria": ("descending" if current.startswith("-") else "ascending") if sorted_here else ""}
+    return headers
 
 
 @require_GET

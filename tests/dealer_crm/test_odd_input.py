@@ -99,12 +99,17 @@ def test_a_search_ending_in_the_last_code_point_answers(login, agent):
 
 # --- numbers ------------------------------------------------------------------------------------
 @pytest.mark.django_db
-def test_a_page_number_of_24_digits_shows_an_empty_page(login, supervisor):
+def test_a_page_number_of_24_digits_shows_the_last_page_of_a_counted_list(login, supervisor):
     CustomerFactory(name="张三")
     response = login(supervisor).get("/customers/", {"page": TWENTY_FOUR_DIGITS})
     assert response.status_code == 200
-    assert list(response.context["page"].object_list) == []
-    assert response.context["page"].number == MAX_PAGE
+    assert [customer.name for customer in response.context["page"].object_list] == ["张三"]
+
+
+@pytest.mark.django_db
+def test_a_page_number_of_24_digits_is_an_empty_page_of_a_list_not_counted():
+    page = uncounted_page(Customer.objects.all(), TWENTY_FOUR_DIGITS, per_page=50)
+    assert page.object_list == [] and page.number == MAX_PAGE
 
 
 @pytest.mark.django_db
