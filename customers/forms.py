@@ -391,8 +391,8 @@ class CustomerFilterForm(forms.Form):
     needs_review = forms.BooleanField(label=_("To be checked only"), required=False,
                                       widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
     order = forms.ChoiceField(label=_("Sort by"), required=False, widget=forms.Select(attrs=SMALL_SELECT), choices=[
-        ("-id", _("Newest first")), ("name", _("Name (pinyin)")), ("-last_visit_on", _("Last visit, recent first")),
-        ("last_visit_on", _("Last visit, longest ago first"))])
+        ("-id", _("Newest first")), ("name", _("Name (pinyin)")), ("-name", _("Name (pinyin), Z to A")),
+        ("-last_visit_on", _("Last visit, recent first")), ("last_visit_on", _("Last visit, longest ago first"))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
