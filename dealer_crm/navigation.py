@@ -46,10 +46,7 @@ MENU: tuple[MenuSection, ...] = (
         (
             MenuItem(_("Audit log"), "audit:event_list", "shield-check", perm="audit.view_auditevent"),
             MenuItem(_("Daily jobs"), "jobs:run_list", "clock-history", perm="jobs.view_jobrun"),
-            MenuItem(
-                _("Archive imports"), "admin:imports_importbatch_changelist", "file-earmark-arrow-up",
-                perm="imports.view_importbatch", staff_only=True,
-            ),
+            MenuItem(_("Archive imports"), "imports:batch_list", "file-earmark-arrow-up", perm="imports.view_importbatch"),
             MenuItem(
                 _("Staff and roles"), "admin:accounts_user_changelist", "people",
                 perm="accounts.change_user", staff_only=True,

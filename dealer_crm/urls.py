@@ -28,5 +28,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("audit/", include("dealer_crm.audit.urls")),
     path("jobs/", include("dealer_crm.jobs.urls")),
+    path("imports/", include("customers.imports.urls")),
+    path("admin/imports/importbatch/", include("customers.imports.old_admin_urls")),  # moved to /imports/
     path("admin/", admin.site.urls),
 ]

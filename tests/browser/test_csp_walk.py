@@ -189,13 +189,13 @@ def test_the_admins_pages_and_the_admin_site_keep_to_the_policy(page, live_serve
     for name, args in [
         ("admin:index", []), ("admin:customers_customer_changelist", []),
         ("admin:customers_customer_change", [customer.pk]), ("admin:accounts_user_changelist", []),
-        ("admin:accounts_user_change", [admin.pk]), ("admin:imports_importbatch_changelist", []),
-        ("admin:imports_importbatch_add", []), ("admin:django_celery_beat_periodictask_changelist", []),
+        ("admin:accounts_user_change", [admin.pk]), ("imports:batch_list", []),
+        ("imports:batch_upload", []), ("admin:django_celery_beat_periodictask_changelist", []),
     ]:
         watch.visit(live_server.url + reverse(name, args=args))
 
     # The import's detail page: its styles come from a file, and cancelling asks first.
-    watch.visit(live_server.url + reverse("admin:imports_importbatch_change", args=[batch.pk]))
+    watch.visit(live_server.url + reverse("imports:batch_detail", args=[batch.pk]))
     expect(page.locator(".import-counts")).to_have_css("display", "flex")
     page.screenshot(path="var/csp-import-detail.png", full_page=True)
     questions = []

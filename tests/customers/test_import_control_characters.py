@@ -55,7 +55,7 @@ def test_the_nul_file_goes_through_a_batch_without_a_failed_chunk(admin_user, cl
     assert batch.status == ImportBatch.Status.DONE and batch.message == ""
     assert batch.result["failed_rows"] == [] and len(batch.result["committed_rows"]) == 60
     client.force_login(admin_user)
-    page = client.get(reverse("admin:imports_importbatch_change", args=[batch.pk])).content.decode()
+    page = client.get(reverse("imports:batch_detail", args=[batch.pk])).content.decode()
     assert "控制字符" in page
 
 
@@ -75,7 +75,7 @@ def test_when_every_chunk_fails_the_batch_never_says_rows_were_imported(admin_us
     assert batch.message == "没有导入任何一行：61 行未能写入。"
     assert "已导入" not in batch.message and "其余" not in batch.message
     client.force_login(admin_user)
-    page = client.get(reverse("admin:imports_importbatch_change", args=[batch.pk])).content.decode()
+    page = client.get(reverse("imports:batch_detail", args=[batch.pk])).content.decode()
     assert "没有提交任何一行：61 行未能写入" in page and "已提交" not in page and "其余" not in page
     assert not Customer.objects.exists()
 
@@ -100,5 +100,5 @@ def test_when_some_chunks_fail_the_batch_counts_the_rows_imported(admin_user, cl
     assert batch.message == f"{failed} 行未能写入；已导入 {committed} 行。"
     assert Customer.objects.count() == committed
     client.force_login(admin_user)
-    page = client.get(reverse("admin:imports_importbatch_change", args=[batch.pk])).content.decode()
+    page = client.get(reverse("imports:batch_detail", args=[batch.pk])).content.decode()
     assert f"{failed} 行未能写入（见下）；已提交 {committed} 行" in page and "其余" not in page

@@ -128,10 +128,10 @@ def test_a_worker_survives_a_hostile_workbook_and_goes_on(client, celery_worker)
     for name, content in (("坏.xlsx", handmade_xlsx(CORNERS)), ("好.xlsx", workbook(*ROWS))):
         upload = io.BytesIO(content)
         upload.name = name
-        client.post(reverse("admin:imports_importbatch_add"), {"kind": "deliveries", "file": upload})
+        client.post(reverse("imports:batch_upload"), {"kind": "deliveries", "file": upload})
     hostile, good = ImportBatch.objects.order_by("pk")
     hostile = _wait_for(hostile, ImportBatch.Status.FAILED, celery_worker)
     assert hostile.message.startswith("文件异常，无法读取")
-    page = client.get(reverse("admin:imports_importbatch_change", args=[hostile.pk])).content.decode()
+    page = client.get(reverse("imports:batch_detail", args=[hostile.pk])).content.decode()
     assert "文件异常，无法读取" in page and "hx-trigger" not in page  # finished: the page stops polling
     _wait_for(good, ImportBatch.Status.CHECKED, celery_worker)  # the same worker checks the next file

@@ -175,7 +175,7 @@ def test_a_workbook_with_several_sheets_says_which_one_was_read(admin_user, clie
                                         by=admin_user)
     batches.import_batch_check(batch_id=batch.pk)
     client.force_login(admin_user)
-    page = client.get(f"/admin/imports/importbatch/{batch.pk}/change/").content.decode()
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
     assert "只读取了工作表“一月”" in page and "二月" in page
 
 
