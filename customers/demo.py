@@ -16,6 +16,7 @@ each of the last days. The figures are the constants below; `docs/architecture.m
 
 import csv
 import io
+import json
 import math
 import multiprocessing
 import os
@@ -25,9 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection, connections, models, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from .models import (
     ContactPreference,
@@ -40,6 +40,7 @@ from .models import (
     VehicleRole,
 )
 from .normalize import name_pinyin, name_pinyin_mixed, plate_search_key, vin_check_digit
+from .timeline import service_visit_params
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
             "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单")
@@ -185,8 +186,6 @@ class DemoStore:
         self.made = 0  # customers made so far
         self.now = timezone.now()
         self.tz = timezone.get_current_timezone()
-        with translation.override(settings.LANGUAGE_CODE):  # the store's language, resolved once
-            self.visit_labels = {kind: str(label) for kind, label in ServiceVisit.Kind.choices}
         self.used_mobiles: set[str] = set()
         self.recent: list[tuple[int, str, str]] = []  # (id, name, mobile) of customers made, for duplicates
 
@@ -333,7 +332,6 @@ class DemoStore:
         visits = self._visits(delivered=delivered.toordinal(), interval=MAINTENANCE_INTERVALS[model_name],
                               km_per_day=km_per_day, punctual=habit.punctual, until=until,
                               workshop_closes=workshop_closes)
-        labels = self.visit_labels
         for opened_ordinal, closed_ordinal, mileage, kind in visits:
             opened = date.fromordinal(opened_ordinal)
             (labour_low, labour_high), (parts_low, parts_high) = AMOUNTS[kind]
@@ -349,8 +347,9 @@ class DemoStore:
                       parts_amount=parts, total_amount=labour + parts, created_at=self.now)
             batch.add(TimelineEntry, id=ids.take(TimelineEntry), customer_id=customer_id, vehicle_id=vehicle_id,
                       occurred_at=datetime.combine(opened, NINE, tzinfo=self.tz), kind="visit",
-                      title=f"{labels[kind]} · {ro_number}", body=f"里程 {mileage} km，合计 ¥{labour + parts}，服务顾问 {advisor}",
-                      source_type_id=None, source_id=str(visit_id), created_by_id=None)
+                      params=service_visit_params(kind=kind, ro_number=ro_number, mileage=mileage,
+                                                  total_amount=labour + parts, advisor=advisor),
+                      title="", body="", source_type_id=None, source_id=str(visit_id), created_by_id=None)
             if customer_row["last_visit_on"] is None or opened > customer_row["last_visit_on"]:
                 customer_row["last_visit_on"] = opened
 
@@ -439,8 +438,10 @@ def _copy(cursor, model, rows: list[dict]) -> None:
     columns = _columns(model)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    as_json = {f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField)}
     for row in rows:
-        writer.writerow(["\\N" if row[attname] is None else row[attname] for attname, _column in columns])
+        writer.writerow(["\\N" if row[attname] is None else json.dumps(row[attname], ensure_ascii=False)
+                         if attname in as_json else row[attname] for attname, _column in columns])
     buffer.seek(0)
     names = ", ".join(connection.ops.quote_name(column) for _attname, column in columns)
     cursor.copy_expert(f"COPY {model._meta.db_table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)

@@ -162,7 +162,7 @@ class CustomerForm(OpenedValues, ChoosePrompt, forms.ModelForm):
     def clean_mobile(self):
         numbers = _cleaned(split_phones, self.cleaned_data["mobile"])
         if numbers and not numbers[0].startswith("1"):
-            raise forms.ValidationError(_("Enter a mobile number here; a landline goes under other phone."))
+            raise forms.ValidationError(_("Enter a mobile here; a landline goes under “Other phone”."))
         if len(numbers) > 2:
             raise forms.ValidationError(_("Enter at most two numbers here: the mobile and one other."))
         if len(numbers) > 1:
@@ -198,7 +198,7 @@ class CustomerForm(OpenedValues, ChoosePrompt, forms.ModelForm):
         data = super().clean()
         second = getattr(self, "_second_number", "")
         if second and data.get("phone2") and data["phone2"] != second:
-            self.add_error("mobile", _("Two numbers here and another under other phone: keep at most two."))
+            self.add_error("mobile", _("Two numbers here and another under “Other phone”: keep at most two."))
         elif second:
             data["phone2"] = second
         if bool(data.get("quiet_from")) != bool(data.get("quiet_until")):

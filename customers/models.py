@@ -10,10 +10,12 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import F, Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .normalize import name_pinyin, name_pinyin_mixed, plate_search_key
+from .timeline import EntryText, entry_text
 from .validators import validate_mobile, validate_phone, validate_plate, validate_vin
 
 MOBILE_REGEX = r"^1[3-9][0-9]{9}$"
@@ -435,7 +437,10 @@ class TimelineEntry(models.Model):
                                 related_name="+")
     occurred_at = models.DateTimeField(_("when"))
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    title = models.CharField(_("title"), max_length=200)
+    # The message's parameters (codes, numbers, names): `customers.timeline` formats the entry from
+    # its kind and these in the reader's language. Entries stored before them keep their text below.
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
     body = models.TextField(_("detail"), blank=True)
     source_type = models.ForeignKey(ContentType, verbose_name=_("source type"), null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
@@ -450,7 +455,12 @@ class TimelineEntry(models.Model):
         indexes = [models.Index(fields=["customer", "-occurred_at", "-id"], name="timeline_customer_idx")]
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d} {self.title}"
+        return f"{self.occurred_at:%Y-%m-%d} {self.text.title}"
+
+    @cached_property
+    def text(self) -> EntryText:
+        """Title and detail in the active language."""
+        return entry_text(kind=self.kind, params=self.params, title=self.title, body=self.body)
 
 
 class DuplicateCandidate(models.Model):

@@ -42,7 +42,8 @@ def normalize_phone(raw: str) -> str:
         value = value[2:]
     if MOBILE_RE.match(value) or LANDLINE_RE.match(value):
         return value
-    raise ValueError(_("“%(value)s” is not a valid mobile or landline number.") % {"value": raw})
+    raise ValueError(_("“%(value)s” is not a valid phone number: enter a mobile, or a landline with its area code.")
+                     % {"value": raw})
 
 
 def split_phones(raw: str) -> list[str]:

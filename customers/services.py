@@ -16,6 +16,7 @@ from dealer_crm.audit.services import audit_record
 
 from .edits import EditOutcome, edit_plan, meanwhile_changes
 from .normalize import mask_phone
+from .timeline import service_visit_params
 from .models import (
     ContactPreference,
     Customer,
@@ -102,16 +103,23 @@ def timeline_add(
     *,
     customer: Customer,
     kind: str,
-    title: str,
+    params: dict | None = None,
     occurred_at: datetime | None = None,
+    title: str = "",
     body: str = "",
     vehicle: Vehicle | None = None,
     source: models.Model | None = None,
     by=None,
 ) -> TimelineEntry:
+    """An entry of `kind` (its message in `customers.timeline.MESSAGES`), with the message's
+    parameters: codes, numbers and names, which the page formats in the reader's language.
+
+    `title` and `body` are for text a person wrote (a note), shown as written in every language.
+    """
     return TimelineEntry.objects.create(
         customer=customer,
         kind=kind,
+        params=params or {},
         title=title[:200],
         body=body,
         occurred_at=occurred_at or timezone.now(),
@@ -235,12 +243,11 @@ def vehicle_change_owner(*, vehicle: Vehicle, new_owner: Customer, on: date, by)
         _save(current, by=by, ended_on=on)
     role = _save(VehicleRole(vehicle=vehicle, customer=new_owner, kind=VehicleRole.Kind.OWNER), by=by,
                  started_on=on)
-    title = _("Became the owner of %(vehicle)s") % {"vehicle": vehicle}
-    timeline_add(customer=new_owner, kind=TimelineEntry.Kind.OWNERSHIP, title=title, vehicle=vehicle, source=role,
-                 by=by)
+    timeline_add(customer=new_owner, kind=TimelineEntry.Kind.OWNERSHIP, params={"vehicle": str(vehicle)},
+                 vehicle=vehicle, source=role, by=by)
     if current is not None:
         timeline_add(customer=current.customer, kind=TimelineEntry.Kind.OWNERSHIP, vehicle=vehicle, source=role,
-                     by=by, title=_("Is no longer the owner of %(vehicle)s") % {"vehicle": vehicle})
+                     by=by, params={"variant": "ended", "vehicle": str(vehicle)})
     return role
 
 
@@ -274,9 +281,8 @@ def service_visit_record(*, vehicle: Vehicle, by=None, customer: Customer | None
         timeline_add(
             customer=customer, kind=TimelineEntry.Kind.SERVICE_VISIT, vehicle=vehicle, source=visit, by=by,
             occurred_at=timezone.make_aware(datetime.combine(visit.opened_on, datetime.min.time()).replace(hour=9)),
-            title=f"{visit.get_kind_display()} · {visit.ro_number}",
-            body=_("Mileage %(km)s km, total ¥%(total)s, advisor %(advisor)s")
-            % {"km": visit.mileage or "—", "total": f"{visit.total_amount:,.2f}", "advisor": visit.advisor or "—"},
+            params=service_visit_params(kind=visit.kind, ro_number=visit.ro_number, mileage=visit.mileage,
+                                        total_amount=visit.total_amount, advisor=visit.advisor),
         )
         # Conditional in the database: an older visit imported later never moves the date back.
         Customer.all_objects.filter(pk=customer.pk).filter(
@@ -459,8 +465,7 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, by) -> CustomerMe
     merge = CustomerMerge.objects.create(survivor=survivor, merged=duplicate, merged_by=by, snapshot=snapshot,
                                          moved=moved)
     timeline_add(customer=survivor, kind=TimelineEntry.Kind.MERGE, source=merge, by=by,
-                 title=_("Merged with duplicate record #%(id)s (%(name)s)") % {"id": duplicate.pk,
-                                                                               "name": duplicate.name})
+                 params={"id": duplicate.pk, "name": duplicate.name})
     return merge
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from ..catalogue.selectors import catalogue_snapshot
 from ..models import Customer, DeliveryFile, ServiceVisit, TimelineEntry, Vehicle, VehicleRole
 from ..normalize import name_pinyin, name_pinyin_mixed, normalize_name, plate_search_key
+from ..timeline import service_visit_params
 from .table import RowError, Table, rows_without_vin
 from .values import parse_amount, parse_count, parse_date, phones_of, plate_of, text, truncated, vin_of
 from .writing import Outcome, history_from_rows, insert_rows, new_row, pack, update_rows, write_chunks
@@ -147,9 +148,7 @@ class VisitsImport:
         self.ro_column = column_names.get("ro_number") or _("RO number")
         self.closed_column = column_names.get("closed_on") or _("Finish date")
         self.outcome = Outcome()
-        with translation.override(settings.LANGUAGE_CODE):  # timeline titles in the store's language
-            self.kind_labels = {kind: str(label) for kind, label in ServiceVisit.Kind.choices}
-            self.body = _("Mileage %(km)s km, total ¥%(total)s, advisor %(advisor)s")
+        with translation.override(settings.LANGUAGE_CODE):  # a new contact's name in the store's language
             self.unknown_sender = _("Brought in %(ro)s (name unknown)")
 
     def run(self, rows: list[VisitRow], progress: Callable[[int], None] | None = None) -> Outcome:
@@ -376,9 +375,10 @@ class VisitsImport:
             Customer.all_objects.filter(pk__any_of=moved).update(
                 last_visit_on=models.Subquery(latest_visit.values("opened_on")[:1]))
 
-    def _entry(self, visit: dict) -> dict:
-        """A visit's timeline entry: when, its title and its line of detail."""
+    @staticmethod
+    def _entry(visit: dict) -> dict:
+        """A visit's timeline entry: when, and its message's parameters (read in the reader's language)."""
         return {"occurred_at": datetime.combine(visit["opened_on"], time(9), tzinfo=timezone.get_current_timezone()),
-                "title": f"{self.kind_labels[visit['kind']]} · {visit['ro_number']}",
-                "body": self.body % {"km": visit["mileage"] or "—", "total": f"{visit['total_amount'] or 0:,.2f}",
-                                     "advisor": visit["advisor"] or "—"}}
+                "params": service_visit_params(kind=visit["kind"], ro_number=visit["ro_number"],
+                                               mileage=visit["mileage"], total_amount=visit["total_amount"],
+                                               advisor=visit["advisor"])}

@@ -9,6 +9,7 @@ what it changed.
 
 import csv
 import io
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -109,7 +110,12 @@ def _copy(model: type[models.Model], rows: list[dict]) -> None:
         buffer = io.StringIO()
         # csv writes None and "" alike, unquoted and empty: that is NULL, except in the columns that
         # cannot be NULL, which FORCE_NOT_NULL reads as "".
-        csv.writer(buffer).writerows(map(itemgetter(*(f.attname for f in fields)), rows))
+        values = map(itemgetter(*(f.attname for f in fields)), rows)
+        as_json = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+        if as_json:  # a JSON column (a timeline entry's parameters) goes in as JSON text
+            values = ([json.dumps(v, ensure_ascii=False) if i in as_json else v for i, v in enumerate(row)]
+                      for row in values)
+        csv.writer(buffer).writerows(values)
         buffer.seek(0)
         names = ", ".join(_quote(f.column) for f in fields)
         not_null = ", ".join(_quote(f.column) for f in fields if not f.null and f.empty_strings_allowed)

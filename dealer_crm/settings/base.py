@@ -141,6 +141,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["dealer_crm.formats"]  # short dates per language: 2026-03-05, 5 Mar 2026
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

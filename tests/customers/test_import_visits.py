@@ -38,7 +38,7 @@ def test_visits_attach_to_the_vehicle_by_vin_or_plate(owner, admin_user):
     owner.refresh_from_db()
     assert owner.last_visit_on == date(2026, 6, 1)
     assert TimelineEntry.objects.filter(customer=owner, kind="visit").count() == 2
-    assert "RO002" in TimelineEntry.objects.filter(customer=owner).first().title
+    assert "RO002" in TimelineEntry.objects.filter(customer=owner).first().text.title
 
 
 @pytest.mark.django_db
@@ -224,7 +224,7 @@ def test_a_corrected_visit_rewrites_its_timeline_entry_and_moves_the_last_visit(
                             kind="service-visits", by=admin_user)
     assert report.updated == 1
     entry = TimelineEntry.objects.get(kind="visit")
-    assert entry.title.startswith("首保") and "999" in entry.body and entry.occurred_at.date() == date(2026, 6, 1)
+    assert entry.text.title.startswith("首保") and "999" in entry.text.body and entry.occurred_at.date() == date(2026, 6, 1)
     owner.refresh_from_db()
     assert owner.last_visit_on == date(2026, 6, 1)
 

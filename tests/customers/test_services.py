@@ -63,7 +63,7 @@ def test_a_service_visit_goes_on_the_owners_timeline_and_sets_the_last_visit():
     assert visit.customer == owner
     assert owner.last_visit_on == date(2026, 4, 1)  # an older visit imported later does not move it back
     entry = TimelineEntry.objects.filter(customer=owner).first()
-    assert entry.title == "首保 · RO202604010001"
+    assert entry.text.title == "首保 · RO202604010001"
     assert (entry.source_type.model, entry.source_id) == ("servicevisit", str(visit.pk))
 
 
