@@ -7,6 +7,7 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import translation
 
@@ -31,6 +32,14 @@ def page(client, customer, language: str) -> str:
 def timeline(client, customer, language: str) -> str:
     """The timeline part of the customer page."""
     return page(client, customer, language).split('id="timeline"')[1]
+
+
+@pytest.fixture(autouse=True)
+def _store_language_after():
+    """A request in English leaves English active in the thread (the middleware activates, nothing
+    deactivates): the tests after these start in the store's language again."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
