@@ -279,22 +279,31 @@ def test_a_known_customer_becoming_the_owner_of_a_car_on_file_counts_as_updated(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_run_stopped_early_writes_no_chunk_it_had_not_started():
+def test_a_run_stopped_early_writes_no_chunk_it_had_not_started(monkeypatch):
     """When the caller stops (a batch marked interrupted), chunks still queued are cancelled; only those
     already running finish (two writers on PostgreSQL, one elsewhere)."""
     import threading
-    import time
 
+    from customers.imports import writing
     from customers.imports.writing import WRITERS, write_chunks
 
-    started, lock = [], threading.Lock()
+    started, lock, stopped = [], threading.Lock(), threading.Event()
+
+    class Pool(writing.ThreadPoolExecutor):
+        def shutdown(self, wait=True, *, cancel_futures=False):
+            # The queued chunks are cancelled first; only then may the running ones finish.
+            super().shutdown(wait=False, cancel_futures=cancel_futures)
+            stopped.set()
+            super().shutdown(wait=wait)
 
     def write(chunk):
         with lock:
             started.append(chunk)
         if chunk is not chunks[0]:  # the first is done at once; the others are still running when the caller stops
-            time.sleep(0.5)
+            assert stopped.wait(timeout=30), "the caller never stopped"
         return {"created": 1, "updated": 0, "unchanged": 0}
+
+    monkeypatch.setattr(writing, "ThreadPoolExecutor", Pool)
 
     class Row:
         def __init__(self, number):
