@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import User
 from .roles import Role
@@ -25,13 +26,28 @@ class UserRolesForm(UserChangeForm):
             self.fields["roles"].initial = [role.value for role in self.instance.roles]
 
 
+class RoleListFilter(admin.SimpleListFilter):
+    """The roles by their names (系统管理员), not by their groups' names (`admin`)."""
+
+    title = pgettext_lazy("staff", "Role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return Role.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Role.values:
+            return queryset.filter(groups__name=self.value())
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Roles are set through `user_set_roles`, so every change lands in the audit log."""
 
     form = UserRolesForm
-    list_display = ["username", "display_name", "is_active", "is_staff", "last_login"]
-    list_filter = ["is_active", "is_staff", "groups"]
+    list_display = ["username", "display_name", "role_names", "is_active", "is_staff", "last_login"]
+    list_filter = ["is_active", "is_staff", RoleListFilter]
     search_fields = ["username", "display_name", "first_name", "last_name", "email"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
@@ -43,6 +59,14 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "display_name", "password1", "password2")}),
     )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description=_("Roles"))
+    def role_names(self, user: User) -> str:
+        names = {group.name for group in user.groups.all()}  # prefetched: one query for the page
+        return "、".join(str(role.label) for role in Role if role.value in names) or "—"
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

@@ -132,7 +132,7 @@ def path_for(name: str, world: dict) -> str | None:
         "admin:app_list": {"app_label": "customers"},
         "admin:auth_user_password_change": {"id": world["admin_user"].pk},
     }.get(name)
-    if name.startswith("admin:imports_importbatch_") and name not in ADMIN_MODELS:
+    if name.startswith("imports:batch_") and name not in {"imports:batch_list", "imports:batch_upload"}:
         kwargs = {"pk": world["batch"].pk}
     if name in ADMIN_MODELS and name.rsplit("_", 1)[-1] in {"change", "delete", "history"}:
         model = ADMIN_MODELS[name]
@@ -150,8 +150,8 @@ def user_for(name: str, world: dict):
         return None  # the login pages and the language switch: as a visitor who has not logged in
     if name.startswith("admin:"):
         return world["root"]
-    if name.startswith("jobs:"):
-        return world["admin_user"]  # the daily jobs are the system administrator's
+    if name.startswith(("jobs:", "imports:")):
+        return world["admin_user"]  # the daily jobs and the imports are the system administrator's
     return world["supervisor"]  # every other CRM page: the DCRC supervisor may see it
 
 
