@@ -10,22 +10,16 @@ digits → plate fragment and VIN. Exact hits come first, then prefix and fragme
 import re
 import sys
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import Func, Q, QuerySet, TextField
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-from dealer_crm.audit.models import AuditEvent
-from dealer_crm.audit.services import audit_record
 
 from .models import Customer, Vehicle, VehicleRole
 from .normalize import PROVINCES, _nfkc, plate_search_key
+from .phone_privacy import FULL_NUMBER, PHONE_ENDING, phone_search_limit_reached, phone_search_record
 
-FULL_NUMBER, PHONE_ENDING = "number", "ending"  # the two kinds of phone lookup
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PLATE_SUFFIXES = "挂学警港澳领"
 MATCH_LABELS = {
@@ -270,17 +264,10 @@ def customer_search_for(*, user, query: str) -> SearchOutcome:
     allowed = wanted if may_reveal else wanted - {PHONE_ENDING}
     withheld = "role" if allowed != wanted else ""
     audited = allowed & ({PHONE_ENDING} if may_reveal else {FULL_NUMBER})
-    if audited and phone_searches_in_last_hour(user=user) >= settings.PHONE_SEARCHES_PER_HOUR:
+    if audited and phone_search_limit_reached(user=user):
         allowed, audited, withheld = allowed - audited, set(), "limit"
     hits = customer_search(query=query, phones=frozenset(allowed))
     if audited:
-        found = sum(hit.matched in ("phone", "phone_tail") for hit in hits)
-        audit_record(actor=user, action=AuditEvent.Action.PHONE_SEARCH,
-                     detail={"match": sorted(audited), "digits": len(_digits(re.sub(r"\s+", "", _nfkc(query)))),
-                             "results": found})
+        phone_search_record(user=user, match=sorted(audited), digits=len(_digits(re.sub(r"\s+", "", _nfkc(query)))),
+                            results=sum(hit.matched in ("phone", "phone_tail") for hit in hits))
     return SearchOutcome(hits, withheld)
-
-
-def phone_searches_in_last_hour(*, user) -> int:
-    return AuditEvent.objects.filter(actor=user, action=AuditEvent.Action.PHONE_SEARCH,
-                                     at__gte=timezone.now() - timedelta(hours=1)).count()
