@@ -372,6 +372,8 @@ SMALL_INPUT = {"class": "form-control form-control-sm"}
 
 
 class CustomerFilterForm(forms.Form):
+    brand = forms.ChoiceField(label=_("Brand"), required=False, choices=[("", _("All brands")), *Vehicle.Brand.choices],
+                              widget=forms.Select(attrs=SMALL_SELECT))
     model_name = forms.ChoiceField(label=_("Model"), required=False, widget=forms.Select(attrs=SMALL_SELECT))
     delivered_from = forms.DateField(label=_("Delivered from"), required=False,
                                      widget=forms.DateInput(attrs={"type": "date", **SMALL_INPUT}))
@@ -414,7 +416,7 @@ class CustomerFilterForm(forms.Form):
         data = self.cleaned_data
         as_bool = {"yes": True, "no": False}
         return CustomerFilters(
-            model_name=data["model_name"], delivered_from=data["delivered_from"],
+            brand=data["brand"], model_name=data["model_name"], delivered_from=data["delivered_from"],
             delivered_until=data["delivered_until"], visited_since=data["visited_since"],
             not_visited_since=data["not_visited_since"],
             importance=data["importance"], lost_contact=as_bool.get(data["lost_contact"]),

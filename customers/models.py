@@ -179,12 +179,14 @@ class ContactPreference(models.Model):
         LETTER = "letter", _("Letter")
         WECHAT = "wechat", _("WeChat")
         HOME_VISIT = "visit", _("Home visit")
+        ANY = "any", _("Any channel")
 
     class Purpose(models.TextChoices):
         ALL = "all", _("Any purpose")
         SERVICE = "service", _("Callbacks and service reminders")
         MARKETING = "marketing", _("Marketing and events")
         CARE = "care", _("Greetings and care")
+        NOTICE = "notice", _("Store notices")
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE,
                                  related_name="contact_preferences")

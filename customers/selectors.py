@@ -25,6 +25,7 @@ from .models import (
 
 @dataclass
 class CustomerFilters:
+    brand: str = ""  # of a car the customer owns or drives now
     model_name: str = ""
     delivered_from: date | None = None
     delivered_until: date | None = None
@@ -64,6 +65,8 @@ def _current_vehicles() -> Prefetch:
 def customer_list(*, filters: CustomerFilters) -> QuerySet[Customer]:
     customers = Customer.objects.all()
     vehicle_conditions = Q()
+    if filters.brand:
+        vehicle_conditions &= Q(vehicle__brand=filters.brand)
     if filters.model_name:
         vehicle_conditions &= Q(vehicle__model_name=filters.model_name)
     if filters.delivered_from:

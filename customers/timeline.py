@@ -56,6 +56,12 @@ def _visit_values(params: dict) -> dict:
     }
 
 
+def _sms_values(params: dict) -> dict:
+    from dealer_crm.messaging.models import Purpose
+
+    return {"purpose": Purpose(params["purpose"]).label, "template": params.get("template") or "—"}
+
+
 MESSAGES: dict[str, Message] = {
     "visit": Message(
         title="%(visit_kind)s · %(ro)s",  # the same in every language: its parts are translated
@@ -65,6 +71,8 @@ MESSAGES: dict[str, Message] = {
     "ownership": Message(title=_("Became the owner of %(vehicle)s")),
     "ownership/ended": Message(title=_("Is no longer the owner of %(vehicle)s")),
     "merge": Message(title=_("Merged with duplicate record #%(id)s (%(name)s)")),
+    "sms/sent": Message(title=_("SMS sent · %(purpose)s"), body="%(text)s", values=_sms_values),
+    "sms/opt_out": Message(title=_("Opted out of marketing SMS by replying “%(text)s”")),
 }
 
 

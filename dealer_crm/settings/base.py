@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "dealer_crm.accounts",
     "dealer_crm.audit",
     "dealer_crm.jobs",
+    "dealer_crm.messaging",
     "customers",
     "customers.imports",
     "customers.catalogue",
@@ -208,6 +209,34 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # When beat starts, the daily jobs of the days it missed run, as far back as this many days
 # before today (0: only today's, once 05:30 has passed).
 DAILY_JOBS_CATCH_UP_DAYS = env.int("DAILY_JOBS_CATCH_UP_DAYS", default=3)
+
+# --- The SMS platform (dealer_crm/messaging; the README lists each gateway's settings). ---
+# Who the recipients are, and the archive's side of the platform (preferences, variables, timeline).
+MESSAGING_RECIPIENT_MODEL = "customers.Customer"
+MESSAGING_AUDIENCE = "customers.messaging.CustomerAudience"
+# console (the default: the log and var/sms-outbox.log, nothing leaves the machine), http, aliyun, tencent.
+SMS_GATEWAY = env.str("SMS_GATEWAY", default="console")
+SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="雷诺汽车4S店")  # the signature 【…】 the gateway adds
+SMS_STORE_NAME = env.str("SMS_STORE_NAME", default=SMS_SIGN_NAME)  # the {store} variable
+SMS_OPT_OUT_TEXT = env.str("SMS_OPT_OUT_TEXT", default="")  # empty: the gateway's wording (回T退订 / 拒收请回复R)
+SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="21:00-08:00")  # empty for none
+SMS_MARKETING_WEEKLY_CAP = env.int("SMS_MARKETING_WEEKLY_CAP", default=2)  # per customer, 0 for none
+SMS_SAME_TEMPLATE_PER_DAY = env.int("SMS_SAME_TEMPLATE_PER_DAY", default=1)  # per number, 0 for none
+SMS_RATE_LIMIT = env.int("SMS_RATE_LIMIT", default=0)  # messages a second per gateway, 0 for none
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)  # temporary errors, then failed
+SMS_RETRY_BACKOFF_SECONDS = env.int("SMS_RETRY_BACKOFF_SECONDS", default=30)  # doubled at each attempt
+SMS_CLAIM_LEASE_SECONDS = env.int("SMS_CLAIM_LEASE_SECONDS", default=300)  # a claim older: its sender stopped
+SMS_UNKNOWN_AFTER_HOURS = env.int("SMS_UNKNOWN_AFTER_HOURS", default=24)  # then listed for a person
+SMS_DISPATCH_PARALLEL = env.int("SMS_DISPATCH_PARALLEL", default=2)  # dispatch tasks a bulk send starts
+SMS_DISPATCH_BUDGET_SECONDS = env.float("SMS_DISPATCH_BUDGET_SECONDS", default=20.0)  # a task's round
+SMS_CONSOLE_FILE = env.str("SMS_CONSOLE_FILE", default=str(VAR_DIR / "sms-outbox.log"))
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+SMS_HTTP_BATCH = env.int("SMS_HTTP_BATCH", default=100)
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
+SMS_HTTP_AUTH_TOKEN = env.str("SMS_HTTP_AUTH_TOKEN", default="")
+# The secret part of the receipt and reply URLs given to the provider (/sms/receipts/<gateway>/<token>/):
+# Aliyun and Tencent do not sign their pushes. Empty: the endpoints answer 404.
+SMS_CALLBACK_TOKEN = env.str("SMS_CALLBACK_TOKEN", default="")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,572 @@
+"""Every state change of the SMS platform: queueing, bulk sends, the dispatcher, receipts, replies.
+
+A message is never sent twice:
+- it is queued under an idempotency key that is unique in the database (a second queueing finds
+  the row and makes none);
+- the dispatcher claims due rows with SELECT … FOR UPDATE SKIP LOCKED and a conditional update to
+  SENDING, in a transaction committed before the gateway is called, so two dispatchers never hold
+  the same row;
+- a row the gateway may have (a timeout, a worker killed during the call) becomes UNKNOWN and is
+  never sent again by itself: a receipt settles it, or a person decides.
+And never to someone who said stop: preferences are checked when the message is queued and again
+when it is claimed, just before the gateway call.
+"""
+
+import logging
+import re
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import schedule, texts
+from .audience import Candidate, Exclusion, audience
+from .gateways import get_gateway
+from .gateways.base import ACCEPTED, REJECTED, TEMPORARY, UNKNOWN, Gateway, Outgoing, Receipt, Reply, Result
+from .models import BulkSend, DeliveryReceipt, InboundReply, OutboundMessage, Purpose, SmsTemplate
+from .ratelimit import throttle
+
+logger = logging.getLogger(__name__)
+
+DISPATCH_TASK = "dealer_crm.messaging.tasks.dispatch_task"
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+Status = OutboundMessage.Status
+CHUNK = 2000
+
+
+class MessagingError(Exception):
+    """A send that cannot be made as asked; the message says why, for the user."""
+
+
+# --- who gets it -------------------------------------------------------------------------------
+@dataclass
+class Recipients:
+    candidates: list[Candidate]
+    excluded: Counter = field(default_factory=Counter)
+
+    @property
+    def count(self) -> int:
+        return len(self.candidates)
+
+    def excluded_labels(self) -> list[tuple[str, int]]:
+        """(reason in the reader's language, how many), the largest first."""
+        return [(Exclusion(reason).label, n) for reason, n in self.excluded.most_common()]
+
+
+def recipients_screen(candidates: Iterable[Candidate], *, purpose: str, template: SmsTemplate | None = None,
+                      now: datetime | None = None, customer_ids: list[int] | None = None,
+                      excluded: Counter | None = None) -> Recipients:
+    """Who of these gets the message, and how many are left out for which reason.
+
+    In order: the number (none, not a mobile), the customer's preferences for SMS of this purpose,
+    the same number twice in the list (the first customer keeps it), the weekly cap of marketing
+    messages, the same template to the same number today. `customer_ids` narrows the preference
+    read when the list is known to be short.
+    """
+    now = now or timezone.now()
+    excluded = Counter(excluded or {})
+    refusals = audience().refusals(purpose=purpose, customer_ids=customer_ids)
+    kept, mobiles = [], set()
+    for candidate in candidates:
+        if not candidate.mobile:
+            excluded[Exclusion.NO_MOBILE] += 1
+        elif not MOBILE.match(candidate.mobile):
+            excluded[Exclusion.INVALID_MOBILE] += 1
+        elif candidate.customer_id in refusals:
+            excluded[refusals[candidate.customer_id]] += 1
+        elif candidate.mobile in mobiles:
+            excluded[Exclusion.DUPLICATE_MOBILE] += 1
+        else:
+            mobiles.add(candidate.mobile)
+            kept.append(candidate)
+    if purpose == Purpose.MARKETING and settings.SMS_MARKETING_WEEKLY_CAP:
+        capped = _marketing_capped(now=now, customer_ids=customer_ids)
+        kept = _drop(kept, lambda c: c.customer_id in capped, excluded, Exclusion.WEEKLY_CAP)
+    if template is not None and settings.SMS_SAME_TEMPLATE_PER_DAY:
+        had_today = _had_template_today(template=template, now=now)
+        kept = _drop(kept, lambda c: c.mobile in had_today, excluded, Exclusion.SAME_TEMPLATE_TODAY)
+    return Recipients(candidates=kept, excluded=excluded)
+
+
+def _drop(candidates: list[Candidate], leave_out, excluded: Counter, reason: str) -> list[Candidate]:
+    kept = [candidate for candidate in candidates if not leave_out(candidate)]
+    if len(kept) != len(candidates):
+        excluded[reason] += len(candidates) - len(kept)
+    return kept
+
+
+# Messages that count against the caps: all but those that never reached the gateway.
+_COUNTED = ~Q(status__in=[Status.FAILED, Status.CANCELLED])
+
+
+def _marketing_capped(*, now: datetime, customer_ids: list[int] | None) -> set[int]:
+    messages = OutboundMessage.objects.filter(_COUNTED, purpose=Purpose.MARKETING, created_at__gte=now - timedelta(days=7))
+    if customer_ids is not None:
+        messages = messages.filter(customer_id__in=customer_ids)
+    return set(messages.values("customer_id").annotate(n=Count("id"))
+               .filter(n__gte=settings.SMS_MARKETING_WEEKLY_CAP).values_list("customer_id", flat=True))
+
+
+def _had_template_today(*, template: SmsTemplate, now: datetime) -> set[str]:
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return set(OutboundMessage.objects.filter(_COUNTED, template=template, created_at__gte=day_start)
+               .values("phone").annotate(n=Count("id")).filter(n__gte=settings.SMS_SAME_TEMPLATE_PER_DAY)
+               .values_list("phone", flat=True))
+
+
+def recipients_from_filter(*, query: str, user, purpose: str, template: SmsTemplate | None = None,
+                           now: datetime | None = None) -> Recipients:
+    """The customers of a customer-list filter (its query string), screened."""
+    return recipients_screen(audience().from_filter(query, user=user), purpose=purpose, template=template, now=now)
+
+
+def recipients_from_mobiles(*, mobiles: list[str], purpose: str, template: SmsTemplate | None = None,
+                            now: datetime | None = None) -> Recipients:
+    """The customers of an uploaded list of mobiles, screened; numbers of no customer are counted."""
+    excluded: Counter = Counter()
+    valid = []
+    for mobile in mobiles:
+        if not mobile:
+            excluded[Exclusion.NO_MOBILE] += 1
+        elif not MOBILE.match(mobile):
+            excluded[Exclusion.INVALID_MOBILE] += 1
+        else:
+            valid.append(mobile)
+    owners = audience().from_mobiles(valid)
+    candidates = []
+    for mobile in valid:
+        if mobile in owners:
+            candidates.append(owners[mobile])
+        else:
+            excluded[Exclusion.NOT_A_CUSTOMER] += 1
+    return recipients_screen(candidates, purpose=purpose, template=template, now=now, excluded=excluded)
+
+
+# --- what it says --------------------------------------------------------------------------------
+def template_check(*, template: SmsTemplate | None, text: str, gateway: Gateway | None = None) -> None:
+    """Refuse what the gateway cannot send: free text where only approved templates go, or a
+    template without an approved id at this gateway."""
+    gateway = gateway or get_gateway()
+    if template is None:
+        if not text.strip():
+            raise MessagingError(_("Choose a template or write the text."))
+        if not gateway.free_text:
+            raise MessagingError(_("The gateway %(gateway)s sends only approved templates: choose a template.")
+                                 % {"gateway": gateway.name})
+        texts.validate_template_text(text)
+        return
+    if not template.active:
+        raise MessagingError(_("The template “%(name)s” is not in use.") % {"name": template.name})
+    if not gateway.free_text and not gateway.template_code(template):
+        raise MessagingError(_("The template “%(name)s” has no approved ID at the gateway %(gateway)s.")
+                             % {"name": template.name, "gateway": gateway.name})
+
+
+def message_text(*, template: SmsTemplate | None, text: str, purpose: str, values: dict,
+                 gateway_name: str | None = None) -> str:
+    """The text as the customer reads it, without the signature the gateway adds."""
+    body = texts.render(template.text if template is not None else text, values)
+    return texts.with_opt_out(body, purpose=purpose, gateway_name=gateway_name)
+
+
+def _store_values(extra: dict | None) -> dict:
+    return {"store": settings.SMS_STORE_NAME, **{key: str(value) for key, value in (extra or {}).items() if value}}
+
+
+def _rows(candidates: list[Candidate], *, key_for, template: SmsTemplate | None, text: str, purpose: str,
+          variables: dict | None, now: datetime, bulk: BulkSend | None = None, source=None, by=None,
+          gateway_name: str) -> Iterable[list[OutboundMessage]]:
+    """The outbox rows for these recipients, a chunk at a time, each text filled in for its customer."""
+    given = _store_values(variables)
+    exempt = template.quiet_hours_exempt if template is not None else False
+    not_before = schedule.next_send_time(now, exempt=exempt)
+    source_type = ContentType.objects.get_for_model(source) if source is not None else None
+    for start in range(0, len(candidates), CHUNK):
+        chunk = candidates[start:start + CHUNK]
+        known = audience().variables([candidate.customer_id for candidate in chunk])
+        rows = []
+        for candidate in chunk:
+            values = {**known.get(candidate.customer_id, {}), **given}
+            used = texts.variables_used(template.text if template is not None else text)
+            rows.append(OutboundMessage(
+                customer_id=candidate.customer_id, phone=candidate.mobile, purpose=purpose,
+                text=message_text(template=template, text=text, purpose=purpose, values=values, gateway_name=gateway_name),
+                template=template, variables={name: str(values.get(name) or "") for name in used},
+                idempotency_key=key_for(candidate)[:200], bulk=bulk, quiet_hours_exempt=exempt, not_before=not_before,
+                source_type=source_type, source_id=str(source.pk) if source is not None else "", created_by=by,
+            ))
+        yield rows
+
+
+def _insert(rows: list[OutboundMessage]) -> None:
+    # A key already there (a retry, a second click, a second scheduler) is skipped by the database.
+    OutboundMessage.objects.bulk_create(rows, batch_size=CHUNK, ignore_conflicts=True)
+
+
+def dispatch_soon(parallel: int = 1) -> None:
+    """Ask the workers to send what is due, once the current transaction commits. No ETA: a task
+    waiting for its time in Redis is delivered again after the visibility timeout."""
+
+    def enqueue():
+        from celery import current_app
+
+        for _n in range(parallel):
+            current_app.send_task(DISPATCH_TASK)
+
+    transaction.on_commit(enqueue)
+
+
+# --- one message -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QueueOutcome:
+    message: OutboundMessage | None
+    created: bool
+    excluded: str = ""  # an Exclusion when nothing was queued
+
+
+@transaction.atomic
+def message_queue(*, customer_id: int, purpose: str, idempotency_key: str, template: SmsTemplate | None = None,
+                  text: str = "", variables: dict | None = None, source=None, by=None,
+                  now: datetime | None = None) -> QueueOutcome:
+    """Queue one message to one customer, unless they refuse it or this key is queued already.
+
+    Callers build the key from what makes the message one: its purpose, the customer, the record it
+    is about and the day (`"callback-sms:42:callback:7:2026-12-01"`); a page's send button uses the
+    one-time key of the form it was shown with, so a double click sends once.
+    """
+    now = now or timezone.now()
+    existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return QueueOutcome(message=existing, created=False, excluded=Exclusion.ALREADY_QUEUED)
+    gateway = get_gateway()
+    template_check(template=template, text=text, gateway=gateway)
+    screened = recipients_screen(audience().of([customer_id]), purpose=purpose, template=template, now=now,
+                                 customer_ids=[customer_id])
+    if not screened.candidates:
+        return QueueOutcome(message=None, created=False, excluded=next(iter(screened.excluded), Exclusion.NO_MOBILE))
+    (row,) = next(_rows(screened.candidates, key_for=lambda _c: idempotency_key, template=template, text=text,
+                        purpose=purpose, variables=variables, now=now, source=source, by=by, gateway_name=gateway.name))
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:  # queued meanwhile under the same key (a second click, a retried task)
+        return QueueOutcome(message=OutboundMessage.objects.get(idempotency_key=idempotency_key), created=False,
+                            excluded=Exclusion.ALREADY_QUEUED)
+    dispatch_soon()
+    return QueueOutcome(message=row, created=True)
+
+
+# --- bulk sends ----------------------------------------------------------------------------------
+def needs_approval(*, user, purpose: str) -> bool:
+    """A marketing bulk send of someone who may not send marketing waits for the supervisor."""
+    return purpose == Purpose.MARKETING and not user.has_perm("messaging.send_marketing")
+
+
+def _bulk_recipients(bulk: BulkSend, *, user, now: datetime) -> Recipients:
+    if bulk.upload_mobiles:
+        return recipients_from_mobiles(mobiles=bulk.upload_mobiles, purpose=bulk.purpose, template=bulk.template, now=now)
+    return recipients_from_filter(query=bulk.filter_query, user=user, purpose=bulk.purpose, template=bulk.template,
+                                  now=now)
+
+
+@transaction.atomic
+def bulk_send_create(*, by, purpose: str, template: SmsTemplate | None = None, text: str = "",
+                     variables: dict | None = None, query: str = "", mobiles: list[str] | None = None,
+                     upload_name: str = "", now: datetime | None = None) -> BulkSend:
+    """A confirmed bulk send: queued at once, or waiting for approval (`needs_approval`)."""
+    now = now or timezone.now()
+    template_check(template=template, text=text)
+    if template is not None and template.purpose != purpose:
+        purpose = template.purpose
+    bulk = BulkSend.objects.create(
+        template=template, text=text if template is None else "", purpose=purpose, variables=variables or {},
+        filter_query=query, upload_name=upload_name, upload_mobiles=mobiles or [], created_by=by,
+        status=BulkSend.Status.AWAITING_APPROVAL if needs_approval(user=by, purpose=purpose) else BulkSend.Status.QUEUED,
+    )
+    if bulk.status == BulkSend.Status.QUEUED:
+        _bulk_queue(bulk, user=by, now=now)
+    else:
+        recipients = _bulk_recipients(bulk, user=by, now=now)
+        bulk.recipients, bulk.excluded = recipients.count, dict(recipients.excluded)
+        bulk.save(update_fields=["recipients", "excluded"])
+    return bulk
+
+
+def _bulk_queue(bulk: BulkSend, *, user, now: datetime) -> None:
+    """Build the list again (it may have changed since the preview) and queue a row per recipient."""
+    recipients = _bulk_recipients(bulk, user=user, now=now)
+    gateway_name = settings.SMS_GATEWAY
+    for rows in _rows(recipients.candidates, key_for=lambda c: f"bulk:{bulk.pk}:{c.customer_id}", template=bulk.template,
+                      text=bulk.text, purpose=bulk.purpose, variables=bulk.variables, now=now, bulk=bulk,
+                      by=bulk.created_by, gateway_name=gateway_name):
+        _insert(rows)
+    bulk.recipients, bulk.excluded, bulk.status = recipients.count, dict(recipients.excluded), BulkSend.Status.QUEUED
+    if not recipients.count:
+        bulk.status, bulk.finished_at = BulkSend.Status.DONE, now
+    bulk.save(update_fields=["recipients", "excluded", "status", "finished_at"])
+    if recipients.count:
+        dispatch_soon(parallel=settings.SMS_DISPATCH_PARALLEL)
+
+
+@transaction.atomic
+def bulk_send_approve(*, bulk: BulkSend, by, now: datetime | None = None) -> BulkSend:
+    now = now or timezone.now()
+    bulk = BulkSend.objects.select_for_update().get(pk=bulk.pk)
+    if bulk.status != BulkSend.Status.AWAITING_APPROVAL:
+        raise MessagingError(_("This bulk send is not waiting for approval."))
+    if bulk.created_by_id == by.pk:
+        raise MessagingError(_("A bulk send is approved by someone other than its sender."))
+    bulk.approved_by, bulk.approved_at = by, now
+    bulk.save(update_fields=["approved_by", "approved_at"])
+    _bulk_queue(bulk, user=bulk.created_by, now=now)
+    return bulk
+
+
+@transaction.atomic
+def bulk_send_reject(*, bulk: BulkSend, by, now: datetime | None = None) -> BulkSend:
+    bulk = BulkSend.objects.select_for_update().get(pk=bulk.pk)
+    if bulk.status != BulkSend.Status.AWAITING_APPROVAL:
+        raise MessagingError(_("This bulk send is not waiting for approval."))
+    bulk.status, bulk.approved_by, bulk.approved_at = BulkSend.Status.REJECTED, by, now or timezone.now()
+    bulk.save(update_fields=["status", "approved_by", "approved_at"])
+    return bulk
+
+
+@transaction.atomic
+def bulk_send_resend_failed(*, bulk: BulkSend, by, now: datetime | None = None) -> int:
+    """Queue again the messages of this bulk send that failed (never those that may have arrived)."""
+    now = now or timezone.now()
+    bulk = BulkSend.objects.select_for_update().get(pk=bulk.pk)
+    exempt = bulk.template.quiet_hours_exempt if bulk.template_id else False
+    count = bulk.messages.filter(status=Status.FAILED).update(
+        status=Status.QUEUED, attempts=0, reason="", claim=None, claimed_at=None, settled_at=None,
+        not_before=schedule.next_send_time(now, exempt=exempt))
+    if count:
+        bulk.status, bulk.finished_at = BulkSend.Status.QUEUED, None
+        bulk.save(update_fields=["status", "finished_at"])
+        dispatch_soon(parallel=settings.SMS_DISPATCH_PARALLEL)
+    return count
+
+
+# --- the dispatcher ------------------------------------------------------------------------------
+def claim(*, batch_size: int, gateway_name: str, now: datetime | None = None) -> list[OutboundMessage]:
+    """Take up to `batch_size` due messages for this sender alone, committed before any is sent."""
+    now = now or timezone.now()
+    due = Q(status=Status.QUEUED, not_before__lte=now)
+    if schedule.is_quiet(now):
+        due &= Q(quiet_hours_exempt=True)
+    token = uuid.uuid4()
+    with transaction.atomic():
+        ids = list(OutboundMessage.objects.filter(due).order_by("not_before", "id")
+                   .select_for_update(skip_locked=True).values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return []
+        OutboundMessage.objects.filter(id__in=ids, status=Status.QUEUED).update(
+            status=Status.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1, gateway=gateway_name)
+    return list(OutboundMessage.objects.filter(claim=token, status=Status.SENDING).select_related("template"))
+
+
+def _cancel_refused(messages: list[OutboundMessage], *, now: datetime) -> list[OutboundMessage]:
+    """Whoever said stop since the message was queued does not get it."""
+    refused: set[int] = set()
+    for purpose in {message.purpose for message in messages}:
+        ids = [message.customer_id for message in messages if message.purpose == purpose]
+        refused |= {message.id for message in messages
+                    if message.purpose == purpose and message.customer_id in audience().refusals(purpose=purpose, customer_ids=ids)}
+    if refused:
+        OutboundMessage.objects.filter(id__in=refused, status=Status.SENDING).update(
+            status=Status.CANCELLED, reason=_("The customer refused it after it was queued."), settled_at=now)
+    return [message for message in messages if message.id not in refused]
+
+
+def send_claimed(*, gateway: Gateway, messages: list[OutboundMessage]) -> Counter:
+    """Send claimed messages through the gateway and record what it answered."""
+    now = timezone.now()
+    messages = _cancel_refused(messages, now=now)
+    if not messages:
+        return Counter()
+    outgoing = [Outgoing(id=m.id, phone=m.phone, text=m.text, template_code=gateway.template_code(m.template),
+                         params=m.variables) for m in messages]
+    throttle(gateway.name, len(outgoing))
+    try:
+        results = gateway.send(outgoing)
+    except Exception:  # our own code failed around the call: the gateway may have the messages
+        logger.exception("The %s gateway failed while sending %d messages", gateway.name, len(outgoing))
+        results = [Result(id=m.id, outcome=UNKNOWN, reason="The send failed unexpectedly.") for m in outgoing]
+    return results_record(messages=messages, results=results)
+
+
+def results_record(*, messages: list[OutboundMessage], results: list[Result]) -> Counter:
+    """Record the gateway's answer for messages this sender holds (still SENDING under its claim):
+    a receipt that came first is never overwritten."""
+    now = timezone.now()
+    by_id = {message.id: message for message in messages}
+    outcomes = Counter()
+    with transaction.atomic():
+        held = {message.id: message for message in OutboundMessage.objects.select_for_update().filter(
+            id__in=list(by_id), status=Status.SENDING, claim=messages[0].claim)}
+        sent, changed = [], []
+        for result in results:
+            message = held.get(result.id)
+            if message is None:
+                continue
+            outcomes[result.outcome] += 1
+            if result.outcome == ACCEPTED:
+                message.status, message.sent_at, message.gateway_ref = Status.SENT, now, result.ref
+                sent.append(message)
+            elif result.outcome == REJECTED:
+                message.status, message.reason, message.settled_at = Status.FAILED, result.reason[:500], now
+            elif result.outcome == TEMPORARY and message.attempts < settings.SMS_MAX_ATTEMPTS:
+                message.status, message.reason, message.claim = Status.QUEUED, result.reason[:500], None
+                message.not_before = now + timedelta(seconds=settings.SMS_RETRY_BACKOFF_SECONDS * 2 ** (message.attempts - 1))
+            elif result.outcome == TEMPORARY:
+                message.status, message.settled_at = Status.FAILED, now
+                message.reason = (_("Gave up after %(n)d attempts: %(reason)s") % {"n": message.attempts, "reason": result.reason})[:500]
+            else:
+                message.status, message.reason = Status.UNKNOWN, result.reason[:500]
+            changed.append(message)
+        OutboundMessage.objects.bulk_update(
+            changed, ["status", "sent_at", "gateway_ref", "reason", "settled_at", "claim", "not_before"], batch_size=500)
+        if sent:
+            audience().messages_sent(sent)
+        _bulk_finish({message.bulk_id for message in changed if message.bulk_id}, now=now)
+    return outcomes
+
+
+def _bulk_finish(bulk_ids: set[int], *, now: datetime) -> None:
+    """A bulk send is finished when none of its messages waits or is being sent."""
+    for bulk_id in bulk_ids:
+        pending = OutboundMessage.objects.filter(bulk_id=bulk_id, status__in=[Status.QUEUED, Status.SENDING]).exists()
+        if not pending:
+            BulkSend.objects.filter(pk=bulk_id, status=BulkSend.Status.QUEUED).update(status=BulkSend.Status.DONE, finished_at=now)
+
+
+def sweep_in_doubt(*, now: datetime | None = None) -> int:
+    """Claims older than the lease belong to a sender that stopped during the call (a killed
+    worker): the gateway may have them, so they become UNKNOWN — never sent again by themselves."""
+    now = now or timezone.now()
+    stale = OutboundMessage.objects.filter(status=Status.SENDING,
+                                           claimed_at__lt=now - timedelta(seconds=settings.SMS_CLAIM_LEASE_SECONDS))
+    ids = list(stale.values_list("id", flat=True)[:10_000])
+    if not ids:
+        return 0
+    count = OutboundMessage.objects.filter(id__in=ids, status=Status.SENDING).update(
+        status=Status.UNKNOWN, reason=_("The sender stopped during the send: the gateway may have it."))
+    bulks = set(OutboundMessage.objects.filter(id__in=ids, bulk__isnull=False).values_list("bulk_id", flat=True))
+    _bulk_finish(bulks, now=now)
+    return count
+
+
+@dataclass
+class DispatchOutcome:
+    outcomes: Counter
+    more: bool  # stopped for time with messages still due
+
+
+def dispatch(*, gateway: Gateway | None = None, budget_seconds: float | None = None) -> DispatchOutcome:
+    """Send what is due, a gateway batch at a time, for up to `budget_seconds`."""
+    gateway = gateway or get_gateway()
+    budget = settings.SMS_DISPATCH_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    deadline = time.monotonic() + budget
+    outcomes = Counter()
+    while time.monotonic() < deadline:
+        messages = claim(batch_size=gateway.batch_size, gateway_name=gateway.name)
+        if not messages:
+            return DispatchOutcome(outcomes=outcomes, more=False)
+        outcomes += send_claimed(gateway=gateway, messages=messages)
+    return DispatchOutcome(outcomes=outcomes, more=True)
+
+
+def unknown_overdue(*, now: datetime | None = None):
+    """UNKNOWN messages no receipt has settled within SMS_UNKNOWN_AFTER_HOURS: for a person to decide."""
+    now = now or timezone.now()
+    return OutboundMessage.objects.filter(status=Status.UNKNOWN,
+                                          claimed_at__lt=now - timedelta(hours=settings.SMS_UNKNOWN_AFTER_HOURS))
+
+
+@transaction.atomic
+def message_decide_unknown(*, message: OutboundMessage, by, resend: bool, now: datetime | None = None) -> OutboundMessage:
+    """A person settles an UNKNOWN message: sent again (they checked it did not arrive) or failed."""
+    now = now or timezone.now()
+    message = OutboundMessage.objects.select_for_update().get(pk=message.pk)
+    if message.status != Status.UNKNOWN:
+        raise MessagingError(_("This message is no longer in doubt."))
+    if resend:
+        message.status, message.claim, message.not_before = Status.QUEUED, None, schedule.next_send_time(
+            now, exempt=message.quiet_hours_exempt)
+        message.reason = _("Sent again by %(user)s: it had not arrived.") % {"user": by.get_username()}
+        dispatch_soon()
+    else:
+        message.status, message.settled_at = Status.FAILED, now
+        message.reason = _("Marked as failed by %(user)s.") % {"user": by.get_username()}
+    message.save(update_fields=["status", "claim", "not_before", "reason", "settled_at"])
+    return message
+
+
+# --- receipts and replies --------------------------------------------------------------------
+def receipts_record(*, gateway_name: str, receipts: list[Receipt]) -> dict[str, int]:
+    """Store the gateway's receipts, each once, and settle their messages. A receipt may come before
+    the send call returned (the message is still SENDING) or after a timeout (UNKNOWN); a
+    duplicate push finds the message settled and changes nothing."""
+    now = timezone.now()
+    ids = {receipt.id for receipt in receipts if receipt.id is not None}
+    with transaction.atomic():
+        open_rows = {message.id: message for message in OutboundMessage.objects.select_for_update().filter(
+            id__in=ids, status__in=[Status.SENDING, Status.SENT, Status.UNKNOWN])}
+        known = set(OutboundMessage.objects.filter(id__in=ids).values_list("id", flat=True))
+        DeliveryReceipt.objects.bulk_create(
+            [DeliveryReceipt(message_id=r.id, delivered=r.delivered, reason=r.reason[:500], gateway=gateway_name)
+             for r in receipts if r.id in known], ignore_conflicts=True)
+        changed, first_news = [], []
+        for receipt in receipts:
+            message = open_rows.pop(receipt.id, None) if receipt.id is not None else None
+            if message is None:
+                continue
+            if message.status != Status.SENT:
+                first_news.append(message)  # never recorded as sent: its timeline entry comes now
+            message.status = Status.DELIVERED if receipt.delivered else Status.FAILED
+            message.reason = "" if receipt.delivered else receipt.reason[:500]
+            message.settled_at, message.sent_at, message.claim = now, message.sent_at or now, None
+            changed.append(message)
+        OutboundMessage.objects.bulk_update(changed, ["status", "reason", "settled_at", "sent_at", "claim"], batch_size=500)
+        delivered_first = [m for m in first_news if m.status == Status.DELIVERED]
+        if delivered_first:
+            audience().messages_sent(delivered_first)
+        _bulk_finish({m.bulk_id for m in changed if m.bulk_id}, now=now)
+    return {"receipts": len(receipts), "settled": len(changed), "unknown_ids": len(ids - known)}
+
+
+def _plain_phone(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone or "")
+    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+
+
+def reply_record(*, gateway_name: str, reply: Reply) -> InboundReply:
+    """Store a customer's reply (a repeated push once); a reply that says stop opts every customer
+    with that mobile out of marketing at once."""
+    phone = _plain_phone(reply.phone)
+    if reply.ref:
+        existing = InboundReply.objects.filter(gateway=gateway_name, gateway_ref=reply.ref[:100]).first()
+        if existing is not None:
+            return existing
+    opt_out = texts.is_opt_out(reply.text)
+    try:
+        with transaction.atomic():
+            record = InboundReply.objects.create(phone=phone[:20], text=reply.text[:500], gateway=gateway_name,
+                                                 gateway_ref=reply.ref[:100], opt_out=opt_out)
+            if opt_out and MOBILE.match(phone):
+                record.customers = audience().opt_out(phone=phone, text=reply.text[:500], at=record.received_at,
+                                                      gateway=gateway_name)
+                record.save(update_fields=["customers"])
+    except IntegrityError:  # the same push, stored meanwhile by another request
+        return InboundReply.objects.get(gateway=gateway_name, gateway_ref=reply.ref[:100])
+    return record
