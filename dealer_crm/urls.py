@@ -29,6 +29,7 @@ urlpatterns = [
     path("audit/", include("dealer_crm.audit.urls")),
     path("jobs/", include("dealer_crm.jobs.urls")),
     path("imports/", include("customers.imports.urls")),
+    path("sms/", include("dealer_crm.messaging.urls")),
     path("admin/imports/importbatch/", include("customers.imports.old_admin_urls")),  # moved to /imports/
     path("admin/", admin.site.urls),
 ]

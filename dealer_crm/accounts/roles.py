@@ -36,6 +36,15 @@ PHONE_REVEAL = {"customers.reveal_phone"}
 # Who takes lists out of the system (to plan, to report): the roles that manage, not those who
 # work customer by customer. Every export is logged and its phones are masked.
 EXPORT = {"customers.export_customers"}
+# The SMS platform (dealer_crm/messaging). Whoever talks to customers sends them service and care
+# messages one by one; bulk sends of marketing by anyone without `send_marketing` wait for the DCRC
+# supervisor's approval. Templates are the supervisor's (the admin moves them between installations).
+SMS_SEND = {"messaging.view_smstemplate", "messaging.add_outboundmessage", "messaging.view_outboundmessage"}
+SMS_BULK = SMS_SEND | {"messaging.add_bulksend", "messaging.view_bulksend"}
+SMS_RUN = SMS_BULK | {
+    "messaging.add_smstemplate", "messaging.change_smstemplate", "messaging.send_marketing",
+    "messaging.approve_bulksend", "messaging.view_inboundreply", "messaging.change_outboundmessage",
+}
 
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
     # Not change_customer: the customer edit form shows the full numbers (customers.access.can_edit_customer)
@@ -58,19 +67,23 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         # Locked logins (django-axes): deleting an attempt unlocks that account on that address.
         "axes.view_accessattempt",
         "axes.delete_accessattempt",
+        "messaging.view_smstemplate",
+        "messaging.add_smstemplate",
+        "messaging.change_smstemplate",
     },
-    Role.GENERAL_MANAGER: ARCHIVE_READ | EXPORT | {"jobs.view_jobrun"},
+    Role.GENERAL_MANAGER: ARCHIVE_READ | EXPORT | {"jobs.view_jobrun", "messaging.view_outboundmessage",
+                                                    "messaging.view_bulksend"},
     Role.DCRC_SUPERVISOR: ARCHIVE_KEEP | PHONE_REVEAL | EXPORT | {
         "audit.view_auditevent", "accounts.view_user", "customers.merge_customer",
         "customers.view_duplicatecandidate",
-    },
-    Role.SERVICE_MANAGER: ARCHIVE_READ | PHONE_REVEAL,
-    Role.SALES_MANAGER: ARCHIVE_READ | PHONE_REVEAL,
-    Role.SALES_SUPERVISOR: ARCHIVE_READ,
-    Role.CALLBACK_AGENT: ARCHIVE_KEEP | PHONE_REVEAL,
-    Role.INTERVIEWER: ARCHIVE_KEEP | PHONE_REVEAL,
-    Role.LOUNGE_HOST: ARCHIVE_KEEP | PHONE_REVEAL,
-    Role.MARKETING: ARCHIVE_READ,
+    } | SMS_RUN,
+    Role.SERVICE_MANAGER: ARCHIVE_READ | PHONE_REVEAL | SMS_SEND,
+    Role.SALES_MANAGER: ARCHIVE_READ | PHONE_REVEAL | SMS_BULK,
+    Role.SALES_SUPERVISOR: ARCHIVE_READ | SMS_BULK,
+    Role.CALLBACK_AGENT: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND,
+    Role.INTERVIEWER: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND,
+    Role.LOUNGE_HOST: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND,
+    Role.MARKETING: ARCHIVE_READ | SMS_BULK | {"messaging.send_marketing"},
 }
 
 
