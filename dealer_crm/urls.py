@@ -12,6 +12,8 @@ admin.site.site_header = _("Customer centre administration")
 admin.site.site_title = _("Customer centre")
 admin.site.index_title = _("Administration")
 admin.site.login_form = AdminLoginForm
+# The CRM link (返回客户中心) in the header leads back; Django's own "View site" would be a second one.
+admin.site.site_url = None
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -68,3 +68,11 @@ def test_each_menu_path_the_readme_names_is_in_the_menu():
     assert paths
     for section, entry in paths:
         assert section in menu and entry in menu[section], f"{section} → {entry}"
+
+
+@pytest.mark.django_db
+def test_the_admin_header_has_one_way_back_to_the_crm(login, admin_user):
+    """返回客户中心 is the way back; Django's own 查看站点 would be a second link to the same place."""
+    page = login(admin_user).get("/admin/").content.decode()
+    assert "返回客户中心" in page
+    assert "查看站点" not in page and "View site" not in page

@@ -60,3 +60,17 @@ def test_the_audit_log_shows_beijing_time(login, supervisor, made_at_night):
 def test_the_job_list_shows_beijing_time(login, admin_user, made_at_night):
     page = login(admin_user).get("/jobs/").content.decode()
     assert f"{LOCAL_DAY} 01:40:00" in page and UTC_DAY not in page
+
+
+@pytest.mark.django_db
+def test_the_audit_log_and_job_list_write_dates_for_the_readers_language(login, supervisor, admin_user, made_at_night):
+    """Chinese readers see 2026-03-05 01:40:00; English readers 5 Mar 2026 01:40:00 — never the other's form."""
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    client = login(supervisor)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    audit = client.get(f"/audit/{event.pk}/").content.decode()
+    assert "5 Mar 2026 01:40:00" in audit and f"{LOCAL_DAY} 01:40" not in audit
+    admin_client = login(admin_user)  # in Chinese: test_the_job_list_shows_beijing_time
+    admin_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    jobs = admin_client.get("/jobs/").content.decode()
+    assert "5 Mar 2026" in jobs and LOCAL_DAY not in jobs
