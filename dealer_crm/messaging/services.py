@@ -190,13 +190,13 @@ def _rows(candidates: list[Candidate], *, key_for, template: SmsTemplate | None,
     exempt = template.quiet_hours_exempt if template is not None else False
     not_before = schedule.next_send_time(now, exempt=exempt)
     source_type = ContentType.objects.get_for_model(source) if source is not None else None
+    used = texts.variables_used(template.text if template is not None else text)
     for start in range(0, len(candidates), CHUNK):
         chunk = candidates[start:start + CHUNK]
         known = audience().variables([candidate.customer_id for candidate in chunk])
         rows = []
         for candidate in chunk:
             values = {**known.get(candidate.customer_id, {}), **given}
-            used = texts.variables_used(template.text if template is not None else text)
             rows.append(OutboundMessage(
                 customer_id=candidate.customer_id, phone=candidate.mobile, purpose=purpose,
                 text=message_text(template=template, text=text, purpose=purpose, values=values, gateway_name=gateway_name),
