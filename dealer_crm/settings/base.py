@@ -234,6 +234,25 @@ SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_BATCH = env.int("SMS_HTTP_BATCH", default=100)
 SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
 SMS_HTTP_AUTH_TOKEN = env.str("SMS_HTTP_AUTH_TOKEN", default="")
+# Aliyun (SMS_GATEWAY=aliyun): an AccessKey allowed to call dysmsapi; the signature is SMS_SIGN_NAME.
+# Endpoint and protocol are settable so that tests point the real SDK at a local server.
+SMS_ALIYUN_ACCESS_KEY_ID = env.str("SMS_ALIYUN_ACCESS_KEY_ID", default="")
+SMS_ALIYUN_ACCESS_KEY_SECRET = env.str("SMS_ALIYUN_ACCESS_KEY_SECRET", default="")
+SMS_ALIYUN_ENDPOINT = env.str("SMS_ALIYUN_ENDPOINT", default="dysmsapi.aliyuncs.com")
+SMS_ALIYUN_PROTOCOL = env.str("SMS_ALIYUN_PROTOCOL", default="https")
+SMS_ALIYUN_TIMEOUT = env.float("SMS_ALIYUN_TIMEOUT", default=10.0)  # seconds; then the message is unknown
+SMS_ALIYUN_PARALLEL = env.int("SMS_ALIYUN_PARALLEL", default=8)  # SendSms calls of one batch at once
+# Tencent (SMS_GATEWAY=tencent): a SecretId/SecretKey and the SMS application's SdkAppId.
+SMS_TENCENT_SECRET_ID = env.str("SMS_TENCENT_SECRET_ID", default="")
+SMS_TENCENT_SECRET_KEY = env.str("SMS_TENCENT_SECRET_KEY", default="")
+SMS_TENCENT_SDK_APP_ID = env.str("SMS_TENCENT_SDK_APP_ID", default="")
+SMS_TENCENT_REGION = env.str("SMS_TENCENT_REGION", default="ap-guangzhou")
+SMS_TENCENT_ENDPOINT = env.str("SMS_TENCENT_ENDPOINT", default="sms.tencentcloudapi.com")
+SMS_TENCENT_PROTOCOL = env.str("SMS_TENCENT_PROTOCOL", default="https")
+SMS_TENCENT_TIMEOUT = env.float("SMS_TENCENT_TIMEOUT", default=10.0)  # seconds; then the messages are unknown
+SMS_TENCENT_PARALLEL = env.int("SMS_TENCENT_PARALLEL", default=8)  # SendSms calls of one batch at once
+# Receipt and reply pushes larger than this are refused (413) without being read.
+SMS_CALLBACK_MAX_BYTES = env.int("SMS_CALLBACK_MAX_BYTES", default=1024 * 1024)
 # The secret part of the receipt and reply URLs given to the provider (/sms/receipts/<gateway>/<token>/):
 # Aliyun and Tencent do not sign their pushes. Empty: the endpoints answer 404.
 SMS_CALLBACK_TOKEN = env.str("SMS_CALLBACK_TOKEN", default="")
@@ -242,7 +261,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"refusals_in_one_line": {"()": "dealer_crm.logs.RefusalsInOneLine"}},
+    "filters": {
+        "refusals_in_one_line": {"()": "dealer_crm.logs.RefusalsInOneLine"},
+        "callback_token_hidden": {"()": "dealer_crm.logs.CallbackTokenHidden"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -250,6 +272,10 @@ LOGGING = {
         # Django's own console handler (on when DEBUG) would print every record a second time: its
         # records go to the root handler like everyone else's.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.request": {"filters": ["refusals_in_one_line"]},
+        # The SMS receipt and reply URLs hold a secret: it never reaches the log (dealer_crm/logs.py).
+        "django.request": {"filters": ["callback_token_hidden", "refusals_in_one_line"]},
+        # runserver's access log: Django's default gives it its own handler and no propagation; here
+        # it goes to the root handler like the rest (a logger named here loses its old handlers).
+        "django.server": {"handlers": [], "propagate": True, "filters": ["callback_token_hidden"]},
     },
 }

@@ -131,6 +131,8 @@ def path_for(name: str, world: dict) -> str | None:
                                "object_id": world["customer"].pk},
         "admin:app_list": {"app_label": "customers"},
         "admin:auth_user_password_change": {"id": world["admin_user"].pk},
+        "messaging:receipts_push": {"gateway": "http", "token": "fuzz"},
+        "messaging:replies_push": {"gateway": "http", "token": "fuzz"},
     }.get(name)
     if name.startswith("imports:batch_") and name not in {"imports:batch_list", "imports:batch_upload"}:
         kwargs = {"pk": world["batch"].pk}

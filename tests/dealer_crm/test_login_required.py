@@ -13,6 +13,9 @@ PUBLIC = {
     "healthz",  # the load balancer's probe; says only "ok"
     "favicon",  # a redirect to the static icon, which the login page shows too
     "admin:login",  # the admin's own login form (it logs in through the same backend and audit)
+    # The SMS gateways' receipt and reply pushes: a secret token in the URL instead of a login.
+    "messaging:receipts_push",
+    "messaging:replies_push",
 }
 SAMPLE_ARGS = {"int": "1", "str": "x", "slug": "x", "path": "x", "uuid": str(uuid.uuid4())}
 

@@ -40,6 +40,9 @@ class Receipt:
     id: int | None  # our out-id as the gateway echoed it; None when it sent none we can read
     delivered: bool
     reason: str = ""
+    # The gateway's own id of the message (Result.ref, kept as gateway_ref): how a receipt is matched
+    # when it echoes no out-id (Tencent's receipts carry only the SerialNo, as `sid`).
+    ref: str = ""
 
 
 @dataclass(frozen=True)
