@@ -40,6 +40,18 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _store_language():
+    """Each test starts in the store's language: a request that switched the test client to English
+    leaves the thread's language active after it, which changed the messages of the tests run next."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 # --- personas -------------------------------------------------------------------------------
 @pytest.fixture
 def agent(db):
