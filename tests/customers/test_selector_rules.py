@@ -249,6 +249,14 @@ def test_the_customer_page_reads_a_fixed_number_of_queries(agent, supervisor):
     assert queries(lambda: read_customer_page(small.pk)) == queries(lambda: read_customer_page(large.pk)) == 6
 
 
+@pytest.mark.django_db
+def test_a_merged_records_page_reads_where_it_went_in_the_same_query(agent, supervisor):
+    survivor, duplicate = a_full_record(agent, supervisor, many=1), CustomerFactory(name="张三")
+    services.customer_merge(survivor=survivor, duplicate=duplicate, by=supervisor)
+    assert queries(lambda: read_customer_page(duplicate.pk)) == 6
+    assert queries(lambda: selectors.customer_detail(pk=duplicate.pk).merged_into.name) == 6
+
+
 def read_vehicle_page(pk: int) -> None:
     vehicle = selectors.vehicle_detail(pk=pk)
     vehicle.delivery_file.pk
