@@ -3,8 +3,18 @@ mainland mobiles 3-4-4, landlines with a 3-digit area code for the big cities 01
 4 digits elsewhere)."""
 
 import pytest
+from django.utils import translation
 
 from customers.normalize import format_phone, mask_id_number, mask_phone, normalize_phone
+
+
+def test_a_refused_number_is_named_in_the_message_the_form_and_the_import_report_show():
+    with translation.override("zh-hans"), pytest.raises(ValueError) as refused:
+        normalize_phone("12345")
+    assert str(refused.value) == "“12345”不是有效的电话号码：请填写手机号，或带区号的固定电话。"
+    with translation.override("en"), pytest.raises(ValueError) as refused:
+        normalize_phone("12345")
+    assert str(refused.value) == "“12345” is not a valid phone number: enter a mobile, or a landline with its area code."
 
 
 @pytest.mark.parametrize("raw", ["", "   ", "-", "（）"])

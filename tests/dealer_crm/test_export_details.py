@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.utils import translation
 
 from customers.models import Customer
 from dealer_crm import exports
@@ -15,6 +16,16 @@ from tests.customers.factories import CustomerFactory
 
 def test_the_refusal_names_the_limit_with_its_thousands():
     assert "50,000" in str(exports.ExportTooLarge(50_000))
+
+
+def test_the_refusal_reads_as_the_catalogue_has_it():
+    with translation.override("zh-hans"):
+        assert str(exports.ExportTooLarge(50_000)) == (
+            "筛选结果超过 50,000 行，超出单次导出的上限。请缩小筛选范围（例如缩短日期区间）后再导出。")
+    with translation.override("en"):
+        assert str(exports.ExportTooLarge(50_000)) == (
+            "These filters match more than 50,000 rows, the most one export may hold. "
+            "Narrow the filters (e.g. a shorter date range) and export again.")
 
 
 @pytest.mark.django_db
