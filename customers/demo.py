@@ -550,8 +550,10 @@ class _SecondaryIndexesDropped:
 
 
 def seed_customers(*, count: int, seed: int = 1, today: date | None = None, chunk: int = 10_000,
-                   workers: int | None = None, progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Add `count` customers with their vehicles, visits, family and preferences. Returns row counts.
+                   workers: int | None = None, progress: Callable[[int], None] | None = None,
+                   messages: bool = True) -> dict[str, int]:
+    """Add `count` customers with their vehicles, visits, family and preferences, and (`messages`) the
+    SMS templates and an outbox of the last 30 days for a sample of them. Returns row counts.
 
     On PostgreSQL the chunks are made and copied by several processes at once (one per core by
     default); the same seed gives the same store whatever the number of workers.
@@ -582,4 +584,314 @@ def seed_customers(*, count: int, seed: int = 1, today: date | None = None, chun
                 if progress:
                     progress(done)
     _reset_sequences()
+    if messages and count:
+        first = base.next[Customer]
+        totals |= seed_messages(seed=seed, today=today, customer_ids=range(first, first + count))
     return totals
+
+
+# --- The SMS platform's demo: templates, and an outbox of the last 30 days ---------------------------------
+# The history covers a sample of the customers just made (at most SMS_SAMPLE), so a store of a million
+# customers gets the same few thousand messages as one of two thousand. Every row is settled (sent,
+# delivered, failed, unknown or cancelled): nothing waits in the outbox, so the worker that `make run`
+# starts sends nothing. The marketing bulk send still awaiting approval has no rows until it is approved.
+SMS_SAMPLE = 1500
+SMS_DAYS = 30
+SMS_TEMPLATES = [
+    # key, name, purpose, text, Aliyun code, Tencent id, Tencent parameter order, may go in quiet hours
+    ("first_maintenance", "首保提醒", "service",
+     "{name}{title}您好，您的{model}（{plate}）即将到首次保养时间，首保免工时费，请提前预约。{store}恭候您的光临。",
+     "SMS_465320101", "2104511", "name,title,model,plate,store", False),
+    ("maintenance_due", "保养到期提醒", "service",
+     "{name}{title}您好，您的爱车{plate}已到保养周期，为保障行车安全，请近期回店保养。服务顾问{advisor}恭候。",
+     "SMS_465320102", "2104512", "name,title,plate,advisor", False),
+    ("appointment_confirmed", "预约确认", "service",
+     "{name}{title}您好，您已预约{date}到{store}保养，届时请携带行驶证。如需改期请回电。",
+     "SMS_465320103", "2104513", "name,title,date,store", True),
+    ("birthday", "生日祝福", "care",
+     "{name}{title}，今天是您的生日，{store}全体员工祝您生日快乐，幸福安康！",
+     "SMS_465320104", "2104514", "name,title,store", False),
+    # Tencent approves no store invitations or surveys: those two have no Tencent id (the CRM says so).
+    ("event_invitation", "活动邀请", "marketing",
+     "{name}{title}您好，{store}诚邀您于{date}到店参加车主关怀日：免费检测、精美礼品，期待您的光临。",
+     "SMS_465320105", "", "", False),
+    ("store_moved", "门店搬迁通知", "notice",
+     "{name}{title}您好，{store}已迁至蚌埠市龙子湖区东海大道1888号，原三菱售后业务一并迁入，服务电话不变。",
+     "SMS_465320106", "2104516", "name,title,store", False),
+    ("satisfaction", "满意度回访短信", "service",
+     "{name}{title}您好，感谢您{date}到店保养，请回复1至5为本次服务打分（5为非常满意），{store}感谢您的支持。",
+     "SMS_465320107", "", "", False),
+]
+SMS_FAILURES = ("空号", "停机", "用户已关机", "空号", "停机")
+SMS_FAILED_SHARE = 0.03
+SMS_UNKNOWN = 2  # older than a day: listed for a person to decide
+SMS_REPLIES = ("好的，谢谢", "收到", "几点开门？", "好的，一定参加", "周六上午可以吗")
+SMS_OPT_OUT_REPLIES = ("退订", "TD")
+
+
+def sms_templates_ensure(*, by=None) -> dict:
+    """The demo's templates by key (those already there are kept as they are)."""
+    from dealer_crm.messaging.models import SmsTemplate
+
+    templates = {}
+    for key, name, purpose, text, aliyun, tencent, params, exempt in SMS_TEMPLATES:
+        templates[key], _created = SmsTemplate.objects.get_or_create(key=key, defaults={
+            "name": name, "purpose": purpose, "text": text, "aliyun_code": aliyun, "tencent_id": tencent,
+            "tencent_params": params, "quiet_hours_exempt": exempt, "updated_by": by})
+    return templates
+
+
+class DemoOutbox:
+    """Rows of the outbox, its receipts, replies and timeline entries, made in memory and written at once."""
+
+    def __init__(self, *, seed: int, today: date, templates: dict, gateway: str):
+        from dealer_crm.messaging.models import BulkSend, DeliveryReceipt, InboundReply, OutboundMessage
+
+        self.rng = random.Random(seed * 7_919 + 11)
+        self.today, self.templates, self.gateway = today, templates, gateway
+        self.tz = timezone.get_current_timezone()
+        self.models = (BulkSend, OutboundMessage, DeliveryReceipt, InboundReply)
+        self.ids = _next_ids_of(self.models + (TimelineEntry, ContactPreference))
+        self.batch = Batch()
+        self.sent_type = _content_type_id(OutboundMessage)
+        self.seen: set[tuple[str, str, date]] = set()  # (template, phone, day): once a day, as the gateways want
+
+    def at(self, days_ago: int, hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(self.today - timedelta(days=days_ago), time(hour, minute), tzinfo=self.tz)
+
+    def message(self, candidate: tuple, *, key: str, values: dict, when: datetime, status: str = "",
+                template: str | None = None, text: str = "", purpose: str = "", bulk_id: int | None = None,
+                by: int | None = None, variables: dict | None = None) -> dict | None:
+        """One settled message to a customer: delivered, or failed at the rate of real stores."""
+        from dealer_crm.messaging import services, texts
+
+        customer_id, phone = candidate
+        if customer_id not in values:  # the first customer of an uploaded number may be outside the sample
+            from .messaging import CustomerAudience
+
+            values.update(CustomerAudience().variables([customer_id]))
+        chosen = self.templates[template] if template else None
+        if chosen is not None and (template, phone, when.date()) in self.seen:
+            return None
+        self.seen.add((template, phone, when.date()))
+        purpose = chosen.purpose if chosen is not None else purpose
+        given = {"store": settings_store_name(), **(variables or {})}
+        filled = {**values.get(customer_id, {}), **given}
+        body = services.message_text(template=chosen, text=text, purpose=purpose, values=filled, gateway_name=self.gateway)
+        used = texts.variables_used(chosen.text if chosen is not None else text)
+        rng = self.rng
+        status = status or ("failed" if rng.random() < SMS_FAILED_SHARE else "delivered")
+        message_id = self.ids.take(self.models[1])
+        claimed = when + timedelta(seconds=rng.randrange(1, 20))
+        sent = claimed + timedelta(seconds=1) if status != "unknown" else None
+        settled = sent + timedelta(seconds=rng.randrange(3, 90)) if sent else None
+        row = dict(
+            id=message_id, customer_id=customer_id, phone=phone, text=body, template_id=chosen.pk if chosen else None,
+            variables={name: str(filled.get(name) or "") for name in used}, purpose=purpose, idempotency_key=key[:200],
+            bulk_id=bulk_id, source_type_id=None, source_id="", status=status,
+            quiet_hours_exempt=bool(chosen and chosen.quiet_hours_exempt), not_before=when, attempts=1,
+            claimed_at=claimed, claim=None, gateway=self.gateway,
+            gateway_ref=f"{self.gateway}-{message_id}" if sent else "",
+            reason={"failed": rng.choice(SMS_FAILURES), "unknown": "The gateway did not answer in time."}.get(status, ""),
+            created_at=when, created_by_id=by, sent_at=sent, settled_at=settled)
+        self.batch.add(self.models[1], **row)
+        if status in ("delivered", "failed"):
+            self.batch.add(self.models[2], id=self.ids.take(self.models[2]), message_id=message_id,
+                           delivered=status == "delivered", reason=row["reason"], gateway=self.gateway,
+                           received_at=settled)
+        if status == "delivered":  # on the timeline as the dispatcher puts it there
+            self.batch.add(TimelineEntry, id=self.ids.take(TimelineEntry), customer_id=customer_id, vehicle_id=None,
+                           occurred_at=sent, kind="sms", title="", body="", source_type_id=self.sent_type,
+                           source_id=str(message_id), created_by_id=by,
+                           params={"variant": "sent", "purpose": purpose, "text": body,
+                                   "template": chosen.name if chosen else ""})
+        return row
+
+    def reply(self, phone: str, text: str, when: datetime, *, opt_out_of: list[int] = ()) -> None:
+        # A customer who already refused marketing SMS keeps that answer (one per channel and purpose).
+        opt_out_of = sorted(set(opt_out_of) - set(ContactPreference.objects.filter(
+            customer_id__in=opt_out_of, channel="sms", purpose="marketing").values_list("customer_id", flat=True)))
+        reply_id = self.ids.take(self.models[3])
+        self.batch.add(self.models[3], id=reply_id, phone=phone, text=text, gateway=self.gateway,
+                       gateway_ref=f"mo-{reply_id}", received_at=when, opt_out=texts_is_opt_out(text),
+                       customers=len(opt_out_of))
+        for customer_id in opt_out_of:  # as CustomerAudience.opt_out records it
+            self.batch.add(ContactPreference, id=self.ids.take(ContactPreference), customer_id=customer_id,
+                           channel="sms", purpose="marketing", allowed=False, reason=f"短信回复“{text}”",
+                           recorded_on=timezone.localdate(when), recorded_by_id=None)
+            self.batch.add(TimelineEntry, id=self.ids.take(TimelineEntry), customer_id=customer_id, vehicle_id=None,
+                           occurred_at=when, kind="sms", title="", body="", source_type_id=None, source_id="",
+                           created_by_id=None, params={"variant": "opt_out", "text": text})
+
+
+def texts_is_opt_out(text: str) -> bool:
+    from dealer_crm.messaging.texts import is_opt_out
+
+    return is_opt_out(text)
+
+
+def settings_store_name() -> str:
+    from django.conf import settings
+
+    return settings.SMS_STORE_NAME
+
+
+def _next_ids_of(tables) -> Ids:
+    return Ids({model: (model.objects.aggregate(top=models.Max("id"))["top"] or 0) + 1 for model in tables})
+
+
+def _content_type_id(model) -> int:
+    from django.contrib.contenttypes.models import ContentType
+
+    return ContentType.objects.get_for_model(model).pk
+
+
+def _demo_staff() -> dict:
+    """The demo users by username (seed_demo makes them first); those missing are None."""
+    from dealer_crm.accounts.models import User
+
+    return {user.username: user for user in User.objects.filter(username__in=["supervisor", "sales", "showroom", "agent"])}
+
+
+def seed_messages(*, seed: int, today: date, customer_ids: range) -> dict[str, int]:
+    """The SMS templates and an outbox of the last 30 days for a sample of these customers: reminders,
+    greetings, confirmations and surveys sent and delivered (a few failed, two unknown), a marketing bulk
+    send to Mitsubishi owners that the supervisor approved and that has finished, with its exclusions and
+    replies (two of them 退订, recorded on the customers' preferences), and a sales marketing bulk send
+    awaiting approval. Deterministic for a seed and `today`."""
+    from django.conf import settings
+
+    from dealer_crm.messaging import services
+    from dealer_crm.messaging.models import BulkSend, OutboundMessage
+
+    from .messaging import CustomerAudience
+
+    staff = _demo_staff()
+    templates = sms_templates_ensure(by=staff.get("supervisor"))
+    outbox = DemoOutbox(seed=seed, today=today, templates=templates, gateway=settings.SMS_GATEWAY)
+    rng = outbox.rng
+    ids = sorted(rng.sample(customer_ids, min(SMS_SAMPLE, len(customer_ids))))
+    people = {pk: (pk, mobile) for pk, mobile in Customer.objects.filter(pk__in=ids).exclude(mobile="")
+              .order_by("id").values_list("id", "mobile")}
+    audience = CustomerAudience()
+    values = audience.variables(list(people))
+    refusing = {purpose: audience.refusals(purpose=purpose, customer_ids=list(people))
+                for purpose in ("service", "care", "marketing", "notice")}
+
+    def allowed(pk: int, purpose: str) -> bool:
+        return pk in people and pk not in refusing[purpose]
+
+    # Reminders of the daily jobs (10:00), birthdays (09:00), confirmations (any time, even late), surveys.
+    newest_car = {}
+    for pk, delivered, brand in VehicleRole.objects.filter(customer_id__in=list(people), kind="owner", ended_on__isnull=True) \
+            .order_by("customer_id", "vehicle__delivery_date").values_list("customer_id", "vehicle__delivery_date",
+                                                                           "vehicle__brand"):
+        newest_car[pk] = (delivered, brand)
+    window = [today - timedelta(days=n) for n in range(1, SMS_DAYS + 1)]
+    for pk in people:
+        delivered, _brand = newest_car.get(pk, (None, None))
+        if delivered and today - timedelta(days=SMS_DAYS + 80) <= delivered <= today - timedelta(days=81):
+            day = (today - (delivered + timedelta(days=80))).days
+            if allowed(pk, "service"):
+                outbox.message(people[pk], key=f"first-maintenance:{pk}:{delivered}", values=values,
+                               template="first_maintenance", when=outbox.at(day, 10, rng.randrange(0, 30)))
+        elif rng.random() < 0.25 and allowed(pk, "service"):
+            day = rng.randrange(1, SMS_DAYS + 1)
+            outbox.message(people[pk], key=f"maintenance-due:{pk}:{window[day - 1]}", values=values,
+                           template="maintenance_due", when=outbox.at(day, 10, rng.randrange(0, 30)))
+    birthdays = Customer.objects.filter(pk__in=list(people), birthday__isnull=False).values_list("id", "birthday")
+    for pk, birthday in birthdays:
+        for day, on in enumerate(window, start=1):
+            if (on.month, on.day) == (birthday.month, birthday.day) and allowed(pk, "care"):
+                outbox.message(people[pk], key=f"birthday:{pk}:{on}", values=values, template="birthday",
+                               when=outbox.at(day, 9, rng.randrange(0, 20)))
+    agent = staff.get("agent")
+    for pk in rng.sample(sorted(people), min(len(people), max(1, len(people) // 20))):
+        day, hour = rng.randrange(1, SMS_DAYS + 1), rng.choice((9, 10, 11, 14, 15, 16, 17, 21))
+        visit_day = today - timedelta(days=day) + timedelta(days=rng.randrange(1, 4))
+        if allowed(pk, "service"):
+            outbox.message(people[pk], key=f"appointment:{pk}:{visit_day}", values=values, template="appointment_confirmed",
+                           when=outbox.at(day, hour, rng.randrange(0, 60)), by=agent.pk if agent else None,
+                           variables={"date": f"{visit_day.month}月{visit_day.day}日上午"})
+    for pk, closed in ServiceVisit.objects.filter(customer_id__in=list(people), closed_on__gte=window[-1],
+                                                  closed_on__lt=today - timedelta(days=1)).values_list("customer_id", "closed_on"):
+        if rng.random() < 0.5 and allowed(pk, "service"):
+            day = (today - closed).days - 1
+            outbox.message(people[pk], key=f"satisfaction:{pk}:{closed}", values=values, template="satisfaction",
+                           when=outbox.at(day, 10, 30), variables={"date": f"{closed.month}月{closed.day}日"})
+    # Two the gateway did not answer for: in doubt since, for a person to decide.
+    doubtful = [pk for pk in sorted(people) if allowed(pk, "service")][-SMS_UNKNOWN:]
+    for n, pk in enumerate(doubtful):
+        outbox.message(people[pk], key=f"maintenance-due:{pk}:unknown", values=values, template="maintenance_due",
+                       when=outbox.at(2 + n, 10, 5), status="unknown")
+
+    if staff.get("sales") and staff.get("supervisor"):
+        _demo_bulk_sends(outbox, staff=staff, people=people, values=values, newest_car=newest_car)
+    _write_outbox(outbox)
+    counts = {model._meta.model_name: len(outbox.batch.rows.get(model, [])) for model in outbox.models}
+    return {"smstemplate": len(templates), **counts}
+
+
+def _demo_bulk_sends(outbox: DemoOutbox, *, staff: dict, people: dict, values: dict, newest_car: dict) -> None:
+    """The supervisor approved the sales manager's invitation of the Mitsubishi owners nine days ago (an
+    uploaded list, screened as the platform screens it); it has finished. The showroom's offer to recent
+    科雷傲 owners waits for approval since yesterday afternoon."""
+    from dealer_crm.messaging import services
+    from dealer_crm.messaging.models import BulkSend
+
+    rng, today = outbox.rng, outbox.today
+    sales, supervisor = staff["sales"], staff["supervisor"]
+    owners = [people[pk][1] for pk in sorted(people) if newest_car.get(pk, (None, ""))[1] == Vehicle.Brand.MITSUBISHI]
+    mobiles = owners + owners[:1] + ["1381234567", "13900000000"]  # a number twice, one mistyped, one of nobody
+    created, approved = outbox.at(9, 10, 5), outbox.at(9, 11, 20)
+    event_day = today - timedelta(days=2)
+    variables = {"date": f"{event_day.month}月{event_day.day}日"}
+    screened = services.recipients_from_mobiles(mobiles=mobiles, purpose="marketing",
+                                                template=outbox.templates["event_invitation"], now=approved)
+    bulk_id = outbox.ids.take(BulkSend)
+    rows = [outbox.message((c.customer_id, c.mobile), key=f"bulk:{bulk_id}:{c.customer_id}", values=values,
+                           template="event_invitation", when=approved, bulk_id=bulk_id, by=sales.pk, variables=variables)
+            for c in screened.candidates]
+    rows = [row for row in rows if row]
+    finished = max((row["settled_at"] or row["claimed_at"] for row in rows), default=approved)
+    outbox.batch.add(BulkSend, id=bulk_id, template_id=outbox.templates["event_invitation"].pk, text="",
+                     purpose="marketing", variables=variables, filter_query="", upload_name="三菱老车主关怀日邀约名单.xlsx",
+                     upload_mobiles=mobiles, recipients=screened.count, excluded=dict(screened.excluded), status="done",
+                     created_at=created, created_by_id=sales.pk, approved_at=approved, approved_by_id=supervisor.pk,
+                     finished_at=finished)
+    # The replies of the next hours: thanks, questions, and two who want no more of it.
+    delivered = [row for row in rows if row["status"] == "delivered"]
+    picked = rng.sample(delivered, min(len(delivered), 5))
+    for n, row in enumerate(picked):
+        when = row["settled_at"] + timedelta(minutes=rng.randrange(2, 240))
+        if n < len(SMS_OPT_OUT_REPLIES):
+            owners_of = [pk for pk, mobile in people.values() if mobile == row["phone"]]
+            outbox.reply(row["phone"], SMS_OPT_OUT_REPLIES[n], when, opt_out_of=owners_of or [row["customer_id"]])
+        else:
+            outbox.reply(row["phone"], SMS_REPLIES[n % len(SMS_REPLIES)], when)
+    # Waiting for the supervisor: counted when it was confirmed, queued only once approved.
+    showroom = staff.get("showroom") or sales
+    query = f"brand=renault&model_name=科雷傲&delivered_from={today - timedelta(days=365)}"
+    asked = outbox.at(1, 16, 40)
+    waiting = services.recipients_from_filter(query=query, user=showroom, purpose="marketing", now=asked)
+    outbox.batch.add(BulkSend, id=outbox.ids.take(BulkSend), template_id=None,
+                     text="{name}{title}您好，科雷傲车主专享：本月到店置换新车享补贴5000元，另赠全年免费洗车。",
+                     purpose="marketing", variables={}, filter_query=query, upload_name="", upload_mobiles=[],
+                     recipients=waiting.count, excluded=dict(waiting.excluded), status="approval", created_at=asked,
+                     created_by_id=showroom.pk, approved_at=None, approved_by_id=None, finished_at=None)
+
+
+def _write_outbox(outbox: DemoOutbox) -> None:
+    write = _copy if connection.vendor == "postgresql" else _insert
+    tables = (outbox.models[0], outbox.models[1], outbox.models[2], outbox.models[3], ContactPreference, TimelineEntry)
+    with transaction.atomic(), connection.cursor() as cursor:
+        target = cursor.cursor if write is _copy else cursor
+        for model in tables:
+            rows = outbox.batch.rows.get(model, [])
+            if rows:
+                write(target, model, rows)
+        if connection.vendor == "postgresql":
+            for model in tables:
+                table = model._meta.db_table
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                               f"GREATEST((SELECT MAX(id) FROM {table}), 1))")

@@ -1,11 +1,13 @@
 """The demo store behaves like a real one: checked with SQL over a small seeded store."""
 
 import hashlib
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.db.models import F
+from django.utils import timezone
 
 from customers.demo import (
     FIRST_MAINTENANCE_GRACE_DAYS,
@@ -13,7 +15,8 @@ from customers.demo import (
     WRITTEN,
     seed_customers,
 )
-from customers.models import Customer, ServiceVisit, Vehicle, VehicleRole
+from customers.models import ContactPreference, Customer, ServiceVisit, TimelineEntry, Vehicle, VehicleRole
+from dealer_crm.messaging.texts import variables_used
 
 TODAY = date(2026, 11, 30)
 MAINTENANCE = ("first", "scheduled")
@@ -194,8 +197,10 @@ def _digest() -> str:
 
 
 def _empty_the_store() -> None:
+    from dealer_crm.messaging.models import BulkSend, DeliveryReceipt, InboundReply, OutboundMessage
+
     with connection.cursor() as cursor:
-        for model in reversed(WRITTEN):
+        for model in (DeliveryReceipt, OutboundMessage, BulkSend, InboundReply, *reversed(WRITTEN)):
             cursor.execute(f"DELETE FROM {model._meta.db_table}")
 
 
@@ -209,3 +214,177 @@ def test_the_same_seed_gives_the_same_store_and_another_seed_another():
     _empty_the_store()
     seed_customers(count=120, seed=10, today=TODAY)
     assert _digest() != first
+
+
+# --- the SMS platform's demo ------------------------------------------------------------------------
+SMS_NOW = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def staff(db):
+    from dealer_crm.accounts.roles import Role
+    from tests.factories import UserFactory
+
+    return {name: UserFactory(username=name, display_name=display, roles=[role]) for name, display, role in (
+        ("supervisor", "刘芳", Role.DCRC_SUPERVISOR), ("sales", "孙伟", Role.SALES_MANAGER),
+        ("showroom", "周敏", Role.SALES_SUPERVISOR), ("agent", "李娜", Role.CALLBACK_AGENT))}
+
+
+@pytest.fixture
+def sms_store(staff, settings):
+    settings.SMS_GATEWAY = "console"
+    seed_customers(count=400, seed=5, today=TODAY)
+    return staff
+
+
+def test_the_demo_has_the_stores_templates_each_valid_with_its_gateway_ids(sms_store):
+    from dealer_crm.messaging.models import SmsTemplate
+    from dealer_crm.messaging.texts import validate_template_text
+
+    templates = {t.name: t for t in SmsTemplate.objects.all()}
+    assert set(templates) == {"首保提醒", "保养到期提醒", "预约确认", "生日祝福", "活动邀请", "门店搬迁通知", "满意度回访短信"}
+    for template in templates.values():
+        template.full_clean()  # the Aliyun code and Tencent id look as the gateways give them
+        validate_template_text(template.text)
+        assert template.aliyun_code.startswith("SMS_")
+        if template.tencent_id:
+            assert set(template.tencent_params.split(",")) <= set(variables_used(template.text))
+    assert [t.name for t in templates.values() if t.quiet_hours_exempt] == ["预约确认"]
+    assert templates["活动邀请"].purpose == "marketing" and templates["门店搬迁通知"].purpose == "notice"
+    assert templates["生日祝福"].purpose == "care"
+
+
+def test_nothing_waits_in_the_demo_outbox_so_the_worker_sends_nothing(sms_store):
+    from dealer_crm.messaging import services
+    from dealer_crm.messaging.gateways.base import Gateway
+    from dealer_crm.messaging.models import OutboundMessage
+
+    class Recorder(Gateway):
+        name = "console"
+        calls: list = []
+
+        def send(self, messages):
+            self.calls.append(messages)
+            raise AssertionError("the demo outbox sent a message")
+
+    assert OutboundMessage.objects.count() > 100
+    assert not OutboundMessage.objects.filter(status__in=["queued", "sending"]).exists()
+    assert services.sweep_in_doubt() == 0
+    outcome = services.dispatch(gateway=Recorder())
+    assert (dict(outcome.outcomes), Recorder.calls) == ({}, [])
+
+
+def test_the_demo_outbox_is_the_last_30_days_delivered_with_a_few_failed_and_two_in_doubt(sms_store):
+    from dealer_crm.messaging import services
+    from dealer_crm.messaging.models import DeliveryReceipt, OutboundMessage
+
+    messages = OutboundMessage.objects.all()
+    first = datetime.combine(TODAY - timedelta(days=30), time(0), tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert not messages.filter(created_at__lt=first).exists()
+    assert not messages.filter(created_at__gte=SMS_NOW.replace(hour=0)).exists()
+    statuses = dict(_rows("SELECT status, COUNT(*) FROM messaging_outboundmessage GROUP BY status"))
+    assert set(statuses) == {"delivered", "failed", "unknown"}
+    assert statuses["unknown"] == 2 and 0 < statuses["failed"] < statuses["delivered"] / 10
+    assert set(messages.filter(status="failed").values_list("reason", flat=True)) <= {"空号", "停机", "用户已关机"}
+    assert list(services.unknown_overdue(now=SMS_NOW).order_by("id")) == list(messages.filter(status="unknown").order_by("id"))
+    assert DeliveryReceipt.objects.count() == statuses["delivered"] + statuses["failed"]
+    purposes = set(messages.values_list("template__name", flat=True))
+    assert {"保养到期提醒", "生日祝福", "预约确认", "活动邀请", "满意度回访短信"} <= purposes
+    for message in messages.filter(template__key="birthday").select_related("customer"):
+        local = timezone.localtime(message.created_at).date()
+        assert (local.month, local.day) == (message.customer.birthday.month, message.customer.birthday.day)
+    late = [m for m in messages if timezone.localtime(m.created_at).hour >= 21]
+    assert all(m.quiet_hours_exempt for m in late)  # only confirmations go in the quiet hours
+    assert not messages.filter(text__contains="{").exists() and not messages.filter(text__contains="【").exists()
+
+
+def test_each_delivered_demo_message_is_on_its_customers_timeline(sms_store):
+    from dealer_crm.messaging.models import OutboundMessage
+
+    delivered = set(OutboundMessage.objects.filter(status="delivered").values_list("id", "customer_id"))
+    entries = set((int(source_id), customer_id) for source_id, customer_id in TimelineEntry.objects.filter(
+        kind="sms", params__variant="sent").values_list("source_id", "customer_id"))
+    assert entries == delivered
+
+
+def test_no_demo_message_went_to_someone_who_refused_it(sms_store):
+    from customers.messaging import CustomerAudience
+    from dealer_crm.messaging.models import OutboundMessage
+
+    audience = CustomerAudience()
+    replied = set(ContactPreference.objects.filter(reason__startswith="短信回复").values_list("customer_id", flat=True))
+    for purpose in ("service", "care", "marketing"):
+        refusing = set(audience.refusals(purpose=purpose))
+        got = set(OutboundMessage.objects.filter(purpose=purpose).values_list("customer_id", flat=True))
+        assert got & refusing == (replied if purpose == "marketing" else set())  # they said stop after it
+
+
+def test_the_mitsubishi_invitation_was_approved_by_the_supervisor_and_has_finished(sms_store):
+    from dealer_crm.messaging.models import BulkSend, OutboundMessage
+
+    bulk = BulkSend.objects.get(status="done")
+    assert (bulk.created_by, bulk.approved_by) == (sms_store["sales"], sms_store["supervisor"])
+    assert bulk.purpose == "marketing" and bulk.template.name == "活动邀请" and bulk.finished_at >= bulk.approved_at
+    assert bulk.recipients == bulk.messages.count() > 10
+    assert {"invalid_mobile", "not_a_customer", "duplicate_mobile"} <= set(bulk.excluded)
+    assert bulk.recipients + sum(bulk.excluded.values()) == len(bulk.upload_mobiles)
+    brands = set(Vehicle.objects.filter(roles__customer__sms_messages__bulk=bulk).values_list("brand", flat=True))
+    assert Vehicle.Brand.MITSUBISHI in brands
+    assert all(text.endswith("回T退订") for text in bulk.messages.values_list("text", flat=True))
+    assert not OutboundMessage.objects.filter(bulk=bulk).exclude(status__in=["delivered", "failed"]).exists()
+
+
+def test_the_sales_offer_awaits_approval_and_queues_once_approved(sms_store):
+    from dealer_crm.messaging import services
+    from dealer_crm.messaging.models import BulkSend
+
+    waiting = BulkSend.objects.get(status="approval")
+    assert waiting.created_by == sms_store["showroom"] and waiting.approved_by is None and waiting.purpose == "marketing"
+    assert not waiting.messages.exists() and waiting.recipients > 0
+    services.bulk_send_approve(bulk=waiting, by=sms_store["supervisor"], now=SMS_NOW.replace(hour=10))
+    waiting.refresh_from_db()
+    assert waiting.status == BulkSend.Status.QUEUED
+    assert waiting.messages.filter(status="queued").count() == waiting.recipients > 0
+
+
+def test_two_customers_replied_to_opt_out_and_their_preferences_and_timelines_say_so(sms_store):
+    from dealer_crm.messaging.models import InboundReply
+
+    opt_outs = InboundReply.objects.filter(opt_out=True)
+    assert sorted(opt_outs.values_list("text", flat=True)) == ["TD", "退订"]
+    assert InboundReply.objects.filter(opt_out=False).exists()
+    for reply in opt_outs:
+        (preference,) = ContactPreference.objects.filter(customer__mobile=reply.phone, reason=f"短信回复“{reply.text}”")
+        assert (preference.channel, preference.purpose, preference.allowed) == ("sms", "marketing", False)
+        assert preference.recorded_on == timezone.localdate(reply.received_at)
+        assert TimelineEntry.objects.filter(customer=preference.customer, params__variant="opt_out",
+                                            params__text=reply.text).count() == 1
+
+
+def test_the_sms_history_is_capped_not_as_large_as_the_archive(staff, settings, monkeypatch):
+    from customers import demo
+    from dealer_crm.messaging.models import OutboundMessage
+
+    monkeypatch.setattr(demo, "SMS_SAMPLE", 40)
+    seed_customers(count=400, seed=5, today=TODAY)
+    customers = set(OutboundMessage.objects.values_list("customer_id", flat=True))
+    assert 0 < len(customers) <= 40
+
+
+def _outbox_digest() -> str:
+    from dealer_crm.messaging.models import BulkSend, DeliveryReceipt, InboundReply, OutboundMessage
+
+    digest = hashlib.sha256()
+    for model in (BulkSend, OutboundMessage, DeliveryReceipt, InboundReply, ContactPreference, TimelineEntry):
+        names = [f.attname for f in model._meta.concrete_fields]
+        for row in model.objects.order_by("id").values_list(*names):
+            digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def test_the_same_seed_gives_the_same_outbox(staff):
+    seed_customers(count=150, seed=9, today=TODAY)
+    first = _outbox_digest()
+    _empty_the_store()
+    seed_customers(count=150, seed=9, today=TODAY)
+    assert _outbox_digest() == first
