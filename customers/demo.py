@@ -26,9 +26,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections, models, transaction
 from django.utils import timezone
 
+from dealer_crm.accounts.models import User
+from dealer_crm.messaging import services as sms, texts
+from dealer_crm.messaging.models import BulkSend, DeliveryReceipt, InboundReply, OutboundMessage, SmsTemplate
+
+from .messaging import CustomerAudience
 from .models import (
     ContactPreference,
     Customer,
@@ -631,8 +638,6 @@ SMS_OPT_OUT_REPLIES = ("退订", "TD")
 
 def sms_templates_ensure(*, by=None) -> dict:
     """The demo's templates by key (those already there are kept as they are)."""
-    from dealer_crm.messaging.models import SmsTemplate
-
     templates = {}
     for key, name, purpose, text, aliyun, tencent, params, exempt in SMS_TEMPLATES:
         templates[key], _created = SmsTemplate.objects.get_or_create(key=key, defaults={
@@ -644,16 +649,15 @@ def sms_templates_ensure(*, by=None) -> dict:
 class DemoOutbox:
     """Rows of the outbox, its receipts, replies and timeline entries, made in memory and written at once."""
 
-    def __init__(self, *, seed: int, today: date, templates: dict, gateway: str):
-        from dealer_crm.messaging.models import BulkSend, DeliveryReceipt, InboundReply, OutboundMessage
+    TABLES = (BulkSend, OutboundMessage, DeliveryReceipt, InboundReply, ContactPreference, TimelineEntry)
 
+    def __init__(self, *, seed: int, today: date, templates: dict, gateway: str):
         self.rng = random.Random(seed * 7_919 + 11)
         self.today, self.templates, self.gateway = today, templates, gateway
         self.tz = timezone.get_current_timezone()
-        self.models = (BulkSend, OutboundMessage, DeliveryReceipt, InboundReply)
-        self.ids = _next_ids_of(self.models + (TimelineEntry, ContactPreference))
+        self.ids = Ids({model: (model.objects.aggregate(top=models.Max("id"))["top"] or 0) + 1 for model in self.TABLES})
         self.batch = Batch()
-        self.sent_type = _content_type_id(OutboundMessage)
+        self.sent_type = ContentType.objects.get_for_model(OutboundMessage).pk
         self.seen: set[tuple[str, str, date]] = set()  # (template, phone, day): once a day, as the gateways want
 
     def at(self, days_ago: int, hour: int, minute: int = 0) -> datetime:
@@ -663,25 +667,21 @@ class DemoOutbox:
                 template: str | None = None, text: str = "", purpose: str = "", bulk_id: int | None = None,
                 by: int | None = None, variables: dict | None = None) -> dict | None:
         """One settled message to a customer: delivered, or failed at the rate of real stores."""
-        from dealer_crm.messaging import services, texts
-
         customer_id, phone = candidate
         if customer_id not in values:  # the first customer of an uploaded number may be outside the sample
-            from .messaging import CustomerAudience
-
             values.update(CustomerAudience().variables([customer_id]))
         chosen = self.templates[template] if template else None
         if chosen is not None and (template, phone, when.date()) in self.seen:
             return None
         self.seen.add((template, phone, when.date()))
         purpose = chosen.purpose if chosen is not None else purpose
-        given = {"store": settings_store_name(), **(variables or {})}
+        given = {"store": settings.SMS_STORE_NAME, **(variables or {})}
         filled = {**values.get(customer_id, {}), **given}
-        body = services.message_text(template=chosen, text=text, purpose=purpose, values=filled, gateway_name=self.gateway)
+        body = sms.message_text(template=chosen, text=text, purpose=purpose, values=filled, gateway_name=self.gateway)
         used = texts.variables_used(chosen.text if chosen is not None else text)
         rng = self.rng
         status = status or ("failed" if rng.random() < SMS_FAILED_SHARE else "delivered")
-        message_id = self.ids.take(self.models[1])
+        message_id = self.ids.take(OutboundMessage)
         claimed = when + timedelta(seconds=rng.randrange(1, 20))
         sent = claimed + timedelta(seconds=1) if status != "unknown" else None
         settled = sent + timedelta(seconds=rng.randrange(3, 90)) if sent else None
@@ -694,9 +694,9 @@ class DemoOutbox:
             gateway_ref=f"{self.gateway}-{message_id}" if sent else "",
             reason={"failed": rng.choice(SMS_FAILURES), "unknown": "The gateway did not answer in time."}.get(status, ""),
             created_at=when, created_by_id=by, sent_at=sent, settled_at=settled)
-        self.batch.add(self.models[1], **row)
+        self.batch.add(OutboundMessage, **row)
         if status in ("delivered", "failed"):
-            self.batch.add(self.models[2], id=self.ids.take(self.models[2]), message_id=message_id,
+            self.batch.add(DeliveryReceipt, id=self.ids.take(DeliveryReceipt), message_id=message_id,
                            delivered=status == "delivered", reason=row["reason"], gateway=self.gateway,
                            received_at=settled)
         if status == "delivered":  # on the timeline as the dispatcher puts it there
@@ -711,9 +711,9 @@ class DemoOutbox:
         # A customer who already refused marketing SMS keeps that answer (one per channel and purpose).
         opt_out_of = sorted(set(opt_out_of) - set(ContactPreference.objects.filter(
             customer_id__in=opt_out_of, channel="sms", purpose="marketing").values_list("customer_id", flat=True)))
-        reply_id = self.ids.take(self.models[3])
-        self.batch.add(self.models[3], id=reply_id, phone=phone, text=text, gateway=self.gateway,
-                       gateway_ref=f"mo-{reply_id}", received_at=when, opt_out=texts_is_opt_out(text),
+        reply_id = self.ids.take(InboundReply)
+        self.batch.add(InboundReply, id=reply_id, phone=phone, text=text, gateway=self.gateway,
+                       gateway_ref=f"mo-{reply_id}", received_at=when, opt_out=texts.is_opt_out(text),
                        customers=len(opt_out_of))
         for customer_id in opt_out_of:  # as CustomerAudience.opt_out records it
             self.batch.add(ContactPreference, id=self.ids.take(ContactPreference), customer_id=customer_id,
@@ -724,32 +724,8 @@ class DemoOutbox:
                            created_by_id=None, params={"variant": "opt_out", "text": text})
 
 
-def texts_is_opt_out(text: str) -> bool:
-    from dealer_crm.messaging.texts import is_opt_out
-
-    return is_opt_out(text)
-
-
-def settings_store_name() -> str:
-    from django.conf import settings
-
-    return settings.SMS_STORE_NAME
-
-
-def _next_ids_of(tables) -> Ids:
-    return Ids({model: (model.objects.aggregate(top=models.Max("id"))["top"] or 0) + 1 for model in tables})
-
-
-def _content_type_id(model) -> int:
-    from django.contrib.contenttypes.models import ContentType
-
-    return ContentType.objects.get_for_model(model).pk
-
-
 def _demo_staff() -> dict:
-    """The demo users by username (seed_demo makes them first); those missing are None."""
-    from dealer_crm.accounts.models import User
-
+    """The demo users by username (seed_demo makes them first); those missing are absent."""
     return {user.username: user for user in User.objects.filter(username__in=["supervisor", "sales", "showroom", "agent"])}
 
 
@@ -759,13 +735,6 @@ def seed_messages(*, seed: int, today: date, customer_ids: range) -> dict[str, i
     send to Mitsubishi owners that the supervisor approved and that has finished, with its exclusions and
     replies (two of them 退订, recorded on the customers' preferences), and a sales marketing bulk send
     awaiting approval. Deterministic for a seed and `today`."""
-    from django.conf import settings
-
-    from dealer_crm.messaging import services
-    from dealer_crm.messaging.models import BulkSend, OutboundMessage
-
-    from .messaging import CustomerAudience
-
     staff = _demo_staff()
     templates = sms_templates_ensure(by=staff.get("supervisor"))
     outbox = DemoOutbox(seed=seed, today=today, templates=templates, gateway=settings.SMS_GATEWAY)
@@ -828,7 +797,8 @@ def seed_messages(*, seed: int, today: date, customer_ids: range) -> dict[str, i
     if staff.get("sales") and staff.get("supervisor"):
         _demo_bulk_sends(outbox, staff=staff, people=people, values=values, newest_car=newest_car)
     _write_outbox(outbox)
-    counts = {model._meta.model_name: len(outbox.batch.rows.get(model, [])) for model in outbox.models}
+    counts = {model._meta.model_name: len(outbox.batch.rows.get(model, []))
+              for model in (BulkSend, OutboundMessage, DeliveryReceipt, InboundReply)}
     return {"smstemplate": len(templates), **counts}
 
 
@@ -836,9 +806,6 @@ def _demo_bulk_sends(outbox: DemoOutbox, *, staff: dict, people: dict, values: d
     """The supervisor approved the sales manager's invitation of the Mitsubishi owners nine days ago (an
     uploaded list, screened as the platform screens it); it has finished. The showroom's offer to recent
     科雷傲 owners waits for approval since yesterday afternoon."""
-    from dealer_crm.messaging import services
-    from dealer_crm.messaging.models import BulkSend
-
     rng, today = outbox.rng, outbox.today
     sales, supervisor = staff["sales"], staff["supervisor"]
     owners = [people[pk][1] for pk in sorted(people) if newest_car.get(pk, (None, ""))[1] == Vehicle.Brand.MITSUBISHI]
@@ -846,7 +813,7 @@ def _demo_bulk_sends(outbox: DemoOutbox, *, staff: dict, people: dict, values: d
     created, approved = outbox.at(9, 10, 5), outbox.at(9, 11, 20)
     event_day = today - timedelta(days=2)
     variables = {"date": f"{event_day.month}月{event_day.day}日"}
-    screened = services.recipients_from_mobiles(mobiles=mobiles, purpose="marketing",
+    screened = sms.recipients_from_mobiles(mobiles=mobiles, purpose="marketing",
                                                 template=outbox.templates["event_invitation"], now=approved)
     bulk_id = outbox.ids.take(BulkSend)
     rows = [outbox.message((c.customer_id, c.mobile), key=f"bulk:{bulk_id}:{c.customer_id}", values=values,
@@ -873,7 +840,7 @@ def _demo_bulk_sends(outbox: DemoOutbox, *, staff: dict, people: dict, values: d
     showroom = staff.get("showroom") or sales
     query = f"brand=renault&model_name=科雷傲&delivered_from={today - timedelta(days=365)}"
     asked = outbox.at(1, 16, 40)
-    waiting = services.recipients_from_filter(query=query, user=showroom, purpose="marketing", now=asked)
+    waiting = sms.recipients_from_filter(query=query, user=showroom, purpose="marketing", now=asked)
     outbox.batch.add(BulkSend, id=outbox.ids.take(BulkSend), template_id=None,
                      text="{name}{title}您好，科雷傲车主专享：本月到店置换新车享补贴5000元，另赠全年免费洗车。",
                      purpose="marketing", variables={}, filter_query=query, upload_name="", upload_mobiles=[],
@@ -883,7 +850,7 @@ def _demo_bulk_sends(outbox: DemoOutbox, *, staff: dict, people: dict, values: d
 
 def _write_outbox(outbox: DemoOutbox) -> None:
     write = _copy if connection.vendor == "postgresql" else _insert
-    tables = (outbox.models[0], outbox.models[1], outbox.models[2], outbox.models[3], ContactPreference, TimelineEntry)
+    tables = DemoOutbox.TABLES
     with transaction.atomic(), connection.cursor() as cursor:
         target = cursor.cursor if write is _copy else cursor
         for model in tables:
