@@ -174,6 +174,8 @@ class OutboundMessage(models.Model):
             models.Index(fields=["phone", "created_at"], name="sms_phone_created_idx"),
             models.Index(fields=["-created_at"], name="sms_created_idx"),
             models.Index(fields=["claim"], condition=Q(claim__isnull=False), name="sms_claim_idx"),
+            # Tencent's receipts name the message by its SerialNo only.
+            models.Index(fields=["gateway", "gateway_ref"], condition=~Q(gateway_ref=""), name="sms_gateway_ref_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(phone=""), name="sms_phone_required"),
