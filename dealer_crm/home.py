@@ -81,6 +81,27 @@ def _daily_job_runs(*, user, today: date) -> PanelRows:
     return PanelRows(rows=rows, total=len(rows))  # every registered job fits: nothing is cut
 
 
+BULK_APPROVAL_ROWS = 5
+
+
+def _bulk_sends_awaiting_approval(*, user, today: date) -> PanelRows:
+    from dealer_crm.messaging.selectors import bulk_sends_awaiting_approval
+
+    if not user.has_perm("messaging.approve_bulksend"):
+        return NOTHING
+    waiting = bulk_sends_awaiting_approval()
+    rows = [
+        PanelRow(
+            text=f"#{bulk.pk} {bulk.template.name if bulk.template else bulk.text[:20]} · {bulk.created_by}",
+            meta=_("%(n)d recipients") % {"n": bulk.recipients},
+            url=reverse("messaging:bulk_detail", args=[bulk.pk]),
+            tone="warning",
+        )
+        for bulk in waiting[:BULK_APPROVAL_ROWS]
+    ]
+    return PanelRows(rows=rows, total=waiting.count())
+
+
 PANELS: dict[str, Panel] = {
     panel.key: panel
     for panel in [
@@ -97,6 +118,9 @@ PANELS: dict[str, Panel] = {
         Panel("gift_approvals", _("Gifts awaiting approval"), "gift", _("No gifts are waiting for approval.")),
         Panel("events", _("Upcoming events"), "balloon", _("No events planned.")),
         Panel("showroom", _("Showroom today"), "shop", _("No duty rota for today yet.")),
+        Panel("bulk_approvals", _("Bulk SMS awaiting approval"), "send-check",
+              _("No bulk sends are waiting for approval."), items=_bulk_sends_awaiting_approval,
+              link_url_name="messaging:bulk_approvals"),
         Panel("security", _("Security events today"), "shield-exclamation", _("No security events today."),
               items=_recent_security_events, link_url_name="audit:event_list", is_work=False),
         Panel("job_runs", _("Daily jobs today"), "clock-history", _("The daily jobs have not run yet today."),
@@ -108,7 +132,7 @@ ROLE_HOME: dict[Role, list[str]] = {
     Role.CALLBACK_AGENT: ["callbacks", "second_callbacks", "reminders", "appointments"],
     Role.LOUNGE_HOST: ["lounge", "appointments"],
     Role.INTERVIEWER: ["interviews", "gift_approvals"],
-    Role.DCRC_SUPERVISOR: ["unassigned", "complaints", "feedback", "security"],
+    Role.DCRC_SUPERVISOR: ["unassigned", "complaints", "feedback", "bulk_approvals", "security"],
     Role.SERVICE_MANAGER: ["feedback", "complaints", "appointments"],
     Role.SALES_MANAGER: ["feedback", "complaints", "showroom"],
     Role.SALES_SUPERVISOR: ["showroom", "feedback"],

@@ -42,6 +42,12 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        _("SMS"),
+        (
+            MenuItem(_("Bulk sends"), "messaging:bulk_list", "send", perm="messaging.view_bulksend"),
+        ),
+    ),
+    MenuSection(
         _("Administration"),
         (
             MenuItem(_("Audit log"), "audit:event_list", "shield-check", perm="audit.view_auditevent"),

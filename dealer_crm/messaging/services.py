@@ -217,10 +217,12 @@ def dispatch_soon(parallel: int = 1) -> None:
     waiting for its time in Redis is delivered again after the visibility timeout."""
 
     def enqueue():
-        from celery import current_app
+        # Through the task object, so that its routing (its queue) applies; imported here, as the
+        # tasks module imports this one.
+        from .tasks import dispatch_task
 
         for _n in range(parallel):
-            current_app.send_task(DISPATCH_TASK)
+            dispatch_task.apply_async()
 
     transaction.on_commit(enqueue)
 

@@ -37,6 +37,20 @@
     }
   });
 
+  // The customer list's bulk-SMS button carries the list's current filters, also after htmx has
+  // changed them (the address bar holds them; the page and the order are not filters).
+  document.addEventListener("htmx:pushedIntoHistory", function () {
+    const link = document.getElementById("bulk-sms-link");
+    if (!link) return;
+    const params = new URLSearchParams(window.location.search);
+    const kept = new URLSearchParams();
+    params.forEach(function (value, name) {
+      if (value && name !== "page" && name !== "order") kept.append(name, value);
+    });
+    const query = kept.toString();
+    link.href = link.dataset.bulkBase + (query ? "?filter=" + encodeURIComponent(query) : "");
+  });
+
   // Idle sessions expire on the server; warn two minutes before, so nothing typed is lost.
   const idleMinutes = parseInt(document.body.dataset.idleMinutes || "0", 10);
   if (idleMinutes > 2 && document.querySelector(".app-shell")) {
