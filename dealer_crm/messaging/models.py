@@ -13,6 +13,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -37,7 +38,7 @@ class SmsTemplate(models.Model):
 
     key = models.SlugField(_("key"), max_length=50, unique=True,
                            help_text=_("A short name for scripts and other features, e.g. first_maintenance."))
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("sms template", "name"), max_length=100)
     purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices)
     text = models.TextField(_("text"), help_text=_("Variables in braces: {name} {title} {plate} {model} {date} {store} {advisor}."))
     aliyun_code = models.CharField(_("Aliyun template code"), max_length=30, blank=True,
@@ -76,7 +77,7 @@ class BulkSend(models.Model):
     class Status(models.TextChoices):
         AWAITING_APPROVAL = "approval", _("Awaiting approval")
         QUEUED = "queued", _("Sending")
-        DONE = "done", _("Finished")
+        DONE = "done", pgettext_lazy("bulk send", "Finished")
         REJECTED = "rejected", _("Not approved")
         CANCELLED = "cancelled", _("Cancelled")
 
@@ -92,7 +93,7 @@ class BulkSend(models.Model):
     recipients = models.PositiveIntegerField(_("recipients"), default=0)
     excluded = models.JSONField(_("excluded"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("sms", "created"), auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("sent by"), on_delete=models.PROTECT,
                                    related_name="+")
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
@@ -120,7 +121,7 @@ class OutboundMessage(models.Model):
         QUEUED = "queued", _("Waiting")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
-        DELIVERED = "delivered", _("Delivered")
+        DELIVERED = "delivered", pgettext_lazy("sms status", "Delivered")
         FAILED = "failed", _("Failed")
         # The gateway may or may not have it (a timeout, a worker killed during the call): never sent
         # again blindly; a receipt settles it, or a person decides after SMS_UNKNOWN_AFTER.
@@ -153,7 +154,7 @@ class OutboundMessage(models.Model):
     gateway = models.CharField(_("gateway"), max_length=20, blank=True)
     gateway_ref = models.CharField(_("gateway's message id"), max_length=100, blank=True)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("sms", "created"), auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)

@@ -74,8 +74,9 @@ def length(text: str) -> tuple[int, int]:
     return count, parts
 
 
-# Replies that mean "stop": the gateways' own words (T, TD, R) and what customers write.
-OPT_OUT_WORDS = {"T", "TD", "R", "N", "QX", "STOP", "UNSUBSCRIBE", "退订", "退定", "退", "拒收", "取消", "取消订阅", "不要", "TD退订", "T退订"}
+# Replies that mean "stop": the gateways' own words (T, TD, R) and what customers write. Not "N":
+# it answers a yes/no survey text, and a survey's "no" must not stop the customer's marketing.
+OPT_OUT_WORDS = {"T", "TD", "R", "QX", "STOP", "UNSUBSCRIBE", "退订", "退定", "退", "拒收", "取消", "取消订阅", "不要", "TD退订", "T退订"}
 OPT_OUT_PHRASES = ("退订", "退定", "拒收", "别再发", "不要再发", "不要发", "别发")
 
 

@@ -106,7 +106,7 @@ def test_the_signature_is_the_setting_in_brackets(settings):
 
 # --- replies that mean stop -------------------------------------------------------------------------
 @pytest.mark.parametrize("reply", [
-    "T", "t", "td", "TD", "Ｔ", "ＴＤ", " T ", "T。", "R", "r", "N", "STOP", "stop", "Stop!", "unsubscribe",
+    "T", "t", "td", "TD", "Ｔ", "ＴＤ", " T ", "T。", "R", "r", "STOP", "stop", "Stop!", "unsubscribe",
     "退订", "退订！", "退", "拒收", "取消订阅", "T退订", "请不要再发了", "别再发短信了", "以后不要发了", "我要退订", "退定",
 ])
 def test_replies_that_ask_to_stop_are_opt_outs(reply):
@@ -114,9 +114,9 @@ def test_replies_that_ask_to_stop_are_opt_outs(reply):
 
 
 # Not opt-outs: thanks and acknowledgements, a question, the cancellation of an appointment, and
-# "TT" — a doubled letter is not one of the gateways' words; it is stored as a reply for a person to read.
+# "N" — the answer to a yes/no survey text, not a refusal of marketing; "TT" — a doubled letter is not one of the gateways' words; it is stored as a reply for a person to read.
 @pytest.mark.parametrize("reply", [
-    "谢谢", "好的", "收到", "好的，谢谢", "明天几点？", "我想取消预约", "TT", "TEST", "", "   ", "Y", "1",
+    "谢谢", "好的", "收到", "好的，谢谢", "明天几点？", "我想取消预约", "TT", "TEST", "", "   ", "Y", "N", "n", "1",
 ])
 def test_other_replies_are_not_opt_outs(reply):
     assert not texts.is_opt_out(reply)
