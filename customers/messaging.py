@@ -6,11 +6,13 @@ messages sent. `settings.MESSAGING_AUDIENCE` names `CustomerAudience`.
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import OuterRef, Subquery
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from dealer_crm.messaging.audience import Candidate, Exclusion
 
@@ -44,6 +46,27 @@ class CustomerAudience:
             return []
         customers = customer_list(filters=filters).prefetch_related(None).order_by("id")
         return [Candidate(customer_id=pk, mobile=mobile) for pk, mobile in customers.values_list("id", "mobile").iterator(CHUNK)]
+
+    def describe_filter(self, query: str) -> list[tuple[str, str]]:
+        """The filter in people's words, e.g. [("品牌", "三菱")]; an empty list is every customer."""
+        form = CustomerFilterForm(QueryDict(query) if query else None)
+        if not form.is_bound:
+            return []
+        if not form.is_valid():
+            return [(str(_("Filter")), str(_("not valid: no customer is chosen")))]
+        words = []
+        for name, field in form.fields.items():
+            value = form.cleaned_data.get(name)
+            if name == "order" or value in (None, "", False):
+                continue
+            if isinstance(value, date):
+                value = date_format(value, "SHORT_DATE_FORMAT")
+            elif value is True:
+                value = _("yes")
+            elif getattr(field, "choices", None):
+                value = dict(field.choices).get(value, value)
+            words.append((str(field.label), str(value)))
+        return words
 
     def from_mobiles(self, mobiles: list[str]) -> dict[str, Candidate]:
         owners: dict[str, Candidate] = {}

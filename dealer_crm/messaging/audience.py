@@ -42,6 +42,9 @@ class Audience(Protocol):
     def from_filter(self, query: str, *, user) -> Iterable[Candidate]:
         """The customers of a customer-list filter (the list page's query string)."""
 
+    def describe_filter(self, query: str) -> list[tuple[str, str]]:
+        """The filter as (what, which) pairs for people, e.g. ("品牌", "三菱"); empty: every customer."""
+
     def from_mobiles(self, mobiles: list[str]) -> dict[str, Candidate]:
         """The customers whose mobile is one of these (the first customer per number)."""
 

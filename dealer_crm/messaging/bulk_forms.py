@@ -123,14 +123,9 @@ def read_mobiles(data: bytes) -> list[str]:
 
 # --- the filter in words ---------------------------------------------------------------------
 def filter_in_words(query: str) -> list[tuple[str, str]]:
-    """The customer-list filter as (what, which) pairs for people, e.g. ("品牌", "三菱");
-    an empty list means every customer. The archive tells it where it can (the audience's
-    `describe_filter`); else the filter's own names and values are shown."""
-    describe = getattr(audience(), "describe_filter", None)
-    if describe is not None:
-        return list(describe(query))
-    params = QueryDict(query)
-    return [(name, "、".join(values)) for name, values in params.lists() if name not in {"page", "order"} and any(values)]
+    """The customer-list filter as (what, which) pairs for people, e.g. ("品牌", "三菱"), as the
+    archive tells it; an empty list means every customer."""
+    return list(audience().describe_filter(query))
 
 
 def filter_query_clean(query: str) -> str:

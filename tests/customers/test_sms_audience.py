@@ -176,3 +176,14 @@ def test_an_opt_out_replaces_an_earlier_yes(audience):
                      gateway="http")
     assert ContactPreference.objects.get(customer=customer).allowed is False
     assert customer.pk in audience.refusals(purpose=Purpose.MARKETING)
+
+
+@pytest.mark.django_db
+def test_a_bulk_sends_filter_reads_in_words_in_the_stores_language():
+    """品牌：三菱, not brand=mitsubishi; an invalid filter says it chooses no one (not 'every customer')."""
+    from customers.messaging import CustomerAudience
+
+    words = CustomerAudience().describe_filter("brand=mitsubishi&delivered_from=2026-01-05&needs_review=on&order=name")
+    assert words == [("品牌", "三菱"), ("交车日期从", "2026-01-05"), ("仅看待核实", "是")]
+    assert CustomerAudience().describe_filter("") == []
+    assert CustomerAudience().describe_filter("delivered_from=notadate") == [("筛选", "无效：没有选中任何客户")]

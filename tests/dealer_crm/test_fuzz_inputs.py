@@ -99,7 +99,10 @@ def world(db, supervisor, admin_user):
                                        content=b"test", created_by=admin_user)
     services.customer_phones_reveal(customer=zhang, by=supervisor)  # an audit event
     root = UserFactory(username="root", is_staff=True, is_superuser=True)
-    return {"customer": zhang, "vehicle": vehicle, "member": member, "duplicate": duplicate, "batch": batch,
+    from dealer_crm.messaging.models import BulkSend
+
+    bulk = BulkSend.objects.create(purpose="notice", text="本周六门店停电。", created_by=admin_user)
+    return {"bulk": bulk, "customer": zhang, "vehicle": vehicle, "member": member, "duplicate": duplicate, "batch": batch,
             "event": AuditEvent.objects.order_by("pk").first(), "root": root, "supervisor": supervisor,
             "admin_user": admin_user}
 
@@ -134,6 +137,9 @@ def path_for(name: str, world: dict) -> str | None:
         "messaging:receipts_push": {"gateway": "http", "token": "fuzz"},
         "messaging:replies_push": {"gateway": "http", "token": "fuzz"},
     }.get(name)
+    if name.startswith("messaging:bulk_") and name not in {"messaging:bulk_list", "messaging:bulk_new",
+                                                           "messaging:bulk_confirm", "messaging:bulk_approvals"}:
+        kwargs = {"pk": world["bulk"].pk}
     if name.startswith("imports:batch_") and name not in {"imports:batch_list", "imports:batch_upload"}:
         kwargs = {"pk": world["batch"].pk}
     if name in ADMIN_MODELS and name.rsplit("_", 1)[-1] in {"change", "delete", "history"}:

@@ -18,7 +18,10 @@ def test_an_agent_sees_their_work_and_the_archive(agent):
 
 @pytest.mark.django_db
 def test_marketing_reads_the_archive_but_adds_no_one():
-    assert menu_urls(UserFactory(roles=[Role.MARKETING])) == {"/", "/customers/"}
+    """Marketing reads the archive and sends bulk SMS; it adds no customer."""
+    urls = menu_urls(UserFactory(roles=[Role.MARKETING]))
+    assert {"/", "/customers/", "/sms/bulk/"} <= urls
+    assert "/customers/new/" not in urls and not any(url.startswith(("/audit", "/jobs", "/imports")) for url in urls)
 
 
 @pytest.mark.django_db
