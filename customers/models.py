@@ -526,7 +526,7 @@ class CustomerMerge(models.Model):
     MOVED_LABELS = {"vehicle_roles": _("vehicle roles"), "family": _("family members"),
                     "contact_preferences": _("contact preferences"), "timeline": _("contacts"),
                     "service_visits": _("service visits"), "referrals": _("referrals"),
-                    "earlier_merges": _("earlier merges")}
+                    "earlier_merges": _("earlier merges"), "sms_messages": _("SMS messages")}
 
     @property
     def moved_display(self) -> list[tuple[str, int]]:

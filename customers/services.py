@@ -170,6 +170,11 @@ def contact_preference_set(*, customer: Customer, channel: str, purpose: str, al
     current = Customer.all_objects.select_for_update().get(pk=customer.pk)  # one answer at a time per customer
     if current.merged_into_id:
         raise CustomerMerged(current.merged_into)
+    lifted = _refusals_lifted(customer=current, channel=channel, purpose=purpose) if allowed else []
+    if lifted and not reason.strip():
+        raise OptInWithoutReason(_("The customer refused this (%(refusals)s): only the customer can agree again. "
+                                   "Write when and how they asked, e.g. “客户来电要求恢复接收短信”.")
+                                 % {"refusals": "；".join(_refusal_words(p) for p in lifted)})
     preference = ContactPreference.objects.filter(customer=current, channel=channel, purpose=purpose).first()
     stored = ({"allowed": preference.allowed, "reason": preference.reason} if preference
               else {"allowed": None, "reason": None})
@@ -178,7 +183,40 @@ def contact_preference_set(*, customer: Customer, channel: str, purpose: str, al
                     also={"recorded_on": on or timezone.localdate(), "recorded_by": by})
     if outcome.saved and not outcome.written:  # the same answer again: it is confirmed today
         _save(record, by=by, recorded_on=on or timezone.localdate(), recorded_by=by)
+    if lifted and outcome.saved:
+        _opt_in_record(customer=current, channel=channel, purpose=purpose, reason=reason, lifted=lifted, by=by)
     return outcome
+
+
+class OptInWithoutReason(ArchiveError):
+    """Staff lift a refusal without saying that (and how) the customer asked for it."""
+
+
+def _refusals_lifted(*, customer: Customer, channel: str, purpose: str) -> list[ContactPreference]:
+    """The refusals on file that an agreement for this channel and purpose overrides: the same
+    answer, or a refusal of any channel or any purpose that covers it (the SMS platform reads the
+    most specific answer first, so "SMS marketing: agrees" lifts "any channel: refuses" for it)."""
+    Channel, Purpose = ContactPreference.Channel, ContactPreference.Purpose
+    channels = {channel} if channel == Channel.ANY else {channel, Channel.ANY}
+    purposes = {purpose} if purpose == Purpose.ALL else {purpose, Purpose.ALL}
+    return list(ContactPreference.objects.filter(customer=customer, allowed=False, channel__in=channels,
+                                                 purpose__in=purposes).order_by("channel", "purpose"))
+
+
+def _refusal_words(preference: ContactPreference) -> str:
+    said = f"{preference.get_channel_display()} · {preference.get_purpose_display()}"
+    return f"{said}：{preference.reason}" if preference.reason else said
+
+
+def _opt_in_record(*, customer: Customer, channel: str, purpose: str, reason: str,
+                   lifted: list[ContactPreference], by) -> None:
+    """An agreement after a refusal: in the audit log and on the customer's timeline."""
+    before = [{"channel": p.channel, "purpose": p.purpose, "reason": p.reason, "recorded_on": str(p.recorded_on)}
+              for p in lifted]
+    audit_record(actor=by, action=AuditEvent.Action.CONTACT_OPT_IN, target=customer,
+                 detail={"channel": channel, "purpose": purpose, "reason": reason, "refused": before})
+    timeline_add(customer=customer, kind=TimelineEntry.Kind.NOTE, by=by,
+                 params={"variant": "opt_in", "channel": channel, "purpose": purpose, "reason": reason[:200]})
 
 
 @transaction.atomic
@@ -427,6 +465,9 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, by) -> CustomerMe
         "referrals": Customer.all_objects.filter(referred_by=duplicate).exclude(pk=survivor.pk)
         .update(referred_by=survivor),
         "earlier_merges": CustomerMerge.objects.filter(survivor=duplicate).update(survivor=survivor),
+        # The outbox: what was sent to the duplicate is the survivor's history (and counts against
+        # the survivor's weekly cap of marketing messages).
+        "sms_messages": duplicate.sms_messages.update(customer=survivor),
     }
     Customer.all_objects.filter(merged_into=duplicate).update(merged_into=survivor)
     ContactPreference.objects.filter(customer=duplicate).delete()  # kept in the snapshot above

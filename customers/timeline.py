@@ -62,6 +62,13 @@ def _sms_values(params: dict) -> dict:
     return {"purpose": Purpose(params["purpose"]).label, "template": params.get("template") or "—"}
 
 
+def _preference_values(params: dict) -> dict:
+    from .models import ContactPreference
+
+    return {"channel": ContactPreference.Channel(params["channel"]).label,
+            "purpose": ContactPreference.Purpose(params["purpose"]).label}
+
+
 MESSAGES: dict[str, Message] = {
     "visit": Message(
         title="%(visit_kind)s · %(ro)s",  # the same in every language: its parts are translated
@@ -73,7 +80,10 @@ MESSAGES: dict[str, Message] = {
     "merge": Message(title=_("Merged with duplicate record #%(id)s (%(name)s)")),
     "sms/sent": Message(title=_("SMS sent · %(purpose)s"), body="%(text)s", values=_sms_values),
     "sms/opt_out": Message(title=_("Opted out of marketing SMS by replying “%(text)s”")),
+    "note/opt_in": Message(title=_("Agrees again to %(channel)s · %(purpose)s"), body="%(reason)s",
+                           values=_preference_values),
 }
+
 
 
 def entry_text(*, kind: str, params: dict, title: str, body: str) -> EntryText:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import customers, duplicates, family, search, vehicles
+from .views import customers, duplicates, family, search, sms, vehicles
 
 app_name = "customers"
 urlpatterns = [
@@ -14,6 +14,9 @@ urlpatterns = [
     path("<int:pk>/history/", customers.customer_history, name="history"),
     path("<int:pk>/phones/reveal/", customers.customer_phones_reveal, name="reveal_phones"),
     path("<int:pk>/preferences/", customers.contact_preference_set, name="preference_set"),
+    path("<int:pk>/sms/", sms.customer_sms_card, name="sms_card"),
+    path("<int:pk>/sms/send/", sms.customer_sms_send, name="sms_send"),
+    path("<int:pk>/sms/preview/", sms.customer_sms_preview, name="sms_preview"),
     path("<int:customer_pk>/vehicles/new/", vehicles.vehicle_add, name="vehicle_add"),
     path("<int:customer_pk>/family/new/", family.family_member_add, name="family_add"),
     path("family/<int:pk>/edit/", family.family_member_edit, name="family_edit"),

@@ -44,7 +44,9 @@ MENU: tuple[MenuSection, ...] = (
     MenuSection(
         _("SMS"),
         (
+            MenuItem(_("Outbox"), "messaging:outbox", "envelope", perm="messaging.view_outboundmessage"),
             MenuItem(_("Bulk sends"), "messaging:bulk_list", "send", perm="messaging.view_bulksend"),
+            MenuItem(_("SMS templates"), "messaging:template_list", "card-text", perm="messaging.view_smstemplate"),
         ),
     ),
     MenuSection(

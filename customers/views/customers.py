@@ -180,6 +180,9 @@ def contact_preference_set(request: HttpRequest, pk: int) -> HttpResponse:
             return render(request, "customers/simple_form.html", {
                 **context, "form": form.as_typed(), "merged_into": merged.survivor,
                 "action": reverse("customers:preference_set", args=[merged.survivor.pk])})
+        except services.OptInWithoutReason as error:  # only the customer lifts a refusal: say how they asked
+            form.add_error("reason", str(error))
+            return render(request, "customers/simple_form.html", {**context, "form": form})
         if outcome.saved:
             messages.success(request, _("Contact preference saved."))
             note_kept(request, outcome)

@@ -19,6 +19,7 @@ class AuditEvent(models.Model):
         PHONE_SEARCH = "phone_search", _("Searched by phone number")
         PASSWORD_SET = "password_set", _("Password set by an administrator")
         EXPORT = "export", _("Data exported")
+        CONTACT_OPT_IN = "contact_opt_in", _("Contact allowed again")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

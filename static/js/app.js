@@ -51,6 +51,35 @@
     link.href = link.dataset.bulkBase + (query ? "?filter=" + encodeURIComponent(query) : "");
   });
 
+  // The SMS template editor: a variable button inserts {name} etc. at the cursor of its text box;
+  // the input event it sends refreshes the live preview (htmx listens for it).
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("[data-insert-variable]");
+    if (!button) return;
+    const box = document.getElementById(button.dataset.target);
+    if (!box) return;
+    const token = "{" + button.dataset.insertVariable + "}";
+    // Where the cursor was; a box never clicked into gets it at the end.
+    const placed = box.dataset.caretPlaced === "1";
+    const start = placed ? box.selectionStart : box.value.length;
+    const end = placed ? box.selectionEnd : box.value.length;
+    box.value = box.value.slice(0, start) + token + box.value.slice(end);
+    box.focus();
+    box.selectionStart = box.selectionEnd = start + token.length;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("textarea")) event.target.dataset.caretPlaced = "1";
+  });
+
+  // A new list of customers to preview with (the editor's search): preview with the first of them.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target && event.target.id === "preview-customer-list") {
+      document.body.dispatchEvent(new Event("sms:preview"));
+    }
+  });
+
   // Idle sessions expire on the server; warn two minutes before, so nothing typed is lost.
   const idleMinutes = parseInt(document.body.dataset.idleMinutes || "0", 10);
   if (idleMinutes > 2 && document.querySelector(".app-shell")) {

@@ -22,6 +22,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -102,12 +103,18 @@ def world(db, supervisor, admin_user):
     from dealer_crm.messaging.models import BulkSend
 
     bulk = BulkSend.objects.create(purpose="notice", text="本周六门店停电。", created_by=admin_user)
-    return {"bulk": bulk, "customer": zhang, "vehicle": vehicle, "member": member, "duplicate": duplicate, "batch": batch,
+    from dealer_crm.messaging.models import OutboundMessage, SmsTemplate
+
+    template = SmsTemplate.objects.create(key="fuzz", name="保养提醒", purpose="service", text="{name}您好")
+    message = OutboundMessage.objects.create(customer=zhang, phone=zhang.mobile, text="您好", purpose="service",
+                                             idempotency_key="fuzz", status="unknown", not_before=timezone.now())
+    return {"bulk": bulk, "sms_template": template, "sms_message": message, "customer": zhang, "vehicle": vehicle, "member": member, "duplicate": duplicate, "batch": batch,
             "event": AuditEvent.objects.order_by("pk").first(), "root": root, "supervisor": supervisor,
             "admin_user": admin_user}
 
 
-CUSTOMER_PAGES = {"detail", "edit", "timeline", "history", "reveal_phones", "preference_set"}
+CUSTOMER_PAGES = {"detail", "edit", "timeline", "history", "reveal_phones", "preference_set", "sms_card", "sms_send",
+                  "sms_preview"}
 VEHICLE_PAGES = {"vehicle_detail", "vehicle_edit", "vehicle_owner", "delivery_file"}
 ADMIN_MODELS = {f"admin:{model._meta.app_label}_{model._meta.model_name}_{suffix}": model
                 for model in admin.site._registry for suffix in ("changelist", "add", "change", "delete", "history")}
@@ -136,6 +143,9 @@ def path_for(name: str, world: dict) -> str | None:
         "admin:auth_user_password_change": {"id": world["admin_user"].pk},
         "messaging:receipts_push": {"gateway": "http", "token": "fuzz"},
         "messaging:replies_push": {"gateway": "http", "token": "fuzz"},
+        "messaging:template_edit": {"pk": world["sms_template"].pk},
+        "messaging:template_switch": {"pk": world["sms_template"].pk},
+        "messaging:outbox_decide": {"pk": world["sms_message"].pk},
     }.get(name)
     if name.startswith("messaging:bulk_") and name not in {"messaging:bulk_list", "messaging:bulk_new",
                                                            "messaging:bulk_confirm", "messaging:bulk_approvals"}:

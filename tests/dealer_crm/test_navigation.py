@@ -13,7 +13,8 @@ def menu_urls(user) -> set[str]:
 
 @pytest.mark.django_db
 def test_an_agent_sees_their_work_and_the_archive(agent):
-    assert menu_urls(agent) == {"/", "/customers/", "/customers/new/"}
+    """…and the SMS they send: the outbox and the templates they choose from."""
+    assert menu_urls(agent) == {"/", "/customers/", "/customers/new/", "/sms/outbox/", "/sms/templates/"}
 
 
 @pytest.mark.django_db
