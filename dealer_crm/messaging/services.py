@@ -25,6 +25,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -361,39 +362,53 @@ def bulk_send_resend_failed(*, bulk: BulkSend, by, now: datetime | None = None) 
 
 # --- the dispatcher ------------------------------------------------------------------------------
 def claim(*, batch_size: int, gateway_name: str, now: datetime | None = None) -> list[OutboundMessage]:
-    """Take up to `batch_size` due messages for this sender alone, committed before any is sent."""
+    """Take up to `batch_size` due messages for this sender alone, committed before any is sent.
+
+    Whoever said stop since the message was queued is left out in the same transaction, and the
+    rows are read before it commits: after the commit the sender reads nothing more before the
+    gateway call. A sender killed between the commit and the request leaves messages the gateway
+    never got, in doubt like those it did get; that window is only the building of the request.
+    """
     now = now or timezone.now()
     due = Q(status=Status.QUEUED, not_before__lte=now)
     if schedule.is_quiet(now):
         due &= Q(quiet_hours_exempt=True)
     token = uuid.uuid4()
     with transaction.atomic():
-        ids = list(OutboundMessage.objects.filter(due).order_by("not_before", "id")
-                   .select_for_update(skip_locked=True).values_list("id", flat=True)[:batch_size])
-        if not ids:
+        rows = list(OutboundMessage.objects.filter(due).order_by("not_before", "id").select_related("template")
+                    .select_for_update(skip_locked=True, of=("self",))[:batch_size])
+        if not rows:
             return []
-        OutboundMessage.objects.filter(id__in=ids, status=Status.QUEUED).update(
+        refused = _refused(rows)
+        if refused:
+            OutboundMessage.objects.filter(id__in=refused, status=Status.QUEUED).update(
+                status=Status.CANCELLED, reason=_("The customer refused it after it was queued."), settled_at=now)
+            _bulk_finish({row.bulk_id for row in rows if row.id in refused and row.bulk_id}, now=now)
+        rows = [row for row in rows if row.id not in refused]
+        if not rows:
+            return []
+        taken = OutboundMessage.objects.filter(id__in=[row.id for row in rows], status=Status.QUEUED).update(
             status=Status.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1, gateway=gateway_name)
-    return list(OutboundMessage.objects.filter(claim=token, status=Status.SENDING).select_related("template"))
+        if taken != len(rows):  # without row locks (SQLite) another sender may have taken some first
+            return list(OutboundMessage.objects.filter(claim=token, status=Status.SENDING).select_related("template"))
+        for row in rows:
+            row.status, row.claim, row.claimed_at, row.attempts, row.gateway = (
+                Status.SENDING, token, now, row.attempts + 1, gateway_name)
+    return rows
 
 
-def _cancel_refused(messages: list[OutboundMessage], *, now: datetime) -> list[OutboundMessage]:
-    """Whoever said stop since the message was queued does not get it."""
+def _refused(messages: list[OutboundMessage]) -> set[int]:
+    """The messages whose customers now refuse SMS of their purpose: one read per purpose."""
     refused: set[int] = set()
     for purpose in {message.purpose for message in messages}:
-        ids = [message.customer_id for message in messages if message.purpose == purpose]
-        refused |= {message.id for message in messages
-                    if message.purpose == purpose and message.customer_id in audience().refusals(purpose=purpose, customer_ids=ids)}
-    if refused:
-        OutboundMessage.objects.filter(id__in=refused, status=Status.SENDING).update(
-            status=Status.CANCELLED, reason=_("The customer refused it after it was queued."), settled_at=now)
-    return [message for message in messages if message.id not in refused]
+        of_purpose = [message for message in messages if message.purpose == purpose]
+        refusing = audience().refusals(purpose=purpose, customer_ids={message.customer_id for message in of_purpose})
+        refused |= {message.id for message in of_purpose if message.customer_id in refusing}
+    return refused
 
 
 def send_claimed(*, gateway: Gateway, messages: list[OutboundMessage]) -> Counter:
     """Send claimed messages through the gateway and record what it answered."""
-    now = timezone.now()
-    messages = _cancel_refused(messages, now=now)
     if not messages:
         return Counter()
     outgoing = [Outgoing(id=m.id, phone=m.phone, text=m.text, template_code=gateway.template_code(m.template),
@@ -409,39 +424,61 @@ def send_claimed(*, gateway: Gateway, messages: list[OutboundMessage]) -> Counte
 
 def results_record(*, messages: list[OutboundMessage], results: list[Result]) -> Counter:
     """Record the gateway's answer for messages this sender holds (still SENDING under its claim):
-    a receipt that came first is never overwritten."""
+    a receipt that came first is never overwritten. A few UPDATEs for the whole batch: one for the
+    accepted, one for each distinct other outcome (a 4xx or a timeout is the same for all)."""
     now = timezone.now()
+    if not messages:
+        return Counter()
     by_id = {message.id: message for message in messages}
     outcomes = Counter()
     with transaction.atomic():
-        held = {message.id: message for message in OutboundMessage.objects.select_for_update().filter(
-            id__in=list(by_id), status=Status.SENDING, claim=messages[0].claim)}
-        sent, changed = [], []
+        held = set(OutboundMessage.objects.select_for_update().filter(
+            id__in=list(by_id), status=Status.SENDING, claim=messages[0].claim).values_list("id", flat=True))
+        sent: list[OutboundMessage] = []
+        others: dict[tuple, list[int]] = {}  # the fields to set → the messages that get them
         for result in results:
-            message = held.get(result.id)
-            if message is None:
+            if result.id not in held:
                 continue
+            held.discard(result.id)  # an id answered twice counts once
+            message = by_id[result.id]
             outcomes[result.outcome] += 1
             if result.outcome == ACCEPTED:
-                message.status, message.sent_at, message.gateway_ref = Status.SENT, now, result.ref
+                message.status, message.sent_at, message.gateway_ref = Status.SENT, now, result.ref[:100]
                 sent.append(message)
-            elif result.outcome == REJECTED:
-                message.status, message.reason, message.settled_at = Status.FAILED, result.reason[:500], now
+                continue
+            if result.outcome == REJECTED:
+                fields = {"status": Status.FAILED, "reason": result.reason[:500], "settled_at": now}
             elif result.outcome == TEMPORARY and message.attempts < settings.SMS_MAX_ATTEMPTS:
-                message.status, message.reason, message.claim = Status.QUEUED, result.reason[:500], None
-                message.not_before = now + timedelta(seconds=settings.SMS_RETRY_BACKOFF_SECONDS * 2 ** (message.attempts - 1))
+                fields = {"status": Status.QUEUED, "reason": result.reason[:500], "claim": None, "not_before": now + timedelta(
+                    seconds=settings.SMS_RETRY_BACKOFF_SECONDS * 2 ** (message.attempts - 1))}
             elif result.outcome == TEMPORARY:
-                message.status, message.settled_at = Status.FAILED, now
-                message.reason = (_("Gave up after %(n)d attempts: %(reason)s") % {"n": message.attempts, "reason": result.reason})[:500]
+                fields = {"status": Status.FAILED, "settled_at": now, "reason": (
+                    _("Gave up after %(n)d attempts: %(reason)s") % {"n": message.attempts, "reason": result.reason})[:500]}
             else:
-                message.status, message.reason = Status.UNKNOWN, result.reason[:500]
-            changed.append(message)
-        OutboundMessage.objects.bulk_update(
-            changed, ["status", "sent_at", "gateway_ref", "reason", "settled_at", "claim", "not_before"], batch_size=500)
+                fields = {"status": Status.UNKNOWN, "reason": result.reason[:500]}
+            for name, value in fields.items():
+                setattr(message, name, value)
+            others.setdefault(tuple(fields.items()), []).append(message.id)
         if sent:
+            _mark_sent(sent, now=now)
             audience().messages_sent(sent)
-        _bulk_finish({message.bulk_id for message in changed if message.bulk_id}, now=now)
+        for fields, ids in others.items():
+            OutboundMessage.objects.filter(id__in=ids).update(**dict(fields))
+        changed = [message.id for message in sent] + [i for ids in others.values() for i in ids]
+        _bulk_finish({by_id[i].bulk_id for i in changed if by_id[i].bulk_id}, now=now)
     return outcomes
+
+
+def _mark_sent(messages: list[OutboundMessage], *, now: datetime) -> None:
+    """SENT, in one UPDATE, each with the gateway's own id of it (a CASE when they differ)."""
+    refs = {message.gateway_ref for message in messages}
+    if len(refs) == 1:
+        gateway_ref = refs.pop()
+    else:  # written as SQL: Django's Case/When costs a fifth of a millisecond of Python per row
+        params = [value for message in messages for value in (message.id, message.gateway_ref)]
+        gateway_ref = RawSQL("CASE id " + "WHEN %s THEN %s " * len(messages) + "ELSE gateway_ref END", params)
+    OutboundMessage.objects.filter(id__in=[message.id for message in messages]).update(
+        status=Status.SENT, sent_at=now, gateway_ref=gateway_ref)
 
 
 def _bulk_finish(bulk_ids: set[int], *, now: datetime) -> None:
