@@ -110,3 +110,13 @@ def test_an_appointment_confirmation_queued_at_night_is_due_at_once(customer):
         message = _queue(customer, confirmation, "k1")
     assert message.not_before == at(1, 22, 15)
     assert OutboundMessage.objects.get().quiet_hours_exempt
+
+
+def test_the_wait_ends_on_the_minute_of_the_end_whatever_the_seconds_of_the_queueing():
+    moment = datetime(2026, 12, 1, 23, 15, 42, 123456, tzinfo=SHANGHAI)
+    assert schedule.next_send_time(moment) == at(2, 8, 0)
+
+
+def test_a_window_ending_at_midnight_holds_until_midnight(settings):
+    settings.SMS_QUIET_HOURS = "22:00-00:00"
+    assert schedule.next_send_time(at(1, 23, 30)) == at(2, 0, 0)

@@ -124,3 +124,17 @@ def test_other_replies_are_not_opt_outs(reply):
 
 def test_a_reply_of_none_is_not_an_opt_out():
     assert not texts.is_opt_out(None)
+
+
+# --- the refusals' words, as the catalogue has them ------------------------------------------------
+def test_an_unknown_variable_is_refused_with_the_catalogues_words():
+    with pytest.raises(ValidationError) as error:
+        texts.validate_template_text("{points}{level}")
+    assert error.value.messages == [
+        "未知变量：{points}、{level}。可用变量：{name} {title} {plate} {model} {date} {store} {advisor}。"]
+
+
+def test_a_typed_signature_is_refused_with_the_catalogues_words():
+    with pytest.raises(ValidationError) as error:
+        texts.validate_template_text("【店】您好")
+    assert error.value.messages == ["不要输入签名【…】：网关会自动加上门店签名。"]
