@@ -120,3 +120,175 @@ def test_a_long_reply_is_stored_cut_to_500_characters(clock):
     stored = services.reply_record(gateway_name="http", reply=Reply(phone="13812345678", text=text, ref="1"))
     stored.refresh_from_db()
     assert (stored.text, stored.customers) == (text[:500], 1)
+
+
+# --- the dispatcher ------------------------------------------------------------------------------------
+from datetime import date  # noqa: E402
+
+from customers.models import ContactPreference  # noqa: E402
+from dealer_crm.messaging.models import DeliveryReceipt  # noqa: E402
+from dealer_crm.messaging.gateways.base import ACCEPTED, REJECTED, TEMPORARY, UNKNOWN, Gateway, Receipt, Result  # noqa: E402
+
+LONG = "原因" * 300  # 600 characters; the outbox keeps 500
+
+
+class Answers(Gateway):
+    name = "fake"
+    batch_size = 10
+
+    def __init__(self, outcome=ACCEPTED, reason=""):
+        self.outcome, self.reason, self.sent = outcome, reason, []
+
+    def send(self, messages):
+        self.sent.extend(messages)
+        return [Result(id=m.id, outcome=self.outcome, reason=self.reason, ref=f"r{m.id}") for m in messages]
+
+
+def reload(message):
+    return OutboundMessage.objects.get(pk=message.pk)
+
+
+@pytest.mark.django_db
+def test_a_refusal_after_queueing_cancels_only_that_message_and_says_why(clock):
+    refusing, other = CustomerFactory(mobile="13812345678"), CustomerFactory(mobile="13912345678")
+    m_refusing, m_other = queue(refusing, "a"), queue(other, "b")
+    ContactPreference.objects.create(customer=refusing, channel=ContactPreference.Channel.SMS,
+                                     purpose=ContactPreference.Purpose.ALL, allowed=False,
+                                     recorded_on=date(2026, 12, 1))
+    gateway = Answers()
+    services.dispatch(gateway=gateway)
+    assert [m.phone for m in gateway.sent] == ["13912345678"]
+    assert (reload(m_refusing).status, reload(m_refusing).reason) == (Status.CANCELLED, "排队后客户已拒收。")
+    assert reload(m_other).status == Status.SENT
+
+
+@pytest.mark.django_db
+def test_our_own_failure_says_so_in_the_reason(clock):
+    class Broken(Answers):
+        def send(self, messages):
+            raise RuntimeError("a bug")
+
+    message = queue(CustomerFactory(mobile="13812345678"), "a")
+    services.dispatch(gateway=Broken())
+    assert (reload(message).status, reload(message).reason) == (Status.UNKNOWN, "The send failed unexpectedly.")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("outcome", [REJECTED, TEMPORARY, UNKNOWN])
+def test_a_long_reason_of_the_gateway_is_kept_cut_to_500(clock, outcome):
+    message = queue(CustomerFactory(mobile="13812345678"), "a")
+    services.dispatch(gateway=Answers(outcome, reason=LONG), budget_seconds=1)
+    assert reload(message).reason == LONG[:500]
+
+
+@pytest.mark.django_db
+def test_giving_up_says_how_many_attempts_in_the_readers_language(clock, settings):
+    settings.SMS_MAX_ATTEMPTS = 1
+    message = queue(CustomerFactory(mobile="13812345678"), "a")
+    services.dispatch(gateway=Answers(TEMPORARY, reason="忙"))
+    assert (reload(message).status, reload(message).reason) == (Status.FAILED, "尝试 1 次后放弃：忙")
+    settings.SMS_MAX_ATTEMPTS = 1
+    second = queue(CustomerFactory(mobile="13912345678"), "b")
+    services.dispatch(gateway=Answers(TEMPORARY, reason=LONG))
+    assert reload(second).reason == ("尝试 1 次后放弃：" + LONG)[:500]
+
+
+@pytest.mark.django_db
+def test_a_dispatch_without_time_left_sends_nothing_and_says_more_is_due(clock):
+    message = queue(CustomerFactory(mobile="13812345678"), "a")
+    gateway = Answers()
+    outcome = services.dispatch(gateway=gateway, budget_seconds=0)
+    assert (outcome.outcomes, outcome.more) == ({}, True)
+    assert gateway.sent == [] and reload(message).status == Status.QUEUED
+    outcome = services.dispatch(gateway=gateway)
+    assert (dict(outcome.outcomes), outcome.more) == ({ACCEPTED: 1}, False)
+    assert outcome.more is False
+
+
+@pytest.mark.django_db
+def test_a_claim_at_night_holds_what_waits_whatever_the_clock_of_the_caller(clock):
+    queue(CustomerFactory(mobile="13812345678"), "a")
+    assert services.claim(batch_size=10, gateway_name="fake", now=datetime(2026, 12, 1, 23, 0, tzinfo=SHANGHAI)) == []
+
+
+@pytest.mark.django_db
+def test_the_earliest_due_is_claimed_first_not_the_oldest_row(clock):
+    customer = CustomerFactory(mobile="13812345678")
+    services._insert([OutboundMessage(customer_id=customer.pk, phone=customer.mobile, purpose=Purpose.SERVICE,
+                                      text="x", idempotency_key=key, not_before=due)
+                      for key, due in (("later", NOON - timedelta(minutes=1)), ("earlier", NOON - timedelta(hours=1)))])
+    (claimed,) = services.claim(batch_size=1, gateway_name="fake")
+    assert claimed.idempotency_key == "earlier"
+
+
+@pytest.mark.django_db
+def test_the_late_answer_of_a_swept_sender_leaves_the_next_senders_claim_alone(clock, supervisor):
+    message = queue(CustomerFactory(mobile="13812345678"), "a")
+    old_claim = services.claim(batch_size=10, gateway_name="fake")
+    clock.move_to(NOON + timedelta(seconds=301))
+    services.sweep_in_doubt()
+    services.message_decide_unknown(message=message, by=supervisor, resend=True)
+    services.claim(batch_size=10, gateway_name="fake")  # another sender has it now
+    services.results_record(messages=old_claim, results=[Result(id=message.pk, outcome=REJECTED, reason="late")])
+    assert reload(message).status == Status.SENDING
+
+
+@pytest.mark.django_db
+def test_an_answer_for_a_message_not_held_does_not_stop_the_others_being_recorded(clock):
+    first, second = queue(CustomerFactory(mobile="13812345678"), "a"), queue(CustomerFactory(mobile="13912345678"), "b")
+    claimed = services.claim(batch_size=10, gateway_name="fake")
+    OutboundMessage.objects.filter(pk=first.pk).update(status=Status.CANCELLED)
+    services.results_record(messages=claimed, results=[Result(id=first.pk, outcome=ACCEPTED, ref="r1"),
+                                                        Result(id=second.pk, outcome=ACCEPTED, ref="r2")])
+    assert (reload(first).status, reload(second).status) == (Status.CANCELLED, Status.SENT)
+
+
+# --- receipts ----------------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_a_delivered_receipt_with_a_status_word_leaves_no_reason_and_a_failed_one_is_cut(clock):
+    ok, bad = queue(CustomerFactory(mobile="13812345678"), "a"), queue(CustomerFactory(mobile="13912345678"), "b")
+    services.dispatch(gateway=Answers())
+    services.receipts_record(gateway_name="fake", receipts=[Receipt(id=ok.pk, delivered=True, reason="DELIVRD"),
+                                                            Receipt(id=bad.pk, delivered=False, reason=LONG)])
+    assert reload(ok).reason == ""
+    assert reload(bad).reason == LONG[:500]
+    assert DeliveryReceipt.objects.get(message_id=bad.pk).reason == LONG[:500]
+
+
+@pytest.mark.django_db
+def test_a_late_receipt_does_not_move_the_end_of_a_finished_bulk_send(clock, supervisor):
+    customer = CustomerFactory(mobile="13812345678")
+    bulk = BulkSend.objects.create(purpose=Purpose.SERVICE, text="x", created_by=supervisor, status=BulkSend.Status.DONE,
+                                   finished_at=NOON - timedelta(days=1))
+    services._insert([OutboundMessage(customer_id=customer.pk, phone=customer.mobile, purpose=Purpose.SERVICE,
+                                      text="x", idempotency_key="k", bulk=bulk, not_before=NOON, status=Status.SENT)])
+    message = OutboundMessage.objects.get()
+    services.receipts_record(gateway_name="fake", receipts=[Receipt(id=message.pk, delivered=True, reason="")])
+    bulk.refresh_from_db()
+    assert bulk.finished_at == NOON - timedelta(days=1)
+
+
+# --- who gets a bulk send --------------------------------------------------------------------------
+from dealer_crm.messaging.audience import Exclusion  # noqa: E402
+from dealer_crm.messaging.models import SmsTemplate  # noqa: E402
+
+
+@pytest.mark.django_db
+def test_an_uploaded_list_counts_each_empty_bad_and_unknown_number(clock):
+    CustomerFactory(mobile="13812345678")
+    recipients = services.recipients_from_mobiles(
+        mobiles=["", "", "12345", "1381234567", "13700000001", "13700000002", "13812345678"], purpose=Purpose.SERVICE)
+    assert recipients.count == 1
+    assert dict(recipients.excluded) == {Exclusion.NO_MOBILE: 2, Exclusion.INVALID_MOBILE: 2, Exclusion.NOT_A_CUSTOMER: 2}
+
+
+@pytest.mark.django_db
+def test_an_uploaded_list_leaves_out_who_had_the_template_on_the_day_asked(clock):
+    customer = CustomerFactory(mobile="13812345678")
+    greeting = SmsTemplate.objects.create(key="hello", name="问候", purpose=Purpose.SERVICE, text="您好")
+    services.message_queue(customer_id=customer.pk, purpose=Purpose.SERVICE, template=greeting, idempotency_key="g")
+    today = services.recipients_from_mobiles(mobiles=["13812345678"], purpose=Purpose.SERVICE, template=greeting)
+    assert dict(today.excluded) == {Exclusion.SAME_TEMPLATE_TODAY: 1}
+    tomorrow = services.recipients_from_mobiles(mobiles=["13812345678"], purpose=Purpose.SERVICE, template=greeting,
+                                                now=NOON + timedelta(days=1))
+    assert (tomorrow.count, dict(tomorrow.excluded)) == (1, {})
