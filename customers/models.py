@@ -375,6 +375,8 @@ class ServiceVisit(models.Model):
         BODYWORK = "bodywork", _("Bodywork and paint")
         WARRANTY = "warranty", _("Warranty")
         ACCIDENT = "accident", _("Accident")
+        # The store's own work on its cars (内部单): no customer to call back.
+        INTERNAL = "internal", _("Internal order")
 
     vehicle = models.ForeignKey(Vehicle, verbose_name=_("vehicle"), on_delete=models.PROTECT, related_name="visits")
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), null=True, blank=True,
@@ -432,6 +434,8 @@ class TimelineEntry(models.Model):
         NOTE = "note", _("Note")
         OWNERSHIP = "ownership", _("Owner change")
         MERGE = "merge", _("Merge")
+        CALLBACK = "callback", _("Callback")
+        PROBLEM = "problem", _("Problem")
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE,
                                  related_name="timeline")

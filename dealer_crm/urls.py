@@ -32,6 +32,8 @@ urlpatterns = [
     path("jobs/", include("dealer_crm.jobs.urls")),
     path("imports/", include("customers.imports.urls")),
     path("sms/", include("dealer_crm.messaging.urls")),
+    path("callbacks/", include("followups.callbacks.urls")),
+    path("scripts/", include("followups.scripts.urls")),
     path("admin/imports/importbatch/", include("customers.imports.old_admin_urls")),  # moved to /imports/
     path("admin/", admin.site.urls),
 ]

@@ -45,6 +45,20 @@ SMS_RUN = SMS_BULK | {
     "messaging.add_smstemplate", "messaging.change_smstemplate", "messaging.send_marketing",
     "messaging.approve_bulksend", "messaging.view_inboundreply", "messaging.change_outboundmessage",
 }
+# The callback centre (followups.callbacks, followups.scripts). Agents work the queue and raise
+# problems; the supervisor also sets the rules, edits the scripts, reassigns and closes; the
+# department managers record the fixes of the problems routed to them.
+CALLBACK_WORK = {
+    "callbacks.view_callback", "callbacks.work_callback", "callbacks.view_problem", "callbacks.add_problem",
+    "scripts.view_script", "scripts.view_scriptversion",
+}
+CALLBACK_RUN = CALLBACK_WORK | {
+    "callbacks.supervise_callback", "callbacks.change_callback", "callbacks.close_problem",
+    "callbacks.view_callbackrule", "callbacks.change_callbackrule",
+    "callbacks.view_outcomerule", "callbacks.change_outcomerule",
+    "scripts.add_script", "scripts.change_script", "scripts.add_scriptversion", "scripts.change_scriptversion",
+}
+PROBLEM_FIX = {"callbacks.view_problem", "callbacks.fix_problem"}
 
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
     # Not change_customer: the customer edit form shows the full numbers (customers.access.can_edit_customer)
@@ -71,16 +85,17 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "messaging.add_smstemplate",
         "messaging.change_smstemplate",
     },
-    Role.GENERAL_MANAGER: ARCHIVE_READ | EXPORT | {"jobs.view_jobrun", "messaging.view_outboundmessage",
-                                                    "messaging.view_bulksend"},
+    Role.GENERAL_MANAGER: ARCHIVE_READ | EXPORT | PROBLEM_FIX | {
+        "jobs.view_jobrun", "messaging.view_outboundmessage", "messaging.view_bulksend", "callbacks.view_callback",
+    },
     Role.DCRC_SUPERVISOR: ARCHIVE_KEEP | PHONE_REVEAL | EXPORT | {
         "audit.view_auditevent", "accounts.view_user", "customers.merge_customer",
         "customers.view_duplicatecandidate",
-    } | SMS_RUN,
-    Role.SERVICE_MANAGER: ARCHIVE_READ | PHONE_REVEAL | SMS_SEND,
-    Role.SALES_MANAGER: ARCHIVE_READ | PHONE_REVEAL | SMS_BULK,
+    } | SMS_RUN | CALLBACK_RUN,
+    Role.SERVICE_MANAGER: ARCHIVE_READ | PHONE_REVEAL | SMS_SEND | PROBLEM_FIX,
+    Role.SALES_MANAGER: ARCHIVE_READ | PHONE_REVEAL | SMS_BULK | PROBLEM_FIX,
     Role.SALES_SUPERVISOR: ARCHIVE_READ | SMS_BULK,
-    Role.CALLBACK_AGENT: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND,
+    Role.CALLBACK_AGENT: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND | CALLBACK_WORK,
     Role.INTERVIEWER: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND,
     Role.LOUNGE_HOST: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND,
     Role.MARKETING: ARCHIVE_READ | SMS_BULK | {"messaging.send_marketing"},

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "customers.imports",
     "customers.catalogue",
     "followups",
+    "followups.scripts",
+    "followups.callbacks",
     "events",
 ]
 

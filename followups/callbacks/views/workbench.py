@@ -1,0 +1,3 @@
+"""Routes are filled in by this module's views."""
+
+urlpatterns: list = []
