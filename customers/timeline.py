@@ -85,6 +85,14 @@ MESSAGES: dict[str, Message] = {
 }
 
 
+def messages_register(messages: dict[str, Message]) -> None:
+    """Add the messages of a feature that sits above the archive (the callback centre, complaints),
+    called from its AppConfig.ready(): the archive does not import the features that use it."""
+    clashes = set(messages) & set(MESSAGES)
+    if clashes:
+        raise ValueError(f"Timeline messages registered twice: {sorted(clashes)}")
+    MESSAGES.update(messages)
+
 
 def entry_text(*, kind: str, params: dict, title: str, body: str) -> EntryText:
     """The entry's title and detail in the active language (its stored text when it has no parameters)."""

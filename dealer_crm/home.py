@@ -142,6 +142,14 @@ ROLE_HOME: dict[Role, list[str]] = {
 }
 
 
+def panel_fill(key: str, *, items: Callable[..., PanelRows], link_url_name: str = "") -> None:
+    """Give a panel its rows: called by the app whose work the panel shows, from its
+    AppConfig.ready(), because nothing in dealer_crm imports an app."""
+    from dataclasses import replace
+
+    PANELS[key] = replace(PANELS[key], items=items, link_url_name=link_url_name or PANELS[key].link_url_name)
+
+
 def home_panels(*, user, today: date) -> list[tuple[Panel, PanelRows]]:
     """The panels of the user's primary role, each with its rows for `today` and their count."""
     role = user.primary_role

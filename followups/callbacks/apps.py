@@ -10,3 +10,12 @@ class CallbacksConfig(AppConfig):
     label = "callbacks"
     verbose_name = _("Callback centre")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from customers.timeline import messages_register
+
+        from . import panels, problem_timeline, timeline
+
+        messages_register(timeline.MESSAGES)
+        messages_register(problem_timeline.MESSAGES)
+        panels.register()
