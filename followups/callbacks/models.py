@@ -41,7 +41,9 @@ class CallbackRule(models.Model):
     The supervisor edits these; a change applies from the next build (a callback already in the
     queue keeps the dates it was built with). CSI rules are per visit type; the others have none.
     `due_days` lists the waves counted from the source date: SSI defaults to [3, 7] (the
-    salesperson's call by day 3, the department's by day 7), each its own callback.
+    salesperson's call by day 3, the department's by day 7), each its own callback. Every wave is
+    due on its own day and stays open until `expires_after_days` after the source date, the same
+    for all waves: SSI defaults to 14, so the day-3 and the day-7 callbacks both close on day 14.
     """
 
     class NoCalls(models.TextChoices):
@@ -87,7 +89,8 @@ class CallbackRule(models.Model):
 
 class OutcomeRule(models.Model):
     """What an attempt's outcome does (the recycle codes): when the customer reappears in the queue,
-    and whether it ends the callback."""
+    and whether it ends the callback. "Call back at…" has no delay of its own (empty): the agent
+    gives the time the customer asked for."""
 
     class Outcome(models.TextChoices):
         COMPLETED = "completed", _("Completed")
