@@ -212,6 +212,13 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # before today (0: only today's, once 05:30 has passed).
 DAILY_JOBS_CATCH_UP_DAYS = env.int("DAILY_JOBS_CATCH_UP_DAYS", default=3)
 
+# --- The callback centre (followups/callbacks). ---
+# A problem (反馈问题) is due this many hours after it lands in a department: plain hours, nights and
+# weekends included (the complaints' deadlines are the ones counted in working hours).
+PROBLEM_DEADLINE_HOURS = env.int("PROBLEM_DEADLINE_HOURS", default=48)
+# When the agents' day starts (local time, HH:MM): a callback due "the next day" is due then.
+CALLBACK_SHIFT_START = env.str("CALLBACK_SHIFT_START", default="08:30")
+
 # --- The SMS platform (dealer_crm/messaging; the README lists each gateway's settings). ---
 # Who the recipients are, and the archive's side of the platform (preferences, variables, timeline).
 MESSAGING_RECIPIENT_MODEL = "customers.Customer"
