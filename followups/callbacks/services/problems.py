@@ -247,7 +247,7 @@ def problem_fix(*, problem: Problem, cause: str, fix: str, by, now: datetime | N
     return problem
 
 
-def _round_of(callback: Callback) -> int | None:
+def round_of(callback: Callback) -> int | None:
     try:
         return int(callback.source_key.rsplit(":", 1)[1])
     except (IndexError, ValueError):
@@ -262,7 +262,7 @@ def problem_second_callback_answered(*, callback: Callback, satisfied: bool, by,
     if callback.kind != CallbackKind.SECOND or callback.problem_id is None:
         raise ProblemError(_("This callback does not follow up a problem."))
     problem = _locked(callback.problem)
-    if problem.status != Problem.Status.FIXED or _round_of(callback) != problem.round:
+    if problem.status != Problem.Status.FIXED or round_of(callback) != problem.round:
         raise ProblemError(_("This problem is not waiting for the customer's answer."))
     if satisfied:
         problem.status, problem.closed_at, problem.closed_by = Problem.Status.SATISFIED, now, by
