@@ -137,7 +137,7 @@ ROLE_HOME: dict[Role, list[str]] = {
     Role.SALES_MANAGER: ["feedback", "complaints", "showroom"],
     Role.SALES_SUPERVISOR: ["showroom", "feedback"],
     Role.MARKETING: ["events"],
-    Role.GENERAL_MANAGER: ["gift_approvals", "complaints", "job_runs"],
+    Role.GENERAL_MANAGER: ["gift_approvals", "complaints", "feedback", "job_runs"],  # feedback: finance's problems
     Role.ADMIN: ["job_runs", "security"],
 }
 

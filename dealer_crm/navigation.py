@@ -42,6 +42,12 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        _("Callbacks"),
+        (
+            MenuItem(_("Problems"), "callbacks:problem_inbox", "signpost-split", perm="callbacks.view_problem"),
+        ),
+    ),
+    MenuSection(
         _("SMS"),
         (
             MenuItem(_("Outbox"), "messaging:outbox", "envelope", perm="messaging.view_outboundmessage"),

@@ -1,5 +1,34 @@
 """The home panels the callback centre fills (dealer_crm.home): registered in CallbacksConfig.ready()."""
 
 
+FEEDBACK_ROWS = 6
+
+
+def _problems_routed_to_me(*, user, today):
+    """The open problems of the user's departments, the nearest deadline (the overdue) first."""
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from dealer_crm.home import PanelRow, PanelRows
+
+    from .selectors.problems import problems_for_inbox
+
+    now = timezone.now()
+    problems = problems_for_inbox(user=user, status="open")
+    rows = []
+    for problem in problems[:FEEDBACK_ROWS]:
+        overdue = problem.deadline_at < now
+        rows.append(PanelRow(
+            text=f"{problem.customer.name} · {problem.get_category_display()}",
+            url=reverse("callbacks:problem_detail", args=[problem.pk]),
+            meta=(_("overdue") + " " if overdue else "") + f"{timezone.localtime(problem.deadline_at):%m-%d %H:%M}",
+            tone="danger" if overdue else "",
+        ))
+    return PanelRows(rows=rows, total=problems.count())
+
+
 def register() -> None:
-    pass
+    from dealer_crm.home import panel_fill
+
+    panel_fill("feedback", items=_problems_routed_to_me, link_url_name="callbacks:problem_inbox")

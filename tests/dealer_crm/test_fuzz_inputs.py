@@ -121,6 +121,16 @@ ADMIN_MODELS = {f"admin:{model._meta.app_label}_{model._meta.model_name}_{suffix
 SKIPPED = {"healthz"}  # reads nothing from the request
 
 
+def _problem(world: dict):
+    """A problem of the world's customer, raised the first time a page needs one."""
+    if "problem" not in world:
+        from followups.callbacks.services.problems import problem_raise
+
+        world["problem"] = problem_raise(customer=world["customer"], category="repair", department="service",
+                                         description="洗车不干净", by=world["supervisor"])
+    return world["problem"]
+
+
 def path_for(name: str, world: dict) -> str | None:
     """The URL `name` with real objects behind its arguments; None for the admin's unnamed redirects."""
     short = name.split(":", 1)[-1]
@@ -150,6 +160,10 @@ def path_for(name: str, world: dict) -> str | None:
     if name.startswith("messaging:bulk_") and name not in {"messaging:bulk_list", "messaging:bulk_new",
                                                            "messaging:bulk_confirm", "messaging:bulk_approvals"}:
         kwargs = {"pk": world["bulk"].pk}
+    if name == "callbacks:problem_create":
+        kwargs = {"customer_pk": world["customer"].pk}
+    elif name.startswith("callbacks:problem_") and name != "callbacks:problem_inbox":
+        kwargs = {"pk": _problem(world).pk}
     if name.startswith("imports:batch_") and name not in {"imports:batch_list", "imports:batch_upload"}:
         kwargs = {"pk": world["batch"].pk}
     if name in ADMIN_MODELS and name.rsplit("_", 1)[-1] in {"change", "delete", "history"}:

@@ -14,7 +14,8 @@ def menu_urls(user) -> set[str]:
 @pytest.mark.django_db
 def test_an_agent_sees_their_work_and_the_archive(agent):
     """…and the SMS they send: the outbox and the templates they choose from."""
-    assert menu_urls(agent) == {"/", "/customers/", "/customers/new/", "/sms/outbox/", "/sms/templates/"}
+    assert menu_urls(agent) == {"/", "/customers/", "/customers/new/", "/sms/outbox/", "/sms/templates/",
+                                "/callbacks/problems/"}
 
 
 @pytest.mark.django_db
@@ -31,6 +32,18 @@ def test_the_supervisor_sees_the_audit_log_but_not_the_jobs(supervisor):
     assert "/audit/" in urls
     assert "/jobs/" not in urls
     assert "/customers/duplicates/" in urls
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.SERVICE_MANAGER, Role.SALES_MANAGER, Role.GENERAL_MANAGER, Role.DCRC_SUPERVISOR])
+def test_the_managers_the_problems_are_routed_to_see_their_inbox(role):
+    assert "/callbacks/problems/" in menu_urls(UserFactory(roles=[role]))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.LOUNGE_HOST, Role.INTERVIEWER, Role.MARKETING, Role.SALES_SUPERVISOR])
+def test_roles_that_fix_no_problem_see_no_problems(role):
+    assert "/callbacks/problems/" not in menu_urls(UserFactory(roles=[role]))
 
 
 @pytest.mark.django_db

@@ -46,7 +46,6 @@ class _MarksInvalid(forms.Form):
 def _text_field(label, *, rows: int = 3, placeholder="") -> forms.CharField:
     return forms.CharField(
         label=label, max_length=TEXT_MAX, strip=True,
-        error_messages={"required": gettext_lazy("This field is required.")},
         widget=forms.Textarea(attrs={"rows": rows, "class": "form-control", "placeholder": placeholder}))
 
 

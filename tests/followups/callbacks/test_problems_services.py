@@ -66,7 +66,7 @@ def test_the_deadline_follows_the_setting(agent, settings):
 
 
 def test_it_refuses_a_problem_without_the_customers_words(agent):
-    with pytest.raises(ProblemError, match="Write what the customer said"):
+    with pytest.raises(ProblemError, match="请填写客户反馈的内容"):
         raise_problem(by=agent, description="   ")
     assert not Problem.objects.exists()
 
@@ -130,7 +130,7 @@ def test_without_a_second_callback_rule_it_is_due_the_next_day_for_a_week(proble
 
 def test_a_second_fix_is_refused_and_queues_nothing_more(problem, service_manager):
     services.problem_fix(problem=problem, cause="c", fix="f", by=service_manager, now=MONDAY_10)
-    with pytest.raises(ProblemError, match="not waiting for a fix"):
+    with pytest.raises(ProblemError, match="此问题不在等待处理"):
         services.problem_fix(problem=problem, cause="c2", fix="f2", by=service_manager, now=MONDAY_10)
     assert Callback.objects.filter(problem=problem).count() == 1
     assert Problem.objects.get(pk=problem.pk).fix == "f"
@@ -147,9 +147,9 @@ def test_a_fix_of_a_round_whose_second_callback_exists_reuses_it(problem, servic
 
 
 def test_it_refuses_a_fix_without_cause_or_what_was_done(problem, service_manager):
-    with pytest.raises(ProblemError, match="cause"):
+    with pytest.raises(ProblemError, match="请填写原因"):
         services.problem_fix(problem=problem, cause=" ", fix="f", by=service_manager)
-    with pytest.raises(ProblemError, match="what was done"):
+    with pytest.raises(ProblemError, match="请填写处理结果"):
         services.problem_fix(problem=problem, cause="c", fix="", by=service_manager)
     assert Problem.objects.get(pk=problem.pk).status == Problem.Status.OPEN
     assert not Callback.objects.filter(problem=problem).exists()
@@ -250,7 +250,7 @@ def test_the_supervisor_closes_with_a_reason_and_the_queued_second_callback_is_c
 
 
 def test_closing_needs_a_reason(problem, supervisor):
-    with pytest.raises(ProblemError, match="why the problem is closed"):
+    with pytest.raises(ProblemError, match="请填写关闭原因"):
         services.problem_close(problem=problem, reason="  ", by=supervisor)
     assert Problem.objects.get(pk=problem.pk).status == Problem.Status.OPEN
 
@@ -293,8 +293,8 @@ def test_the_steps_read_in_the_readers_language(problem, service_manager, superv
     services.problem_fix(problem=problem, cause="滤芯未换", fix="更换滤芯", by=service_manager)
     services.problem_close(problem=problem, reason="客户出国", by=supervisor)
     assert timeline_titles(problem.customer, "zh-hans") == [
-        "反馈问题 · 维修质量，责任部门：售后服务",
-        "售后服务已处理（第 1 轮）· 维修质量",
+        "反馈问题 · 维修质量，责任部门：售后服务部",
+        "售后服务部已处理（第 1 轮）· 维修质量",
         "客服主管关闭了反馈问题 · 维修质量",
     ]
     entry = TimelineEntry.objects.filter(customer=problem.customer, params__variant="fixed").get()
