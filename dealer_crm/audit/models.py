@@ -20,6 +20,7 @@ class AuditEvent(models.Model):
         PASSWORD_SET = "password_set", _("Password set by an administrator")
         EXPORT = "export", _("Data exported")
         CONTACT_OPT_IN = "contact_opt_in", _("Contact allowed again")
+        CALLBACK_REASSIGN = "callback_reassign", _("Callbacks reassigned")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -70,7 +71,9 @@ class AuditEvent(models.Model):
                   "via": _("Through"), "phones": _("Numbers shown"), "rows": _("Rows"),
                   "list": _("List"), "format": _("Format"), "filters": _("Filters"),
                   "match": _("Searched by"), "digits": _("Digits typed"), "results": _("Customers found"),
-                  "sessions_ended": _("Sessions ended")}
+                  "sessions_ended": _("Sessions ended"), "to": _("Given to"),
+                  "being_called": _("Including those being called"), "moved": _("Callbacks moved"),
+                  "callbacks": _("Callbacks ticked")}
         lines = []
         for key, value in self.detail.items():
             if key in ("added", "removed"):
@@ -80,8 +83,14 @@ class AuditEvent(models.Model):
                                  for v in value)
             elif key == "via":
                 value = {"edit_form": _("the customer's edit form")}.get(value, value)
+            elif key == "to":
+                value = value or _("Nobody (the whole team)")
+            elif isinstance(value, bool):
+                value = _("Yes") if value else _("No")
             elif isinstance(value, dict):
                 value = ", ".join(f"{k}={v}" for k, v in value.items())
+            elif isinstance(value, list):
+                value = "、".join(f"#{v}" for v in value)
             lines.append((str(labels.get(key, key)), str(value)))
         return lines
 

@@ -19,4 +19,47 @@ def raise_problem(*, by, department: str = "service", category: str = "repair", 
                          by=by, vehicle=vehicle, **kwargs)
 
 
-__all__ = ["CustomerFactory", "make_vehicle", "manager", "raise_problem"]
+# --- callbacks, calls and answers, made directly (the supervisor's figures read these rows) ----------
+def make_callback(*, customer=None, kind: str = "ssi", status: str = "open", due_at=None, expires_at=None,
+                  agent=None, source_key: str | None = None, vehicle=None, **kwargs):
+    from uuid import uuid4
+
+    from django.utils import timezone
+
+    from followups.callbacks.models import Callback
+
+    due_at = due_at or timezone.now()
+    return Callback.objects.create(
+        customer=customer or CustomerFactory(), vehicle=vehicle, kind=kind, status=status, due_at=due_at,
+        expires_at=expires_at, assigned_to=agent, source_key=source_key or f"test:{uuid4().hex[:16]}",
+        created_on=timezone.localdate(due_at), **kwargs)
+
+
+def make_attempt(callback, *, agent, at, outcome: str):
+    from followups.callbacks.models import CallAttempt
+
+    return CallAttempt.objects.create(callback=callback, agent=agent, made_at=at, outcome=outcome)
+
+
+def script_version(kind: str = "ssi"):
+    from followups.scripts.models import Script, ScriptVersion
+
+    script, _ = Script.objects.get_or_create(key=f"test-{kind}", defaults={"name": f"{kind} 话术", "kind": kind})
+    version, _ = ScriptVersion.objects.get_or_create(script=script, number=1, defaults={"status": "published"})
+    return version
+
+
+def make_response(callback, *, by, at, score, attempt=None, corrects=None):
+    """A response with `score` as its average (the mean of its score answers, as services/calls.py keeps it)."""
+    from decimal import Decimal
+
+    from followups.callbacks.models import ScriptResponse
+
+    return ScriptResponse.objects.create(
+        callback=callback, version=script_version("csi" if callback.kind == "csi" else "ssi"), attempt=attempt,
+        answered_at=at, answered_by=by, corrects=corrects, correction_reason="客户更正" if corrects else "",
+        average_score=None if score is None else Decimal(str(score)))
+
+
+__all__ = ["CustomerFactory", "make_attempt", "make_callback", "make_response", "make_vehicle", "manager",
+           "raise_problem", "script_version"]
