@@ -45,6 +45,9 @@ MENU: tuple[MenuSection, ...] = (
         _("Callbacks"),
         (
             MenuItem(_("Problems"), "callbacks:problem_inbox", "signpost-split", perm="callbacks.view_problem"),
+            MenuItem(_("Callback supervision"), "callbacks:supervisor", "speedometer2",
+                     perm="callbacks.supervise_callback"),
+            MenuItem(_("All callbacks"), "callbacks:callback_list", "list-check", perm="callbacks.supervise_callback"),
         ),
     ),
     MenuSection(

@@ -28,7 +28,36 @@ def _problems_routed_to_me(*, user, today):
     return PanelRows(rows=rows, total=problems.count())
 
 
+UNASSIGNED_ROWS = 6
+
+
+def _callbacks_to_assign(*, user, today):
+    """For the DCRC supervisor: the open callbacks due by the end of the day that nobody has yet,
+    the earliest due first (red: expiring within a day)."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from dealer_crm.home import NOTHING, PanelRow, PanelRows
+
+    from .selectors.supervision import EXPIRING_WITHIN, unassigned_callbacks
+
+    if not user.has_perm("callbacks.supervise_callback"):
+        return NOTHING
+    now = timezone.now()
+    waiting = unassigned_callbacks(due_by=today)
+    url = reverse("callbacks:callback_list") + f"?agent=none&status=open&due_until={today.isoformat()}"
+    rows = [
+        PanelRow(text=f"{callback.customer.name} · {callback.get_kind_display()}", url=url,
+                 meta=f"{timezone.localtime(callback.due_at):%m-%d %H:%M}",
+                 tone="danger" if callback.expires_at and callback.expires_at < now + EXPIRING_WITHIN else "")
+        for callback in waiting[:UNASSIGNED_ROWS]
+    ]
+    return PanelRows(rows=rows, total=waiting.count())
+
+
 def register() -> None:
     from dealer_crm.home import panel_fill
+
+    panel_fill("unassigned", items=_callbacks_to_assign, link_url_name="callbacks:callback_list")
 
     panel_fill("feedback", items=_problems_routed_to_me, link_url_name="callbacks:problem_inbox")

@@ -29,6 +29,16 @@
     }
   }, true);
 
+  // data-check-all="name" on a checkbox ticks or unticks every checkbox of that name on the page
+  // (a list's bulk action: the callback list's reassignment).
+  document.addEventListener("change", function (event) {
+    const box = event.target;
+    if (!(box.matches && box.matches("input[type=checkbox][data-check-all]"))) return;
+    document.querySelectorAll('input[type=checkbox][name="' + box.dataset.checkAll + '"]').forEach(function (other) {
+      other.checked = box.checked;
+    });
+  });
+
   // data-autosubmit on a select: choosing an option submits its form (e.g. the language switch).
   document.addEventListener("change", function (event) {
     const select = event.target;

@@ -131,6 +131,17 @@ def _problem(world: dict):
     return world["problem"]
 
 
+def _lost_contact(world: dict):
+    """A callback of the world's customer closed as lost contact, made the first time a page needs one."""
+    if "lost_contact" not in world:
+        from followups.callbacks.models import Callback
+
+        world["lost_contact"] = Callback.objects.create(
+            customer=world["customer"], kind="ssi", source_key="fuzz:lost", status="lost_contact",
+            due_at=timezone.now(), closed_at=timezone.now(), created_on=timezone.localdate())
+    return world["lost_contact"]
+
+
 def path_for(name: str, world: dict) -> str | None:
     """The URL `name` with real objects behind its arguments; None for the admin's unnamed redirects."""
     short = name.split(":", 1)[-1]
@@ -164,6 +175,10 @@ def path_for(name: str, world: dict) -> str | None:
         kwargs = {"customer_pk": world["customer"].pk}
     elif name.startswith("callbacks:problem_") and name != "callbacks:problem_inbox":
         kwargs = {"pk": _problem(world).pk}
+    if name == "callbacks:callback_list_export":
+        kwargs = {"fmt": "xlsx"}
+    elif name == "callbacks:lost_contact_retry":
+        kwargs = {"pk": _lost_contact(world).pk}
     if name.startswith("imports:batch_") and name not in {"imports:batch_list", "imports:batch_upload"}:
         kwargs = {"pk": world["batch"].pk}
     if name in ADMIN_MODELS and name.rsplit("_", 1)[-1] in {"change", "delete", "history"}:
