@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from customers.access import get_customer_for_user
@@ -164,7 +164,8 @@ def problem_inbox(request: HttpRequest) -> HttpResponse:
         "form": form, "filters": filters, "page": page, "now": now, "query": query.urlencode(),
         "tab_query": tab_query.urlencode(), "sort_query": sort_query.urlencode(), "sort": sort,
         "counts": counts, "tabs": tabs,
-        "my_departments": [label for code, label in Department.choices if code in services.departments_of(user)],
+        "my_departments": pgettext("list separator", ", ").join(
+            str(label) for code, label in Department.choices if code in services.departments_of(user)),
         "sees_every_department": every,
     })
 
@@ -194,6 +195,7 @@ def _detail(request: HttpRequest, problem: Problem, *, fix_form=None, close_form
         callback.round_number = services.round_of(callback)
     return render(request, "callbacks/problem_detail.html", {
         "problem": problem, "now": now, "callback_url": _callback_url(problem.callback_id),
+        "sees_every_department": services.sees_every_department(user),
         "overdue": problem.status == Problem.Status.OPEN and problem.deadline_at < now,
         "steps": list(problem.steps.all()), "second_callbacks": second_callbacks,
         "fix_form": fix_form if can_fix else None,
