@@ -138,6 +138,12 @@ def problem_raise(
         raise ProblemError(_("The vehicle is not one of this customer's."))
     if callback is not None and callback.customer_id != customer.pk:
         raise ProblemError(_("The callback is not this customer's."))
+    if answer is not None:
+        answered_in = answer.response.callback
+        if callback is None:
+            callback = answered_in
+        if answered_in.pk != callback.pk or answered_in.customer_id != customer.pk:
+            raise ProblemError(_("The answer is not from this customer's callback."))
     if vehicle is None and callback is not None:
         vehicle = callback.vehicle
     problem = Problem(

@@ -263,3 +263,50 @@ def test_the_managers_home_lists_the_problems_with_the_overdue_in_red_and_the_tr
     assert rows.total == 8 and len(rows.rows) == 6
     assert [row.tone for row in rows.rows] == ["danger"] * 6  # the oldest first: all past their 48 hours
     assert rows.rows[0].url.startswith("/callbacks/problems/")
+
+
+def test_the_supervisor_filters_by_category_and_complaints(login, supervisor, agent):
+    raise_problem(by=agent, category="price", description="保养报价比说好的贵")
+    services.complaint_open(customer=CustomerFactory(), description="要投诉服务顾问", by=agent)
+    client = login(supervisor)
+    page = html(client.get(INBOX, {"category": "price"}))
+    assert "保养报价比说好的贵" in page and "要投诉服务顾问" not in page
+    page = html(client.get(INBOX, {"complaint": "on"}))
+    assert "要投诉服务顾问" in page and "保养报价比说好的贵" not in page
+
+
+def test_the_list_sorts_by_the_newest_raised(login, supervisor, agent):
+    raise_problem(by=agent, description="先提出的", now=MONDAY_10)
+    raise_problem(by=agent, description="后提出的", now=MONDAY_10 + timedelta(hours=1))
+    client = login(supervisor)
+    page = html(client.get(INBOX))
+    assert page.index("先提出的") < page.index("后提出的")  # by deadline
+    page = html(client.get(INBOX, {"sort": "-raised"}))
+    assert page.index("后提出的") < page.index("先提出的")
+
+
+def test_the_inbox_pages_thirty_at_a_time(login, service_manager, agent):
+    for n in range(31):
+        raise_problem(by=agent, description=f"问题编号{n:02d}", now=MONDAY_10 + timedelta(minutes=n))
+    client = login(service_manager)
+    first = html(client.get(INBOX))
+    assert "问题编号00" in first and "问题编号29" in first and "问题编号30" not in first
+    second = html(client.get(INBOX, {"page": 2}))
+    assert "问题编号30" in second and "问题编号00" not in second
+
+
+def test_a_problems_page_runs_the_same_queries_whatever_its_history(login, service_manager, agent):
+    client = login(service_manager)
+    short = services.problem_fix(problem=raise_problem(by=agent), cause="c", fix="f", by=service_manager)
+    client.get(detail_url(short))
+    with CaptureQueriesContext(connection) as few:
+        client.get(detail_url(short))
+    long = raise_problem(by=agent)
+    for _round in range(3):
+        long = services.problem_fix(problem=long, cause="c", fix="f", by=service_manager)
+        callback = Callback.objects.get(problem=long, source_key=f"problem:{long.pk}:{long.round}")
+        long = services.problem_second_callback_answered(callback=callback, satisfied=False, by=agent)
+    with CaptureQueriesContext(connection) as many:
+        page = html(client.get(detail_url(long)))
+    assert page.count("problem-step ") == 7 and "第 4 轮" in page
+    assert len(many) == len(few)

@@ -303,3 +303,76 @@ def test_the_steps_read_in_the_readers_language(problem, service_manager, superv
     with translation.override("en"):
         assert entry_text(kind=entry.kind, params=entry.params, title="", body="").body == (
             "Cause: 滤芯未换 — What was done: 更换滤芯")
+
+
+# --- two clicks at once -------------------------------------------------------------------------
+def test_two_fixes_at_the_same_moment_record_one_fix_and_queue_one_callback(transactional_db, agent, service_manager):
+    """Each request on its own connection; the row lock makes the second wait, then find it fixed."""
+    import threading
+
+    from django.db import connection
+
+    problem = raise_problem(by=agent)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def click(n: int) -> None:
+        try:
+            start.wait()
+            services.problem_fix(problem=problem, cause="c", fix=f"处理{n}", by=service_manager)
+            outcomes.append("fixed")
+        except ProblemError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["fixed", "refused"]
+    assert Callback.objects.filter(problem=problem).count() == 1
+    assert steps(problem) == ["raised", "fixed"]
+
+
+# --- raised from an answer ----------------------------------------------------------------------
+def _answer(customer, *, score: int):
+    from followups.callbacks.models import Answer, ScriptResponse
+    from followups.scripts.models import Question
+
+    from tests.followups.factories import script_version
+
+    callback = Callback.objects.create(customer=customer, kind=CallbackKind.CSI, source_key=f"visit:{customer.pk}",
+                                       due_at=MONDAY_10, created_on=MONDAY_10.date())
+    version = script_version("csi")
+    question = Question.objects.create(version=version, position=1, text="您对本次维修满意吗？", kind="score")
+    response = ScriptResponse.objects.create(callback=callback, version=version, answered_at=MONDAY_10)
+    return Answer.objects.create(response=response, question=question, score=score, dissatisfied=score < 7)
+
+
+def test_a_problem_raised_from_an_answer_keeps_its_callback(agent):
+    customer = CustomerFactory()
+    answer = _answer(customer, score=3)
+    problem = raise_problem(by=agent, customer=customer, answer=answer)
+    assert (problem.answer, problem.callback) == (answer, answer.response.callback)
+
+
+def test_an_answer_of_another_customer_is_refused(agent):
+    answer = _answer(CustomerFactory(), score=3)
+    with pytest.raises(ProblemError):
+        raise_problem(by=agent, customer=CustomerFactory(), answer=answer)
+    assert not Problem.objects.exists()
+
+
+# --- the customer's open problems, for the workbench ---------------------------------------------
+def test_the_customers_open_problems_are_those_not_yet_closed_by_deadline(agent, service_manager, supervisor):
+    from followups.callbacks.selectors.problems import open_problems_of
+
+    customer = CustomerFactory()
+    later = raise_problem(by=agent, customer=customer, description="后", now=MONDAY_10 + timedelta(hours=2))
+    fixed = services.problem_fix(problem=raise_problem(by=agent, customer=customer, now=MONDAY_10), cause="c",
+                                 fix="f", by=service_manager)
+    services.problem_close(problem=raise_problem(by=agent, customer=customer), reason="r", by=supervisor)
+    raise_problem(by=agent)  # another customer's
+    assert [p.pk for p in open_problems_of(customer_id=customer.pk)] == [fixed.pk, later.pk]
