@@ -254,6 +254,9 @@ def lost_contacts() -> QuerySet:
             .order_by("-closed_at", "-id"))
 
 
+NOT_CLOSED = "not_closed"  # the status filter's "in the queue or being called"
+
+
 @dataclass(frozen=True)
 class CallbackFilters:
     status: str = ""
@@ -284,7 +287,9 @@ def callback_list(*, filters: CallbackFilters, now: datetime | None = None) -> Q
     """Every callback the filters choose, in the order they name (due first by default)."""
     now = now or timezone.now()
     rows = Callback.objects.select_related("customer", "vehicle", "assigned_to")
-    if filters.status:
+    if filters.status == NOT_CLOSED:
+        rows = rows.filter(status__in=Callback.OPEN_STATUSES)
+    elif filters.status:
         rows = rows.filter(status=filters.status)
     if filters.kind:
         rows = rows.filter(kind=filters.kind)

@@ -58,11 +58,13 @@ def _require_read(user) -> None:
 # --- forms ------------------------------------------------------------------------------------
 class DayForm(forms.Form):
     day = forms.DateField(label=gettext_lazy("Day"), required=False,
-                          widget=forms.DateInput(attrs={"type": "date", **SMALL_INPUT}))
+                          # ISO, as <input type="date"> takes it (the store's format writes 2026/06/10).
+                          widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", **SMALL_INPUT}))
 
     def __init__(self, *args, today, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
+        self.fields["day"].initial = today
         self.fields["day"].widget.attrs["max"] = today.isoformat()
 
     def clean_day(self):
@@ -93,8 +95,10 @@ def _agent_choices(agents) -> list[tuple[str, str]]:
 class CallbackFilterForm(forms.Form):
     """The callback list's filters; due dates are the store's local days, both included."""
 
-    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False,
-                               choices=[("", gettext_lazy("All statuses")), *Callback.Status.choices],
+    # The list opens on the callbacks still to do (those the supervisor reassigns); "all statuses" is a choice.
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False, initial=selectors.NOT_CLOSED,
+                               choices=[(selectors.NOT_CLOSED, gettext_lazy("Not closed (in the queue or being called)")),
+                                        ("", gettext_lazy("All statuses")), *Callback.Status.choices],
                                widget=forms.Select(attrs=SMALL_SELECT))
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False,
                              choices=[("", gettext_lazy("All kinds")), *CallbackKind.choices],
@@ -120,7 +124,7 @@ class CallbackFilterForm(forms.Form):
     def filters(self) -> "selectors.CallbackFilters | None":
         """The filters, or None when one is not valid (the page then shows the form's errors)."""
         if not self.is_bound:
-            return selectors.CallbackFilters()
+            return selectors.CallbackFilters(status=selectors.NOT_CLOSED)
         if not self.is_valid():
             return None
         data = self.cleaned_data
@@ -149,6 +153,7 @@ class ReassignForm(forms.Form):
     query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
     def __init__(self, *args, agents, **kwargs):
+        kwargs.setdefault("auto_id", "reassign_%s")  # the filters above have an agent field too
         super().__init__(*args, **kwargs)
         self.agents = {agent.pk: agent for agent in agents}
         self.fields["agent"].choices = [("", _("Choose…")), (UNASSIGNED, _("Nobody (the whole team)")),
@@ -179,7 +184,8 @@ def supervisor(request: HttpRequest) -> HttpResponse:
         "agents": selectors.agents_day(day=day),
         "overdue_callbacks": list(selectors.overdue_callbacks(now=now)[:selectors.OVERDUE_ROWS]),
         "overdue_problems": list(selectors.overdue_problems(now=now)[:selectors.OVERDUE_ROWS]),
-        "now": now, "can_supervise": request.user.has_perm(SUPERVISE),
+        "now": now, "overdue_before": now - selectors.OVERDUE_AFTER, "expiring_before": now + selectors.EXPIRING_WITHIN,
+        "can_supervise": request.user.has_perm(SUPERVISE),
     })
 
 
