@@ -92,7 +92,9 @@ ATTEMPT_FIGURES = {
 def effective_responses_on(day: date) -> QuerySet:
     """The day's responses as they stand: none that another response corrects."""
     start, end = day_bounds(day)
-    return ScriptResponse.objects.filter(corrected_by__isnull=True).filter(
+    # A response is recorded after its call, so none recorded before the day belongs to it: the
+    # first filter reads the index on answered_at and leaves the join only the day's responses since.
+    return ScriptResponse.objects.filter(answered_at__gte=start, corrected_by__isnull=True).filter(
         Q(attempt__made_at__gte=start, attempt__made_at__lt=end)
         | Q(attempt__isnull=True, answered_at__gte=start, answered_at__lt=end))
 
