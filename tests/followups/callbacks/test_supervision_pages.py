@@ -368,11 +368,19 @@ def test_the_export_is_audited_with_its_filters_but_not_the_name_typed(login, su
 
 
 @pytest.mark.django_db
-def test_the_export_needs_the_export_permission(login, zhao):
-    reader = UserFactory(username="reader", roles=[Role.GENERAL_MANAGER])
-    assert login(reader).get(EXPORT).status_code == 200  # the GM exports lists
-    reader.groups.clear()
-    assert login(reader).get(EXPORT).status_code == 403
+def test_the_export_needs_the_export_permission(login, general_manager):
+    from django.contrib.auth.models import Permission
+
+    make_callback()
+    assert 'id="export-xlsx"' in html(login(general_manager).get(LIST))
+    assert login(general_manager).get(EXPORT).status_code == 200  # the GM takes lists out
+    reader = UserFactory(username="reader")  # reads the department's callbacks, takes nothing out
+    reader.user_permissions.add(Permission.objects.get(content_type__app_label="callbacks", codename="view_callback"))
+    client = login(reader)
+    assert client.get(LIST).status_code == 200
+    assert 'id="export-xlsx"' not in html(client.get(LIST))
+    assert client.get(EXPORT).status_code == 403
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT, actor=reader).exists()
 
 
 # --- lost contact -----------------------------------------------------------------------------
