@@ -10,26 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from dealer_crm.accounts.roles import Role
 from followups.callbacks.models import Callback, Problem
 from followups.callbacks.services import problems as services
-from tests.followups.factories import CustomerFactory, make_vehicle, manager, raise_problem
+from tests.followups.factories import CustomerFactory, make_vehicle, raise_problem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY_10 = datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)
 INBOX = reverse("callbacks:problem_inbox")
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def service_manager(db):
-    return manager(Role.SERVICE_MANAGER, "service_zhao", "赵强")
-
-
-@pytest.fixture
-def sales_manager(db):
-    return manager(Role.SALES_MANAGER, "sales_sun", "孙伟")
 
 
 @pytest.fixture
