@@ -306,8 +306,7 @@ def test_the_steps_read_in_the_readers_language(problem, service_manager, superv
 
 
 # --- two clicks at once -------------------------------------------------------------------------
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # gives back the rows of the data migrations
-def test_two_fixes_at_the_same_moment_record_one_fix_and_queue_one_callback(agent, service_manager):
+def test_two_fixes_at_the_same_moment_record_one_fix_and_queue_one_callback(transactional_db, agent, service_manager):
     """Each request on its own connection; the row lock makes the second wait, then find it fixed."""
     import threading
 
