@@ -140,10 +140,12 @@ def test_the_day_picker_shows_another_days_figures(login, supervisor, zhao):
     make_attempt(make_callback(), agent=zhao, at=at(10), outcome="completed")
     client = login(supervisor)
     today_page = html(client.get(SUPERVISOR))
-    assert figure(today_page, "reach") == "100.0%" and "今天" in today_page
+    assert figure(today_page, "reach") == "100.0%" and "2026-06-10 星期三 · 今天" in today_page
+    assert 'value="2026-06-10"' in today_page  # the picker shows the day it shows
     page = html(client.get(SUPERVISOR, {"day": yesterday.isoformat()}))
     assert figure(page, "reach") == "0.0%" and figure(page, "done") == "0"
     assert 'value="2026-06-09"' in page and 'max="2026-06-10"' in page
+    assert "回到今天" in page and "回到今天" not in today_page
 
 
 @pytest.mark.django_db
