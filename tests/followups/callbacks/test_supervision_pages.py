@@ -456,3 +456,15 @@ def test_the_supervisors_home_shows_the_callbacks_nobody_has_yet(login, supervis
     page = html(login(supervisor).get("/"))
     assert "公孙胜" in page and "明天的" not in page and "有人的" not in page
     assert "/callbacks/list/?agent=none&amp;status=open&amp;due_until=2026-06-10" in page
+
+
+@pytest.mark.django_db
+def test_the_pages_read_in_english_too(login, supervisor, zhao):
+    make_attempt(make_callback(status="lost_contact", closed_at=NOW, attempts=1), agent=zhao, at=at(9),
+                 outcome="no_answer")
+    client = login(supervisor)
+    client.cookies["django_language"] = "en"
+    page = html(client.get(SUPERVISOR))
+    assert "Reach rate" in page and "1 call made" in page and "0 of 1 called" in page
+    assert "1 callback" in html(client.get(LIST, {"status": ""}))
+    assert "1 attempt " in html(client.get(LOST)) and "Try again" in html(client.get(LOST))
