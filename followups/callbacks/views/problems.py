@@ -119,6 +119,9 @@ class ProblemRaiseForm(_MarksInvalid):
         super().__init__(*args, **kwargs)
         vehicles = Vehicle.objects.filter(roles__customer=customer, roles__ended_on__isnull=True).distinct()
         self.fields["vehicle"].queryset = vehicles.order_by("-id")
+        only = list(vehicles[:2])
+        if len(only) == 1:  # a customer with one car: the problem is most likely about it
+            self.fields["vehicle"].initial = only[0].pk
 
 
 # --- access ---------------------------------------------------------------------------------------
