@@ -299,3 +299,21 @@ def test_a_problems_page_runs_the_same_queries_whatever_its_history(login, servi
         page = html(client.get(detail_url(long)))
     assert page.count("problem-step ") == 7 and "第 4 轮" in page
     assert len(many) == len(few)
+
+
+def test_the_tabs_count_their_problems_and_the_closed_tab_holds_satisfied_and_closed(login, service_manager,
+                                                                                     supervisor, agent):
+    raise_problem(by=agent, description="待处理的")
+    services.problem_fix(problem=raise_problem(by=agent, description="待确认的"), cause="c", fix="f",
+                         by=service_manager)
+    services.problem_close(problem=raise_problem(by=agent, description="主管关闭的"), reason="r", by=supervisor)
+    fixed = services.problem_fix(problem=raise_problem(by=agent, description="客户满意的"), cause="c", fix="f",
+                                 by=service_manager)
+    services.problem_second_callback_answered(callback=Callback.objects.get(problem=fixed), satisfied=True, by=agent)
+    client = login(service_manager)
+    page = html(client.get(INBOX))
+    tabs = page[page.index('id="inbox-tabs"'):page.index('id="inbox-filters"')]
+    assert [label_count.split("</span>")[0].rsplit(">", 1)[-1] for label_count in tabs.split("rounded-pill")[1:]] == [
+        "1", "1", "2"]
+    closed = html(client.get(INBOX, {"tab": "closed"}))
+    assert "主管关闭的" in closed and "客户满意的" in closed and "待处理的" not in closed

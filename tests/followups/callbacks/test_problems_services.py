@@ -376,3 +376,38 @@ def test_the_customers_open_problems_are_those_not_yet_closed_by_deadline(agent,
     services.problem_close(problem=raise_problem(by=agent, customer=customer), reason="r", by=supervisor)
     raise_problem(by=agent)  # another customer's
     assert [p.pk for p in open_problems_of(customer_id=customer.pk)] == [fixed.pk, later.pk]
+
+
+# --- edges of the rules -------------------------------------------------------------------------
+def test_a_fixed_problem_does_not_move(problem, service_manager, supervisor):
+    services.problem_fix(problem=problem, cause="c", fix="f", by=service_manager)
+    with pytest.raises(ProblemError):
+        services.problem_reassign(problem=problem, department="sales", note="n", by=supervisor)
+    assert Problem.objects.get(pk=problem.pk).department == "service"
+
+
+def test_a_same_day_rule_fixed_after_the_shift_started_is_due_at_once(problem, service_manager,
+                                                                      second_callback_rule):
+    second_callback_rule.due_days = [0]
+    second_callback_rule.save()
+    fixed_at = MONDAY_10 + timedelta(hours=4)  # 14:00, after the 08:30 start
+    problem = services.problem_fix(problem=problem, cause="c", fix="f", by=service_manager, now=fixed_at)
+    assert second_callback(problem).due_at == fixed_at
+
+
+def test_a_switched_off_second_callback_rule_still_queues_the_callback_on_the_defaults(problem, service_manager,
+                                                                                     second_callback_rule):
+    second_callback_rule.enabled, second_callback_rule.due_days, second_callback_rule.priority = False, [3], 9
+    second_callback_rule.save()
+    problem = services.problem_fix(problem=problem, cause="c", fix="f", by=service_manager, now=MONDAY_10)
+    callback = second_callback(problem)
+    assert callback.due_at == datetime(2026, 12, 1, 8, 30, tzinfo=SHANGHAI)
+    assert (callback.rule, callback.priority) == (None, 0)
+
+
+def test_a_complaint_from_a_second_callback_stays_with_the_problems_department(problem, service_manager, agent):
+    problem = services.problem_reassign(problem=problem, department="parts", note="配件问题", by=service_manager)
+    problem = services.problem_fix(problem=problem, cause="c", fix="f", by=service_manager)
+    complaint = services.complaint_open(customer=problem.customer, description="还是没解决，要投诉", by=agent,
+                                        callback=second_callback(problem))
+    assert (complaint.department, complaint.category, complaint.is_complaint) == ("parts", "repair", True)
