@@ -219,7 +219,11 @@ class CallAttempt(models.Model):
         verbose_name = _("call attempt")
         verbose_name_plural = _("call attempts")
         ordering = ["callback", "made_at", "id"]
-        indexes = [models.Index(fields=["agent", "made_at"], name="attempt_agent_idx")]
+        indexes = [
+            models.Index(fields=["agent", "made_at"], name="attempt_agent_idx"),
+            # The supervisor's figures of a day: every call made that day, whoever made it.
+            models.Index(fields=["made_at"], name="attempt_made_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.made_at:%Y-%m-%d %H:%M} {self.get_outcome_display()}"

@@ -90,13 +90,19 @@ ATTEMPT_FIGURES = {
 
 
 def effective_responses_on(day: date) -> QuerySet:
-    """The day's responses as they stand: none that another response corrects."""
+    """The day's responses as they stand: none that another response corrects.
+
+    The responses to the day's calls and those naming no call recorded that day, as a UNION of
+    two index lookups (the calls by `made_at`, the responses by their call or `answered_at`): an
+    OR across the join would read every response ever recorded.
+    """
     start, end = day_bounds(day)
-    # A response is recorded after its call, so none recorded before the day belongs to it: the
-    # first filter reads the index on answered_at and leaves the join only the day's responses since.
-    return ScriptResponse.objects.filter(answered_at__gte=start, corrected_by__isnull=True).filter(
-        Q(attempt__made_at__gte=start, attempt__made_at__lt=end)
-        | Q(attempt__isnull=True, answered_at__gte=start, answered_at__lt=end))
+    calls = CallAttempt.objects.filter(made_at__gte=start, made_at__lt=end).values("pk")
+    to_the_calls = ScriptResponse.objects.filter(attempt__in=calls).values("pk")
+    without_a_call = ScriptResponse.objects.filter(attempt__isnull=True, answered_at__gte=start,
+                                                   answered_at__lt=end).values("pk")
+    return ScriptResponse.objects.filter(pk__in=to_the_calls.union(without_a_call, all=True),
+                                         corrected_by__isnull=True)
 
 
 def overdue_q(now: datetime) -> Q:
