@@ -411,3 +411,21 @@ def test_a_complaint_from_a_second_callback_stays_with_the_problems_department(p
     complaint = services.complaint_open(customer=problem.customer, description="还是没解决，要投诉", by=agent,
                                         callback=second_callback(problem))
     assert (complaint.department, complaint.category, complaint.is_complaint) == ("parts", "repair", True)
+
+
+def test_a_manager_whose_role_lost_the_right_to_fix_may_not_fix(problem, service_manager):
+    from django.contrib.auth.models import Group, Permission
+
+    Group.objects.get(name=Role.SERVICE_MANAGER.value).permissions.remove(
+        Permission.objects.get(content_type__app_label="callbacks", codename="fix_problem"))
+    service_manager = type(service_manager).objects.get(pk=service_manager.pk)  # no cached permissions
+    assert not services.can_fix(service_manager, problem)
+
+
+def test_an_answer_from_another_callback_of_the_same_customer_is_refused(agent):
+    customer = CustomerFactory()
+    answer = _answer(customer, score=2)
+    other = Callback.objects.create(customer=customer, kind=CallbackKind.SSI, source_key="delivery:9:d3",
+                                    due_at=MONDAY_10, created_on=MONDAY_10.date())
+    with pytest.raises(ProblemError):
+        raise_problem(by=agent, customer=customer, answer=answer, callback=other)
