@@ -2,6 +2,37 @@
 
 Registered with the archive's timeline in CallbacksConfig.ready()."""
 
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
 from customers.timeline import Message
 
-MESSAGES: dict[str, Message] = {}
+
+def _building_values(params: dict) -> dict:
+    """The queue builds' entries (services.building): the callback's kind, the SMS route's text
+    and the time a customer asked to be called back at, in the reader's language and time zone."""
+    from .models import CallbackKind  # the models import the archive, which imports this
+
+    kind = params.get("callback_kind")
+    at = params.get("at")
+    return {
+        "callback_kind": str(CallbackKind(kind).label) if kind in CallbackKind.values else "—",
+        "template": params.get("template") or "—",
+        "note": params.get("note") or "",
+        "at": date_format(timezone.localtime(datetime.fromisoformat(at)), "SHORT_DATETIME_FORMAT") if at else "—",
+    }
+
+
+MESSAGES: dict[str, Message] = {
+    "callback/sms_route": Message(title=_("%(callback_kind)s: takes no calls, sent an SMS instead"),
+                                  body=_("Text: %(template)s"), values=_building_values),
+    "callback/requested": Message(title=_("Asked to be called back at %(at)s"), body="%(note)s",
+                                  values=_building_values),
+}
+
+# The supervisor's 再试一次 on a lost contact (services.supervision.callback_retry_lost).
+MESSAGES["callback/retry_lost"] = Message(
+    title=_("%(callback_kind)s: lost contact, queued again for %(at)s by the supervisor"), values=_building_values)
