@@ -218,6 +218,10 @@ DAILY_JOBS_CATCH_UP_DAYS = env.int("DAILY_JOBS_CATCH_UP_DAYS", default=3)
 PROBLEM_DEADLINE_HOURS = env.int("PROBLEM_DEADLINE_HOURS", default=48)
 # When the agents' day starts (local time, HH:MM): a callback due "the next day" is due then.
 CALLBACK_SHIFT_START = env.str("CALLBACK_SHIFT_START", default="08:30")
+# The last time of day an agent calls (HH:MM): a retry that would fall later moves to the next shift.
+CALLBACK_SHIFT_END = env.str("CALLBACK_SHIFT_END", default="18:00")
+# A callback taken with "take the next" and not worked for this long is free for the other agents again.
+CALLBACK_CLAIM_LEASE_MINUTES = env.int("CALLBACK_CLAIM_LEASE_MINUTES", default=30)
 
 # --- The SMS platform (dealer_crm/messaging; the README lists each gateway's settings). ---
 # Who the recipients are, and the archive's side of the platform (preferences, variables, timeline).
@@ -236,6 +240,9 @@ SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)  # temporary errors, t
 SMS_RETRY_BACKOFF_SECONDS = env.int("SMS_RETRY_BACKOFF_SECONDS", default=30)  # doubled at each attempt
 SMS_CLAIM_LEASE_SECONDS = env.int("SMS_CLAIM_LEASE_SECONDS", default=300)  # a claim older: its sender stopped
 SMS_UNKNOWN_AFTER_HOURS = env.int("SMS_UNKNOWN_AFTER_HOURS", default=24)  # then listed for a person
+# A receipt naming only a number (Tencent's, for a send call that timed out) settles that number's
+# one message in doubt claimed within this many hours: the carriers try an SMS for up to 72 hours.
+SMS_RECEIPT_MATCH_HOURS = env.int("SMS_RECEIPT_MATCH_HOURS", default=72)
 SMS_DISPATCH_PARALLEL = env.int("SMS_DISPATCH_PARALLEL", default=2)  # dispatch tasks a bulk send starts
 SMS_DISPATCH_BUDGET_SECONDS = env.float("SMS_DISPATCH_BUDGET_SECONDS", default=20.0)  # a task's round
 SMS_CONSOLE_FILE = env.str("SMS_CONSOLE_FILE", default=str(VAR_DIR / "sms-outbox.log"))

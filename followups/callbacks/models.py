@@ -190,6 +190,11 @@ class Callback(models.Model):
         indexes = [
             # The queue: open callbacks by due time and priority (take the next, the agent's list).
             models.Index(fields=["due_at", "-priority", "id"], condition=Q(status="open"), name="callback_queue_idx"),
+            # Take the next: the unassigned open callbacks in the order they are given (priority, due,
+            # id), read until the first due row nobody holds; the stale claims the lease frees.
+            models.Index(F("priority").desc(), F("due_at"), F("id"),
+                         condition=Q(status="open", assigned_to__isnull=True), name="callback_take_next_idx"),
+            models.Index(fields=["claimed_at"], condition=Q(status="in_progress"), name="callback_claimed_idx"),
             models.Index(fields=["assigned_to", "status", "due_at"], name="callback_agent_idx"),
             models.Index(fields=["customer", "-due_at"], name="callback_customer_idx"),
             models.Index(fields=["status", "closed_at"], name="callback_closed_idx"),
