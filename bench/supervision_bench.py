@@ -16,6 +16,7 @@ import os
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -66,7 +67,7 @@ DELETE FROM callbacks_callback WHERE source_key LIKE 'bench:%';
 
 
 def pages() -> dict[str, tuple[str, dict]]:
-    past = (timezone.localdate() - timezone.timedelta(days=180)).isoformat()
+    past = (timezone.localdate() - timedelta(days=180)).isoformat()
     return {
         "回访监控, today": ("/callbacks/supervisor/", {}),
         "回访监控, a day six months ago": ("/callbacks/supervisor/", {"day": past}),
