@@ -317,3 +317,9 @@ def test_the_tabs_count_their_problems_and_the_closed_tab_holds_satisfied_and_cl
         "1", "1", "2"]
     closed = html(client.get(INBOX, {"tab": "closed"}))
     assert "主管关闭的" in closed and "客户满意的" in closed and "待处理的" not in closed
+
+
+def test_the_manager_sees_the_phone_masked_with_the_logged_reveal(login, service_manager, problem):
+    page = html(login(service_manager).get(detail_url(problem)))
+    assert "139****5678" in page and "13912345678" not in page
+    assert reverse("customers:reveal_phones", args=[problem.customer_id]) in page
