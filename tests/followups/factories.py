@@ -61,5 +61,32 @@ def make_response(callback, *, by, at, score, attempt=None, corrects=None):
         average_score=None if score is None else Decimal(str(score)))
 
 
-__all__ = ["CustomerFactory", "make_attempt", "make_callback", "make_response", "make_vehicle", "manager",
-           "raise_problem", "script_version"]
+# --- queue builds: deliveries, repair orders and preferences, on given dates ------------------------
+_serials = iter(range(700_000, 800_000))
+
+
+def deliver(customer=None, *, on, **customer_fields):
+    """A vehicle delivered on `on` to `customer` (a new one by default), its owner from that day."""
+    customer = customer or CustomerFactory(**customer_fields)
+    return make_vehicle(customer, serial=next(_serials), delivered=on)
+
+
+def repair_order(vehicle, *, closed_on, kind: str = "repair", customer=None):
+    """A repair order of `kind` closed on `closed_on`, for the vehicle's owner unless `customer`."""
+    from customers.services import service_visit_record
+
+    return service_visit_record(vehicle=vehicle, customer=customer, ro_number=f"RO{next(_serials)}",
+                                opened_on=closed_on, closed_on=closed_on, kind=kind, mileage=5000)
+
+
+def refuse(customer, *, channel: str = "phone", purpose: str = "service", allowed: bool = False):
+    from datetime import date
+
+    from customers.models import ContactPreference
+
+    return ContactPreference.objects.create(customer=customer, channel=channel, purpose=purpose, allowed=allowed,
+                                            reason="客户要求", recorded_on=date(2026, 1, 1))
+
+
+__all__ = ["CustomerFactory", "deliver", "make_attempt", "make_callback", "make_response", "make_vehicle", "manager",
+           "raise_problem", "refuse", "repair_order", "script_version"]

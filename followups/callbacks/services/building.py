@@ -1,0 +1,429 @@
+"""Building the day's callback queues from the rules, closing what expired, and the callbacks
+customers ask for.
+
+The build (`callbacks_build`) is one INSERT … SELECT per rule and wave, straight from the archive:
+no Python loop over deliveries or repair orders. For the day `on` (Asia/Shanghai) a rule's wave of
+day N takes every source whose wave day has come (source date + N ≤ on) and whose expiry has not
+passed (source date + expires_after_days ≥ on, and the end of that day is still ahead of `now`):
+
+- thank-you and SSI: a vehicle's delivery, for its current owner (the open-ended owner role);
+- CSI: a repair order closed N days before, for the visit's customer, one rule per visit type;
+  internal orders (内部单) have no rule, so they never give a callback.
+
+Counting the waves back to their expiry is the catch-up: a day the job did not run (the server was
+down, the catch-up window of run_daily_jobs was shorter) is picked up by the next build, and a
+callback is never built once it could only expire. What was built before is found by the
+database's one-per-source constraint (`callback_one_per_source`): a second build of the same day,
+or two builds at once, insert nothing more. A callback once built is never built again, whatever
+became of it (completed, skipped, expired).
+
+Each callback is due on its wave's day at the start of the agents' shift (CALLBACK_SHIFT_START) and
+expires at the end of its expiry day. Its priority is the rule's plus the customer's boosts
+(`IMPORTANCE_BOOST`, and `COMPLAINT_BOOST` or `OPEN_PROBLEM_BOOST`), so that complainers and
+important customers come first in the queue.
+
+Who is not called:
+- merged customers (the survivor has the vehicles and visits) are not built at all;
+- a customer without any phone is built SKIPPED with `no_phone`;
+- a customer who refuses phone calls for service (their contact preferences, read in the same order
+  as the SMS platform reads them: phone for service, phone for anything, any channel for service,
+  any channel for anything — `customers.messaging`) and also SMS is SKIPPED with `refuses_contact`;
+  one who takes SMS gets the rule's route: `sms` builds the callback already closed as SMS_SENT and
+  queues the rule's text through the SMS platform (once: the message's key is the callback's), or
+  `skip` builds it SKIPPED with `no_calls`.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from customers.models import ContactPreference, Customer, ServiceVisit, TimelineEntry, Vehicle, VehicleRole
+from customers.services import timeline_add
+from dealer_crm.messaging.audience import Exclusion
+from dealer_crm.messaging.models import Purpose, SmsTemplate
+
+from ..models import Callback, CallbackKind, CallbackRule, OutcomeRule, Problem
+
+logger = logging.getLogger(__name__)
+
+# Priority boosts, added to the rule's priority when the callback is built.
+IMPORTANCE_BOOST = {Customer.Importance.IMPORTANT: 5, Customer.Importance.VIP: 10}
+# A customer with an open problem (waiting for the department or for the customer's confirmation);
+# a complaint instead counts for more (the boosts do not add up).
+OPEN_PROBLEM_BOOST = 10
+COMPLAINT_BOOST = 20
+
+# The kinds the daily build makes. Second callbacks come from problems (services.problems), and
+# requested ones from `callback_request`; their rules hold their attempt policy and expiry.
+BUILT_KINDS = (CallbackKind.THANK_YOU, CallbackKind.SSI, CallbackKind.CSI)
+DELIVERY_KINDS = (CallbackKind.THANK_YOU, CallbackKind.SSI)
+
+
+class CloseReason:
+    """The codes a callback closes with when no agent completed it (`Callback.close_reason`)."""
+
+    NO_PHONE = "no_phone"
+    NO_CALLS = "no_calls"
+    REFUSES_CONTACT = "refuses_contact"
+    NO_MOBILE = "no_mobile"
+    SMS_NOT_SENT = "sms_not_sent"
+    EXPIRED = "expired"
+
+    LABELS = {
+        NO_PHONE: gettext_lazy("No phone number"),
+        NO_CALLS: gettext_lazy("Takes no calls"),
+        REFUSES_CONTACT: gettext_lazy("Refuses all contact"),
+        NO_MOBILE: gettext_lazy("Takes no calls, and has no mobile for an SMS"),
+        SMS_NOT_SENT: gettext_lazy("Takes no calls, and the SMS could not be sent"),
+        EXPIRED: gettext_lazy("Expired before anyone reached the customer"),
+    }
+
+
+def close_reason_label(code: str) -> str:
+    """The reason in the reader's language (the code itself when this module does not know it)."""
+    return str(CloseReason.LABELS.get(code, code))
+
+
+def delivery_source_key(*, vehicle_id: int, day: int) -> str:
+    return f"delivery:{vehicle_id}:d{day}"
+
+
+def visit_source_key(*, visit_id: int, day: int) -> str:
+    return f"visit:{visit_id}:d{day}"
+
+
+def shift_start() -> time:
+    return time.fromisoformat(settings.CALLBACK_SHIFT_START)
+
+
+def callback_window(*, source_on: date, due_day: int, expires_day: int) -> tuple[datetime, datetime]:
+    """When a callback counted from `source_on` is due (its day, at the shift's start) and when it
+    expires (the end of its expiry day, i.e. the next midnight), in the store's time zone. The
+    build computes the same in SQL."""
+    tz = timezone.get_current_timezone()
+    due_at = datetime.combine(source_on + timedelta(days=due_day), shift_start(), tzinfo=tz)
+    expires_at = datetime.combine(source_on + timedelta(days=max(expires_day, due_day) + 1), time(0), tzinfo=tz)
+    return due_at, expires_at
+
+
+# --- the build -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Source:
+    """Where a rule's callbacks come from: a FROM clause with the columns customer_id, vehicle_id,
+    visit_id, source_on and source_id, and its own conditions (with %(…)s parameters)."""
+
+    sql: str
+    key_prefix: str
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "callback": Callback._meta.db_table, "customer": Customer._meta.db_table,
+        "vehicle": Vehicle._meta.db_table, "role": VehicleRole._meta.db_table,
+        "visit": ServiceVisit._meta.db_table, "preference": ContactPreference._meta.db_table,
+        "problem": Problem._meta.db_table,
+    }
+
+
+_DELIVERIES = _Source(key_prefix="delivery", sql="""
+    SELECT role.customer_id, vehicle.id AS vehicle_id, NULL::bigint AS visit_id,
+           vehicle.delivery_date AS source_on, vehicle.id AS source_id
+      FROM {vehicle} vehicle
+      JOIN {role} role ON role.vehicle_id = vehicle.id AND role.kind = 'owner' AND role.ended_on IS NULL
+     WHERE vehicle.delivery_date BETWEEN %(first_on)s AND %(last_on)s
+""")
+
+_VISITS = _Source(key_prefix="visit", sql="""
+    SELECT visit.customer_id, visit.vehicle_id, visit.id AS visit_id,
+           visit.closed_on AS source_on, visit.id AS source_id
+      FROM {visit} visit
+     WHERE visit.closed_on BETWEEN %(first_on)s AND %(last_on)s
+       AND visit.kind = %(visit_kind)s AND visit.customer_id IS NOT NULL
+""")
+
+# One wave of one rule. The sources not built before (NOT EXISTS on the unique index's columns)
+# are looked at first, so that a second run reads the customers of no one; ON CONFLICT is what
+# makes two runs at once safe. The preferences: the most specific answer decides (the same order
+# as customers.messaging's for SMS), no answer allows.
+_INSERT = """
+WITH source AS (
+    SELECT source.*, %(key_prefix)s || ':' || source.source_id || ':d' || %(day)s AS source_key
+      FROM ({source}) source
+), fresh AS (
+    SELECT source.*, customer.mobile, customer.phone2, customer.importance,
+           (SELECT preference.allowed FROM {preference} preference
+             WHERE preference.customer_id = customer.id AND preference.channel IN ('phone', 'any')
+               AND preference.purpose IN ('service', 'all')
+             ORDER BY preference.channel = 'any', preference.purpose = 'all' LIMIT 1) AS takes_calls,
+           (SELECT preference.allowed FROM {preference} preference
+             WHERE preference.customer_id = customer.id AND preference.channel IN ('sms', 'any')
+               AND preference.purpose IN ('service', 'all')
+             ORDER BY preference.channel = 'any', preference.purpose = 'all' LIMIT 1) AS takes_sms,
+           EXISTS (SELECT 1 FROM {problem} problem WHERE problem.customer_id = customer.id
+                      AND problem.status IN ('open', 'fixed') AND problem.is_complaint) AS has_complaint,
+           EXISTS (SELECT 1 FROM {problem} problem WHERE problem.customer_id = customer.id
+                      AND problem.status IN ('open', 'fixed')) AS has_problem
+      FROM source
+      JOIN {customer} customer ON customer.id = source.customer_id AND customer.merged_into_id IS NULL
+     WHERE NOT EXISTS (SELECT 1 FROM {callback} callback
+                        WHERE callback.customer_id = source.customer_id
+                          AND COALESCE(callback.vehicle_id, 0) = COALESCE(source.vehicle_id, 0)
+                          AND callback.kind = %(kind)s AND callback.source_key = source.source_key)
+), routed AS (
+    SELECT fresh.*,
+           CASE WHEN fresh.mobile = '' AND fresh.phone2 = '' THEN 'skipped:no_phone'
+                WHEN fresh.takes_calls IS NOT FALSE THEN 'open:'
+                WHEN fresh.takes_sms IS FALSE THEN 'skipped:refuses_contact'
+                WHEN %(no_calls)s = 'skip' THEN 'skipped:no_calls'
+                WHEN fresh.mobile = '' THEN 'skipped:no_mobile'
+                WHEN %(sms_template)s::bigint IS NULL THEN 'skipped:no_calls'
+                ELSE 'sms_sent:no_calls' END AS route
+      FROM fresh
+)
+INSERT INTO {callback} (customer_id, vehicle_id, kind, source_key, visit_id, rule_id, status, priority,
+                        due_at, expires_at, attempts, last_outcome, close_reason, closed_at, note,
+                        created_on, created_at)
+SELECT routed.customer_id, routed.vehicle_id, %(kind)s, routed.source_key, routed.visit_id, %(rule)s,
+       split_part(routed.route, ':', 1),
+       %(priority)s + CASE routed.importance WHEN 'important' THEN %(boost_important)s
+                                             WHEN 'vip' THEN %(boost_vip)s ELSE 0 END
+                    + CASE WHEN routed.has_complaint THEN %(boost_complaint)s
+                           WHEN routed.has_problem THEN %(boost_problem)s ELSE 0 END,
+       ((routed.source_on + %(day)s) + %(shift_start)s::time) AT TIME ZONE %(tz)s,
+       ((routed.source_on + %(expires)s + 1)::timestamp) AT TIME ZONE %(tz)s,
+       0, '', split_part(routed.route, ':', 2),
+       CASE WHEN routed.route LIKE 'open:%%' THEN NULL ELSE %(now)s END, '',
+       %(on)s, %(now)s
+  FROM routed
+ WHERE ((routed.source_on + %(expires)s + 1)::timestamp) AT TIME ZONE %(tz)s > %(now)s
+ON CONFLICT DO NOTHING
+RETURNING id, status
+"""
+
+
+def _waves(rule: CallbackRule) -> list[int]:
+    """The rule's due days that can be built: each at most the expiry day, no day twice."""
+    return sorted({int(day) for day in rule.due_days or [] if 0 <= int(day) <= rule.expires_after_days})
+
+
+def _build_wave(rule: CallbackRule, *, day: int, on: date, now: datetime) -> list[tuple[int, str]]:
+    source = _DELIVERIES if rule.kind in DELIVERY_KINDS else _VISITS
+    tables = _tables()
+    sql = _INSERT.format(source=source.sql.format(**tables), **tables)
+    params = {
+        "key_prefix": source.key_prefix, "day": day, "kind": rule.kind, "rule": rule.pk,
+        "first_on": on - timedelta(days=rule.expires_after_days), "last_on": on - timedelta(days=day),
+        "visit_kind": rule.visit_kind, "no_calls": rule.no_calls, "sms_template": rule.sms_template_id,
+        "priority": rule.priority, "boost_important": IMPORTANCE_BOOST[Customer.Importance.IMPORTANT],
+        "boost_vip": IMPORTANCE_BOOST[Customer.Importance.VIP], "boost_complaint": COMPLAINT_BOOST,
+        "boost_problem": OPEN_PROBLEM_BOOST, "shift_start": shift_start().isoformat(),
+        "expires": rule.expires_after_days, "tz": settings.TIME_ZONE, "on": on, "now": now,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _rules_to_build() -> list[CallbackRule]:
+    rules = CallbackRule.objects.filter(enabled=True, kind__in=BUILT_KINDS).select_related("sms_template")
+    # A CSI rule is for one visit type; internal orders are never called back, whatever a rule says.
+    return [rule for rule in rules if rule.kind != CallbackKind.CSI
+            or (rule.visit_kind and rule.visit_kind != ServiceVisit.Kind.INTERNAL)]
+
+
+@transaction.atomic
+def callbacks_build(*, on: date, now: datetime | None = None) -> dict[str, int]:
+    """Build the callbacks due by `on` from the enabled rules (see the module's docstring).
+
+    Returns the counts created: per kind ("thank_you", "ssi", "csi"), and of those, how many went
+    the SMS route ("sms_sent") and how many were skipped ("skipped"). A second run creates 0.
+    """
+    now = now or timezone.now()
+    counts = {kind.value: 0 for kind in BUILT_KINDS} | {"sms_sent": 0, "skipped": 0}
+    routed: list[tuple[int, CallbackRule]] = []
+    for rule in _rules_to_build():
+        for day in _waves(rule):
+            for pk, status in _build_wave(rule, day=day, on=on, now=now):
+                counts[rule.kind] += 1
+                if status == Callback.Status.SKIPPED:
+                    counts["skipped"] += 1
+                elif status == Callback.Status.SMS_SENT:
+                    routed.append((pk, rule))
+    failed = _sms_route(routed, now=now)
+    counts["sms_sent"] = len(routed) - failed
+    counts["skipped"] += failed
+    return counts
+
+
+def _sms_route(routed: list[tuple[int, CallbackRule]], *, now: datetime) -> int:
+    """Queue the rule's text for each callback built as SMS_SENT, once (the message's key is the
+    callback's), with the timeline entry. This loops over the day's few customers who take no calls.
+    A message the SMS platform does not queue (say, a mobile it finds invalid) turns the callback
+    into SKIPPED with its reason. Returns how many were turned."""
+    from dealer_crm.messaging.services import MessagingError, message_queue  # the only way to send
+
+    if not routed:
+        return 0
+    rules = dict(routed)
+    failed = 0
+    for callback in Callback.objects.filter(pk__in=list(rules)).select_related("customer", "vehicle"):
+        rule = rules[callback.pk]
+        try:
+            outcome = message_queue(customer_id=callback.customer_id, purpose=Purpose.SERVICE,
+                                    idempotency_key=f"callback-sms:{callback.pk}", template=rule.sms_template,
+                                    source=callback, now=now)
+        except MessagingError as error:  # the template is switched off, or this gateway cannot send it
+            logger.warning("Callback %s: the SMS route's text was not queued: %s", callback.pk, error)
+            outcome = None
+        if outcome is None or outcome.message is None:
+            refused = outcome is not None and outcome.excluded in (
+                Exclusion.REFUSES_ALL, Exclusion.REFUSES_SMS, Exclusion.OPTED_OUT)
+            callback.status = Callback.Status.SKIPPED
+            callback.close_reason = CloseReason.REFUSES_CONTACT if refused else CloseReason.SMS_NOT_SENT
+            callback.save(update_fields=["status", "close_reason"])
+            failed += 1
+            continue
+        timeline_add(customer=callback.customer, kind=TimelineEntry.Kind.CALLBACK, vehicle=callback.vehicle,
+                     occurred_at=now, source=callback,
+                     params={"variant": "sms_route", "callback_kind": callback.kind, "template": rule.sms_template.name})
+    return failed
+
+
+# --- expiry --------------------------------------------------------------------------------------
+def callbacks_expire(*, now: datetime | None = None) -> int:
+    """Close the callbacks still waiting in the queue past their expiry as EXPIRED ("expired"), in
+    one UPDATE. A callback being called (IN_PROGRESS) is left to its agent, who is on the phone or
+    about to be: the call's outcome closes it, and the next run expires it if it went back to the
+    queue. Returns how many closed."""
+    now = now or timezone.now()
+    # expires_at ≥ due_at (a constraint): the queue's index on due_at narrows the rows to look at.
+    return Callback.objects.filter(status=Callback.Status.OPEN, due_at__lte=now, expires_at__lte=now).update(
+        status=Callback.Status.EXPIRED, close_reason=CloseReason.EXPIRED, closed_at=now)
+
+
+# --- a callback the customer asked for -------------------------------------------------------------
+# When no rule for requested callbacks exists: open for a week after the time asked for.
+REQUESTED_EXPIRES_DAYS = 7
+
+
+class CallbackRequestError(Exception):
+    """A request the queue cannot take (the message says why, in the user's language)."""
+
+
+def request_source_key(*, by, at: datetime) -> str:
+    """The same agent asking for the same customer at the same minute is one request (a double
+    submit queues it once)."""
+    return f"request:{by.pk}:{timezone.localtime(at):%Y%m%d%H%M}"
+
+
+@transaction.atomic
+def callback_request(*, customer: Customer, at: datetime, by, vehicle: Vehicle | None = None, note: str = "",
+                     now: datetime | None = None) -> Callback:
+    """Queue the call the customer asked for, due at the time they named, open for the requested
+    rule's expiry days after it. The customer asked: their preferences against calls do not apply,
+    and it is queued even if the requested rule is switched off. Recorded on the timeline."""
+    now = now or timezone.now()
+    if customer.merged_into_id is not None:
+        raise CallbackRequestError(_("This customer was merged into another record: ask on the kept one."))
+    if at < now - timedelta(minutes=5):
+        raise CallbackRequestError(_("The time asked for has passed: choose a time from now on."))
+    if vehicle is not None and not VehicleRole.objects.filter(vehicle=vehicle, customer=customer).exists():
+        raise CallbackRequestError(_("This vehicle is not the customer's."))
+    rule = CallbackRule.objects.filter(kind=CallbackKind.REQUESTED, visit_kind="").first()
+    expires_days = rule.expires_after_days if rule is not None else REQUESTED_EXPIRES_DAYS
+    local_day = timezone.localtime(at).date()
+    _due, expires_at = callback_window(source_on=local_day, due_day=0, expires_day=expires_days)
+    callback, created = Callback.objects.get_or_create(
+        customer=customer, vehicle=vehicle, kind=CallbackKind.REQUESTED, source_key=request_source_key(by=by, at=at),
+        defaults={"rule": rule, "priority": rule.priority if rule is not None else 0, "due_at": at,
+                  "expires_at": max(expires_at, at), "note": note.strip()[:200], "created_on": timezone.localdate(now)},
+    )
+    if created:
+        timeline_add(customer=customer, kind=TimelineEntry.Kind.CALLBACK, vehicle=vehicle, occurred_at=now,
+                     source=callback, by=by, params={"variant": "requested", "at": at.isoformat(), "note": callback.note})
+    return callback
+
+
+# --- the rules' changes ----------------------------------------------------------------------------
+RULE_FIELDS = ("enabled", "due_days", "expires_after_days", "priority", "max_attempts", "attempt_days", "no_calls",
+               "sms_template")
+
+
+def due_days_parse(text: str) -> list[int]:
+    """ "3, 7" → [3, 7]; commas (either width), 、 or spaces between the days. Raises ValidationError
+    with what is wrong, in the user's language."""
+    parts = [part for part in text.replace("，", ",").replace("、", ",").replace(" ", ",").split(",") if part]
+    if not parts:
+        raise ValidationError(_("Enter at least one day, e.g. 3 or 3, 7."))
+    days = []
+    for part in parts:
+        if not part.isdigit():
+            raise ValidationError(_("“%(part)s” is not a number of days: write whole days separated by commas, "
+                                    "e.g. 3, 7.") % {"part": part})
+        days.append(int(part))
+    if len(set(days)) != len(days):
+        raise ValidationError(_("A day is given twice."))
+    if max(days) > 365:
+        raise ValidationError(_("A callback is due within a year: %(day)s days is too many.") % {"day": max(days)})
+    return sorted(days)
+
+
+def callback_rule_check(rule: CallbackRule) -> None:
+    """The rules a rule keeps, whoever changes it (the page, the admin, a script)."""
+    errors: dict[str, list[str]] = {}
+    days = rule.due_days or []
+    if not days:
+        errors.setdefault("due_days", []).append(_("Enter at least one day, e.g. 3 or 3, 7."))
+    elif rule.expires_after_days < max(days):
+        errors.setdefault("expires_after_days", []).append(
+            _("The callback would expire before its last due day (day %(day)s): choose day %(day)s or later.")
+            % {"day": max(days)})
+    if rule.no_calls == CallbackRule.NoCalls.SMS:
+        if rule.sms_template is None:
+            errors.setdefault("sms_template", []).append(
+                _("Choose the text sent to customers who take no calls, or skip them instead."))
+        elif rule.sms_template.purpose != Purpose.SERVICE:
+            errors.setdefault("sms_template", []).append(_("Choose a service text: this one is for another purpose."))
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def callback_rule_update(*, rule: CallbackRule, by, **changes) -> CallbackRule:
+    """Change a rule; the next build uses it (the callbacks already queued keep their dates).
+    Records who changed it."""
+    unknown = set(changes) - set(RULE_FIELDS)
+    if unknown:
+        raise TypeError(f"not a rule's setting: {sorted(unknown)}")
+    rule = CallbackRule.objects.select_for_update().get(pk=rule.pk)
+    for name, value in changes.items():
+        setattr(rule, name, value)
+    if "due_days" in changes:
+        rule.due_days = sorted({int(day) for day in rule.due_days})
+    rule.updated_by = by
+    rule.full_clean(exclude=["due_days"])
+    callback_rule_check(rule)
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def outcome_rule_update(*, rule: OutcomeRule, retry_after_minutes: int | None) -> OutcomeRule:
+    """When a customer reappears after this outcome (None: the outcome ends the callback). The
+    outcome "call back at…" takes the time the customer asks for and has no delay of its own; a
+    completed call always ends the callback."""
+    if rule.outcome in (OutcomeRule.Outcome.COMPLETED, OutcomeRule.Outcome.CALL_BACK) and retry_after_minutes is not None:
+        raise ValidationError({"retry_after_minutes": _("This outcome has no delay: leave it empty.")})
+    if retry_after_minutes is not None and not 1 <= retry_after_minutes <= 7 * 24 * 60:
+        raise ValidationError({"retry_after_minutes": _("Between 1 minute and 7 days (10080 minutes).")})
+    rule = OutcomeRule.objects.select_for_update().get(pk=rule.pk)
+    rule.retry_after_minutes = retry_after_minutes
+    rule.save(update_fields=["retry_after_minutes", "updated_at"])
+    return rule
