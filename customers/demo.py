@@ -32,7 +32,7 @@ from django.db import connection, connections, models, transaction
 from django.utils import timezone
 
 from dealer_crm.accounts.models import User
-from dealer_crm.messaging import services as sms, texts
+from dealer_crm.messaging import reasons, services as sms, texts
 from dealer_crm.messaging.models import BulkSend, DeliveryReceipt, InboundReply, OutboundMessage, SmsTemplate
 
 from .messaging import CustomerAudience
@@ -692,7 +692,10 @@ class DemoOutbox:
             quiet_hours_exempt=bool(chosen and chosen.quiet_hours_exempt), not_before=when, attempts=1,
             claimed_at=claimed, claim=None, gateway=self.gateway,
             gateway_ref=f"{self.gateway}-{message_id}" if sent else "",
-            reason={"failed": rng.choice(SMS_FAILURES), "unknown": "The gateway did not answer in time."}.get(status, ""),
+            # As the dispatcher stores them: a code, shown in the reader's language, and the
+            # carrier's own words of a failed receipt.
+            reason_code={"failed": reasons.UNDELIVERED, "unknown": reasons.TIMEOUT}.get(status, ""),
+            reason=rng.choice(SMS_FAILURES) if status == "failed" else "",
             created_at=when, created_by_id=by, sent_at=sent, settled_at=settled)
         self.batch.add(OutboundMessage, **row)
         if status in ("delivered", "failed"):

@@ -10,6 +10,7 @@ from import_export.tmp_storages import CacheStorage
 from dealer_crm.audit.models import AuditEvent
 from dealer_crm.audit.services import audit_record
 
+from . import services
 from .forms import SmsTemplateForm
 from .models import SmsTemplate
 from .resources import SmsTemplateResource
@@ -43,9 +44,7 @@ class SmsTemplateAdmin(ImportExportModelAdmin):
         return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
 
     def save_model(self, request, obj, form, change):
-        obj.updated_by = request.user
-        obj._history_user = request.user
-        super().save_model(request, obj, form, change)
+        services.template_save(template=obj, by=request.user)
 
     def get_export_data(self, file_format, request, queryset, **kwargs):
         data = super().get_export_data(file_format, request, queryset, **kwargs)

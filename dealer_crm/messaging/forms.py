@@ -1,8 +1,10 @@
 """The template editor's form, the rules a template's text and gateway ids obey, and the form of a
 single send from a customer's page.
 
-`template_errors` is the one place the rules live: the editor, the admin and the spreadsheet
-import (resources.py) all ask it, so a template imported from Excel is held to what the form holds.
+The rules a template obeys live in `services` (`template_errors`, `template_validate`), and
+`services.template_save` is the one way a template is saved: the editor, the admin and the
+spreadsheet import (resources.py) all go through it, so a template imported from Excel is held to
+what the form holds.
 """
 
 import re
@@ -19,6 +21,7 @@ from .bulk_forms import date_value
 from .gateways import gateway_class
 from .models import OutboundMessage, Purpose, SmsTemplate
 from .selectors import OutboxFilters
+from .services import template_errors, template_normalize
 
 # The field that holds a template's approved id at each gateway that sends only approved templates.
 CODE_FIELDS = {"aliyun": "aliyun_code", "tencent": "tencent_id"}
@@ -51,61 +54,6 @@ def approved_code(template: SmsTemplate, gateway_name: str | None = None) -> str
 def sendable(template: SmsTemplate, gateway_name: str | None = None) -> bool:
     """Whether the gateway of the settings can send this template (in use, and approved there if it must be)."""
     return template.active and approved_code(template, gateway_name) != ""
-
-
-def split_params(value: str) -> list[str]:
-    """The Tencent parameter order as written: commas (also ，、), spaces and braces forgiven."""
-    return [name for name in re.split(r"[\s,，、;；]+", (value or "").replace("{", "").replace("}", "")) if name]
-
-
-def template_errors(template: SmsTemplate) -> dict[str, list[str]]:
-    """field → what is wrong with it, in the reader's language: unknown variables, a typed
-    signature, a Tencent parameter order that does not name exactly the variables the text uses."""
-    errors: dict[str, list[str]] = {}
-    try:
-        texts.validate_template_text(template.text or "")
-    except ValidationError as error:
-        errors["text"] = list(error.messages)
-    params = split_params(template.tencent_params)
-    used = texts.variables_used(template.text or "")
-    if params or template.tencent_id:
-        problems = []
-        unknown = [name for name in params if name not in texts.VARIABLES]
-        twice = sorted({name for name in params if params.count(name) > 1})
-        if unknown:
-            problems.append(_("The Tencent parameter order names variables that do not exist: %(names)s.")
-                            % {"names": "、".join(unknown)})
-        if twice:
-            problems.append(_("The Tencent parameter order names %(names)s twice.") % {"names": "、".join(twice)})
-        missing = [name for name in used if name not in params]
-        extra = [name for name in params if name not in used and name in texts.VARIABLES]
-        if "text" not in errors and (missing or extra):
-            problems.append(_("The Tencent parameter order must name exactly the variables the text uses: %(used)s.")
-                            % {"used": ",".join(used) or _("none")})
-        if problems:
-            errors["tencent_params"] = problems
-    return errors
-
-
-def template_validate(template: SmsTemplate) -> None:
-    """Raise every problem of the template at once (the model's own checks and `template_errors`)."""
-    errors: dict[str, list] = {}
-    try:
-        template.full_clean(validate_unique=True)
-    except ValidationError as error:
-        errors = {field: list(messages) for field, messages in error.message_dict.items()}
-    for field, messages in template_errors(template).items():
-        errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
-
-
-def template_normalize(template: SmsTemplate) -> None:
-    """What a person typed, in the form the gateways read: the parameter order as name,plate,date."""
-    template.text = (template.text or "").strip()
-    template.tencent_params = ",".join(split_params(template.tencent_params))
-    template.aliyun_code = (template.aliyun_code or "").strip()
-    template.tencent_id = (template.tencent_id or "").strip()
 
 
 class SmsTemplateForm(forms.ModelForm):

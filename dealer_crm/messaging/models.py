@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from . import reasons
+
 
 class Purpose(models.TextChoices):
     """Why a message is sent. The customer's contact preferences are per purpose; only marketing
@@ -153,7 +155,10 @@ class OutboundMessage(models.Model):
     claim = models.UUIDField(null=True, blank=True, editable=False)
     gateway = models.CharField(_("gateway"), max_length=20, blank=True)
     gateway_ref = models.CharField(_("gateway's message id"), max_length=100, blank=True)
-    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # Why it failed, waits again or is in doubt: a code of `reasons`, shown in the reader's language,
+    # and its detail — the gateway's own words verbatim, or an HTTP status, an error's class, a name.
+    reason_code = models.CharField(_("reason code"), max_length=30, blank=True)
+    reason = models.CharField(_("reason detail"), max_length=500, blank=True)
     created_at = models.DateTimeField(pgettext_lazy("sms", "created"), auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
@@ -185,6 +190,11 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} → {self.phone}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language (the gateway's own words as it wrote them)."""
+        return reasons.reason_text(self.reason_code, self.reason, attempts=self.attempts)
 
 
 class DeliveryReceipt(models.Model):

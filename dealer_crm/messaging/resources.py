@@ -1,15 +1,16 @@
 """SMS templates as a spreadsheet (django-import-export): a store exports its templates, edits them
 in Excel and imports them into another installation. Rows are matched by the template's key, not its
 id (ids differ between installations); columns have fixed Chinese names, whatever the page's
-language; each row is held to the editor's rules (`forms.template_validate`) and an unchanged row is
-skipped, so importing an export unchanged changes nothing."""
+language; each row is held to the editor's rules (`services.template_validate`, reported on its
+row before anything is saved) and saved as the editor saves it (`services.template_save`); an
+unchanged row is skipped, so importing an export unchanged changes nothing."""
 
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
-from .forms import template_normalize, template_validate
+from . import services
 from .models import Purpose, SmsTemplate
 
 FILE_LANGUAGE = "zh-hans"
@@ -84,15 +85,13 @@ class SmsTemplateResource(resources.ModelResource):
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         """The editor's rules, each problem on its column, with what the columns' widgets refused."""
         errors = dict(import_validation_errors or {})
-        template_normalize(instance)
+        services.template_normalize(instance)
         try:
-            template_validate(instance)
+            services.template_validate(instance)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
 
-    def before_save_instance(self, instance, row, **kwargs):
-        if self.user is not None and getattr(self.user, "pk", None):
-            instance.updated_by = self.user
-            instance._history_user = self.user
+    def do_instance_save(self, instance, is_create):
+        services.template_save(template=instance, by=self.user)

@@ -12,6 +12,7 @@ And never to someone who said stop: preferences are checked when the message is 
 when it is claimed, just before the gateway call.
 """
 
+import dataclasses
 import logging
 import re
 import time
@@ -23,13 +24,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import schedule, texts
+from . import reasons, schedule, texts
 from .audience import Candidate, Exclusion, audience
 from .gateways import get_gateway
 from .gateways.base import ACCEPTED, REJECTED, TEMPORARY, UNKNOWN, Gateway, Outgoing, Receipt, Reply, Result
@@ -150,6 +152,76 @@ def recipients_from_mobiles(*, mobiles: list[str], purpose: str, template: SmsTe
         else:
             excluded[Exclusion.NOT_A_CUSTOMER] += 1
     return recipients_screen(candidates, purpose=purpose, template=template, now=now, excluded=excluded)
+
+
+# --- templates -----------------------------------------------------------------------------------
+def split_params(value: str) -> list[str]:
+    """The Tencent parameter order as written: commas (also ，、), spaces and braces forgiven."""
+    return [name for name in re.split(r"[\s,，、;；]+", (value or "").replace("{", "").replace("}", "")) if name]
+
+
+def template_errors(template: SmsTemplate) -> dict[str, list[str]]:
+    """field → what is wrong with it, in the reader's language: unknown variables, a typed
+    signature, a Tencent parameter order that does not name exactly the variables the text uses."""
+    errors: dict[str, list[str]] = {}
+    try:
+        texts.validate_template_text(template.text or "")
+    except ValidationError as error:
+        errors["text"] = list(error.messages)
+    params = split_params(template.tencent_params)
+    used = texts.variables_used(template.text or "")
+    if params or template.tencent_id:
+        problems = []
+        unknown = [name for name in params if name not in texts.VARIABLES]
+        twice = sorted({name for name in params if params.count(name) > 1})
+        if unknown:
+            problems.append(_("The Tencent parameter order names variables that do not exist: %(names)s.")
+                            % {"names": "、".join(unknown)})
+        if twice:
+            problems.append(_("The Tencent parameter order names %(names)s twice.") % {"names": "、".join(twice)})
+        missing = [name for name in used if name not in params]
+        extra = [name for name in params if name not in used and name in texts.VARIABLES]
+        if "text" not in errors and (missing or extra):
+            problems.append(_("The Tencent parameter order must name exactly the variables the text uses: %(used)s.")
+                            % {"used": ",".join(used) or _("none")})
+        if problems:
+            errors["tencent_params"] = problems
+    return errors
+
+
+def template_validate(template: SmsTemplate) -> None:
+    """Raise every problem of the template at once (the model's own checks and `template_errors`)."""
+    errors: dict[str, list] = {}
+    try:
+        template.full_clean(validate_unique=True)
+    except ValidationError as error:
+        errors = {field: list(messages) for field, messages in error.message_dict.items()}
+    for field, messages in template_errors(template).items():
+        errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def template_normalize(template: SmsTemplate) -> None:
+    """What a person typed, in the form the gateways read: the parameter order as name,plate,date."""
+    template.text = (template.text or "").strip()
+    template.tencent_params = ",".join(split_params(template.tencent_params))
+    template.aliyun_code = (template.aliyun_code or "").strip()
+    template.tencent_id = (template.tencent_id or "").strip()
+
+
+@transaction.atomic
+def template_save(*, template: SmsTemplate, by) -> SmsTemplate:
+    """Save a template held to every rule (`template_validate`: a ValidationError names each
+    problem on its field), with who changed it on the template and in its history. The one way
+    a template is saved: the editor, the admin and the spreadsheet import all call it."""
+    template_normalize(template)
+    template_validate(template)
+    if getattr(by, "pk", None):
+        template.updated_by = by
+        template._history_user = by
+    template.save()
+    return template
 
 
 # --- what it says --------------------------------------------------------------------------------
@@ -351,7 +423,7 @@ def bulk_send_resend_failed(*, bulk: BulkSend, by, now: datetime | None = None) 
     bulk = BulkSend.objects.select_for_update().get(pk=bulk.pk)
     exempt = bulk.template.quiet_hours_exempt if bulk.template_id else False
     count = bulk.messages.filter(status=Status.FAILED).update(
-        status=Status.QUEUED, attempts=0, reason="", claim=None, claimed_at=None, settled_at=None,
+        status=Status.QUEUED, attempts=0, reason_code="", reason="", claim=None, claimed_at=None, settled_at=None,
         not_before=schedule.next_send_time(now, exempt=exempt))
     if count:
         bulk.status, bulk.finished_at = BulkSend.Status.QUEUED, None
@@ -382,7 +454,7 @@ def claim(*, batch_size: int, gateway_name: str, now: datetime | None = None) ->
         refused = _refused(rows)
         if refused:
             OutboundMessage.objects.filter(id__in=refused, status=Status.QUEUED).update(
-                status=Status.CANCELLED, reason=_("The customer refused it after it was queued."), settled_at=now)
+                status=Status.CANCELLED, reason_code=reasons.REFUSED_AT_SEND, reason="", settled_at=now)
             _bulk_finish({row.bulk_id for row in rows if row.id in refused and row.bulk_id}, now=now)
         rows = [row for row in rows if row.id not in refused]
         if not rows:
@@ -418,7 +490,7 @@ def send_claimed(*, gateway: Gateway, messages: list[OutboundMessage]) -> Counte
         results = gateway.send(outgoing)
     except Exception:  # our own code failed around the call: the gateway may have the messages
         logger.exception("The %s gateway failed while sending %d messages", gateway.name, len(outgoing))
-        results = [Result(id=m.id, outcome=UNKNOWN, reason="The send failed unexpectedly.") for m in outgoing]
+        results = [Result(id=m.id, outcome=UNKNOWN, code=reasons.SEND_CRASHED) for m in outgoing]
     return results_record(messages=messages, results=results)
 
 
@@ -446,16 +518,19 @@ def results_record(*, messages: list[OutboundMessage], results: list[Result]) ->
                 message.status, message.sent_at, message.gateway_ref = Status.SENT, now, result.ref[:100]
                 sent.append(message)
                 continue
+            # The reason as a code, with its detail (the gateway's own words stay as they are).
+            code = result.code or (reasons.GATEWAY if result.reason or result.outcome == REJECTED else "")
+            reason = {"reason_code": code, "reason": result.reason[:500]}
             if result.outcome == REJECTED:
-                fields = {"status": Status.FAILED, "reason": result.reason[:500], "settled_at": now}
+                fields = {"status": Status.FAILED, **reason, "settled_at": now}
             elif result.outcome == TEMPORARY and message.attempts < settings.SMS_MAX_ATTEMPTS:
-                fields = {"status": Status.QUEUED, "reason": result.reason[:500], "claim": None, "not_before": now + timedelta(
+                fields = {"status": Status.QUEUED, **reason, "claim": None, "not_before": now + timedelta(
                     seconds=settings.SMS_RETRY_BACKOFF_SECONDS * 2 ** (message.attempts - 1))}
-            elif result.outcome == TEMPORARY:
-                fields = {"status": Status.FAILED, "settled_at": now, "reason": (
-                    _("Gave up after %(n)d attempts: %(reason)s") % {"n": message.attempts, "reason": result.reason})[:500]}
+            elif result.outcome == TEMPORARY:  # shown with the attempts made and the last answer's detail
+                fields = {"status": Status.FAILED, "settled_at": now, "reason_code": reasons.TEMPORARY_GAVE_UP,
+                          "reason": result.reason[:500]}
             else:
-                fields = {"status": Status.UNKNOWN, "reason": result.reason[:500]}
+                fields = {"status": Status.UNKNOWN, **reason}
             for name, value in fields.items():
                 setattr(message, name, value)
             others.setdefault(tuple(fields.items()), []).append(message.id)
@@ -499,7 +574,7 @@ def sweep_in_doubt(*, now: datetime | None = None) -> int:
     if not ids:
         return 0
     count = OutboundMessage.objects.filter(id__in=ids, status=Status.SENDING).update(
-        status=Status.UNKNOWN, reason=_("The sender stopped during the send: the gateway may have it."))
+        status=Status.UNKNOWN, reason_code=reasons.SENDER_STOPPED, reason="")
     bulks = set(OutboundMessage.objects.filter(id__in=ids, bulk__isnull=False).values_list("bulk_id", flat=True))
     _bulk_finish(bulks, now=now)
     return count
@@ -542,23 +617,25 @@ def message_decide_unknown(*, message: OutboundMessage, by, resend: bool, now: d
     if resend:
         message.status, message.claim, message.not_before = Status.QUEUED, None, schedule.next_send_time(
             now, exempt=message.quiet_hours_exempt)
-        message.reason = _("Sent again by %(user)s: it had not arrived.") % {"user": by.get_username()}
+        message.reason_code, message.reason = reasons.RESENT_BY_PERSON, by.get_username()
         dispatch_soon()
     else:
         message.status, message.settled_at = Status.FAILED, now
-        message.reason = _("Marked as failed by %(user)s.") % {"user": by.get_username()}
-    message.save(update_fields=["status", "claim", "not_before", "reason", "settled_at"])
+        message.reason_code, message.reason = reasons.FAILED_BY_PERSON, by.get_username()
+    message.save(update_fields=["status", "claim", "not_before", "reason_code", "reason", "settled_at"])
     return message
 
 
 # --- receipts and replies --------------------------------------------------------------------
-def receipts_record(*, gateway_name: str, receipts: list[Receipt]) -> dict[str, int]:
-    """Store the gateway's receipts, each once, and settle their messages. A receipt may come before
-    the send call returned (the message is still SENDING) or after a timeout (UNKNOWN); a
-    duplicate push finds the message settled and changes nothing."""
-    now = timezone.now()
-    ids = {receipt.id for receipt in receipts if receipt.id is not None}
+def receipts_record(*, gateway_name: str, receipts: list[Receipt], now: datetime | None = None) -> dict[str, int]:
+    """Match the gateway's receipts to our messages (`receipts_match`), store each once, and settle
+    their messages. A receipt may come before the send call returned (the message is still SENDING)
+    or after a timeout (UNKNOWN); a duplicate push finds the message settled and changes nothing.
+    Receipts for no message of ours are counted as `unmatched` and otherwise ignored."""
+    now = now or timezone.now()
     with transaction.atomic():
+        receipts, found_refs = receipts_match(gateway_name=gateway_name, receipts=receipts, now=now)
+        ids = {receipt.id for receipt in receipts if receipt.id is not None}
         open_rows = {message.id: message for message in OutboundMessage.objects.select_for_update().filter(
             id__in=ids, status__in=[Status.SENDING, Status.SENT, Status.UNKNOWN])}
         known = set(OutboundMessage.objects.filter(id__in=ids).values_list("id", flat=True))
@@ -573,15 +650,64 @@ def receipts_record(*, gateway_name: str, receipts: list[Receipt]) -> dict[str, 
             if message.status != Status.SENT:
                 first_news.append(message)  # never recorded as sent: its timeline entry comes now
             message.status = Status.DELIVERED if receipt.delivered else Status.FAILED
-            message.reason = "" if receipt.delivered else receipt.reason[:500]
+            message.reason_code = "" if receipt.delivered else reasons.UNDELIVERED
+            message.reason = "" if receipt.delivered else receipt.reason[:500]  # the gateway's own words
             message.settled_at, message.sent_at, message.claim = now, message.sent_at or now, None
+            message.gateway_ref = found_refs.get(message.id, message.gateway_ref)
             changed.append(message)
-        OutboundMessage.objects.bulk_update(changed, ["status", "reason", "settled_at", "sent_at", "claim"], batch_size=500)
+        OutboundMessage.objects.bulk_update(
+            changed, ["status", "reason_code", "reason", "settled_at", "sent_at", "claim", "gateway_ref"], batch_size=500)
         delivered_first = [m for m in first_news if m.status == Status.DELIVERED]
         if delivered_first:
             audience().messages_sent(delivered_first)
         _bulk_finish({m.bulk_id for m in changed if m.bulk_id}, now=now)
-    return {"receipts": len(receipts), "settled": len(changed), "unknown_ids": len(ids - known)}
+    unmatched = sum(1 for receipt in receipts if receipt.id is None or receipt.id not in known)
+    return {"receipts": len(receipts), "settled": len(changed), "unmatched": unmatched}
+
+
+def receipts_match(*, gateway_name: str, receipts: list[Receipt],
+                   now: datetime | None = None) -> tuple[list[Receipt], dict[int, str]]:
+    """The receipts with our message id wherever it can be known, and the gateway's ids found
+    on the way (message id → gateway_ref) for the messages that had none.
+
+    In order: our own id, echoed by the gateway (the out-id); else the gateway's own id of the
+    message that we kept from the send answer (Tencent's receipts carry only its SerialNo); else,
+    for a send call that timed out — so that we never got that id — the number the receipt names,
+    when exactly one message of this gateway to that number is in doubt (UNKNOWN, no gateway id)
+    from within the last SMS_RECEIPT_MATCH_HOURS, and this push names no second unknown SerialNo
+    for that number. With none or several such messages the receipt stays unmatched: a guess
+    could settle the wrong message. The gateway's id is then kept on the message, so that a
+    repeated push is matched by it. A few queries for the whole push, whatever its size."""
+    now = now or timezone.now()
+    refs = {receipt.ref for receipt in receipts if receipt.id is None and receipt.ref}
+    by_ref = dict(OutboundMessage.objects.filter(gateway=gateway_name, gateway_ref__in=refs)
+                  .values_list("gateway_ref", "id")) if refs else {}
+    unknown_refs: dict[str, set[str]] = {}  # number → the SerialNos of no message of ours
+    for receipt in receipts:
+        if receipt.id is None and receipt.ref not in by_ref and receipt.phone:
+            unknown_refs.setdefault(_plain_phone(receipt.phone), set()).add(receipt.ref)
+    found: dict[int, str] = {}
+    by_phone: dict[str, int] = {}
+    if unknown_refs:
+        in_doubt = Counter()
+        ids = {}
+        for message_id, phone in OutboundMessage.objects.filter(
+                gateway=gateway_name, status=Status.UNKNOWN, gateway_ref="", phone__in=list(unknown_refs),
+                claimed_at__gte=now - timedelta(hours=settings.SMS_RECEIPT_MATCH_HOURS)).values_list("id", "phone"):
+            in_doubt[phone] += 1
+            ids[phone] = message_id
+        for phone, serials in unknown_refs.items():
+            if in_doubt[phone] == 1 and len(serials) == 1:
+                by_phone[phone] = ids[phone]
+                found[ids[phone]] = next(iter(serials))[:100]
+    matched = []
+    for receipt in receipts:
+        if receipt.id is None and receipt.ref in by_ref:
+            receipt = dataclasses.replace(receipt, id=by_ref[receipt.ref])
+        elif receipt.id is None and receipt.phone and _plain_phone(receipt.phone) in by_phone:
+            receipt = dataclasses.replace(receipt, id=by_phone[_plain_phone(receipt.phone)])
+        matched.append(receipt)
+    return matched, found
 
 
 def _plain_phone(phone: str) -> str:

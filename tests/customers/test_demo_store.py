@@ -286,6 +286,9 @@ def test_the_demo_outbox_is_the_last_30_days_delivered_with_a_few_failed_and_two
     assert set(statuses) == {"delivered", "failed", "unknown"}
     assert statuses["unknown"] == 2 and 0 < statuses["failed"] < statuses["delivered"] / 10
     assert set(messages.filter(status="failed").values_list("reason", flat=True)) <= {"空号", "停机", "用户已关机"}
+    # Stored as the dispatcher stores them: codes, shown in the reader's language, and the carrier's words.
+    assert set(messages.filter(status="failed").values_list("reason_code", flat=True)) == {"undelivered"}
+    assert set(messages.filter(status="unknown").values_list("reason_code", "reason")) == {("timeout", "")}
     assert list(services.unknown_overdue(now=SMS_NOW).order_by("id")) == list(messages.filter(status="unknown").order_by("id"))
     assert DeliveryReceipt.objects.count() == statuses["delivered"] + statuses["failed"]
     purposes = set(messages.values_list("template__name", flat=True))

@@ -24,6 +24,7 @@ import json
 
 from django.conf import settings
 
+from .. import reasons
 from .base import (
     ACCEPTED, REJECTED, TEMPORARY, UNKNOWN, BadPush, Gateway, Outgoing, Receipt, Reply, Result, read_out_id,
 )
@@ -82,7 +83,7 @@ class AliyunGateway(Gateway):
         from alibabacloud_dysmsapi20170525.models import SendSmsRequest
 
         if not message.template_code:
-            return Result(id=message.id, outcome=REJECTED, reason="The template has no Aliyun template code.")
+            return Result(id=message.id, outcome=REJECTED, code=reasons.NO_TEMPLATE_ID, reason=self.name)
         request = SendSmsRequest(phone_numbers=message.phone, sign_name=self.sign_name,
                                  template_code=message.template_code, out_id=str(message.id),
                                  template_param=json.dumps(message.params or {}, ensure_ascii=False))
@@ -90,31 +91,32 @@ class AliyunGateway(Gateway):
             with self._clients.client() as client:
                 body = client.send_sms(request).body
         except Exception as error:  # the SDK's exceptions, and whatever it let through
-            outcome, reason = self._failure(error)
-            return Result(id=message.id, outcome=outcome, reason=reason[:500])
+            outcome, code, reason = self._failure(error)
+            return Result(id=message.id, outcome=outcome, code=code, reason=reason[:500])
         code = str(getattr(body, "code", "") or "")
         if code == "OK":
             return Result(id=message.id, outcome=ACCEPTED, ref=str(body.biz_id or "")[:100])
         reason = f"{code}: {getattr(body, 'message', '') or ''}"[:500]
         if not code:
-            return Result(id=message.id, outcome=UNKNOWN, reason="The gateway's answer could not be read.")
+            return Result(id=message.id, outcome=UNKNOWN, code=reasons.UNREADABLE_ANSWER)
         return Result(id=message.id, outcome=TEMPORARY if _temporary_code(code) else REJECTED, reason=reason)
 
     @staticmethod
-    def _failure(error: Exception) -> tuple[str, str]:
+    def _failure(error: Exception) -> tuple[str, str, str]:
+        """(outcome, reason code — "" for Aliyun's own words —, detail) of an exception of the call."""
         from alibabacloud_tea_openapi.exceptions import ClientException, ServerException, ThrottlingException
 
         if isinstance(error, ThrottlingException):
-            return TEMPORARY, f"{error.code}: {error.message}"
+            return TEMPORARY, "", f"{error.code}: {error.message}"
         if isinstance(error, ServerException):
-            return TEMPORARY, f"HTTP {error.status_code}: {error.code}"
+            return TEMPORARY, reasons.HTTP_ERROR, f"HTTP {error.status_code}: {error.code}"
         if isinstance(error, ClientException):
             code = str(error.code or "")
-            return (TEMPORARY if _temporary_code(code) else REJECTED), f"{code}: {error.message}"
+            return (TEMPORARY if _temporary_code(code) else REJECTED), "", f"{code}: {error.message}"
         network = network_outcome(error)
         if network is not None:
             return network
-        return UNKNOWN, f"The gateway's answer could not be read: {type(error).__name__}"
+        return UNKNOWN, reasons.UNREADABLE_ANSWER, type(error).__name__
 
     # --- pushes ----------------------------------------------------------------------------
     @staticmethod

@@ -31,8 +31,13 @@ ACCEPTED, REJECTED, TEMPORARY, UNKNOWN = "accepted", "rejected", "temporary", "u
 class Result:
     id: int
     outcome: str
+    # What went wrong, in the gateway's own words, or the detail of `code` (an HTTP status, an error's
+    # class): stored as it is, never translated.
     reason: str = ""
     ref: str = ""  # the gateway's own id of the message, where it gives one
+    # A code of `messaging.reasons` when the reason is ours, shown in the reader's language;
+    # "" when `reason` is the gateway's own words.
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,9 @@ class Receipt:
     # The gateway's own id of the message (Result.ref, kept as gateway_ref): how a receipt is matched
     # when it echoes no out-id (Tencent's receipts carry only the SerialNo, as `sid`).
     ref: str = ""
+    # The number it was delivered to (or not), where the receipt names it: the last resort for a
+    # message whose send call timed out, so that neither our id nor the gateway's is known.
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,8 +86,8 @@ class Gateway:
         raise BadPush("This gateway pushes no replies.")
 
 
-def all_results(messages: list[Outgoing], outcome: str, reason: str = "") -> list[Result]:
-    return [Result(id=message.id, outcome=outcome, reason=reason) for message in messages]
+def all_results(messages: list[Outgoing], outcome: str, reason: str = "", *, code: str = "") -> list[Result]:
+    return [Result(id=message.id, outcome=outcome, reason=reason, code=code) for message in messages]
 
 
 def read_out_id(value) -> int | None:

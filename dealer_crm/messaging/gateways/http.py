@@ -14,6 +14,7 @@ import threading
 import requests
 from django.conf import settings
 
+from .. import reasons
 from .base import (
     ACCEPTED, REJECTED, TEMPORARY, UNKNOWN, BadPush, Gateway, Outgoing, Receipt, Reply, Result, all_results, read_out_id,
 )
@@ -55,13 +56,14 @@ class HttpGateway(Gateway):
         try:
             response = _session().post(self.url, json=payload, timeout=self.timeout, headers=headers)
         except requests.Timeout:
-            return all_results(messages, UNKNOWN, "The gateway did not answer in time.")
+            return all_results(messages, UNKNOWN, code=reasons.TIMEOUT)
         except requests.ConnectionError as error:
-            return all_results(messages, TEMPORARY, f"No connection to the gateway: {type(error).__name__}")
+            return all_results(messages, TEMPORARY, type(error).__name__, code=reasons.NO_CONNECTION)
         if response.status_code >= 500:
-            return all_results(messages, TEMPORARY, f"HTTP {response.status_code}")
-        if response.status_code >= 400:
-            return all_results(messages, REJECTED, f"HTTP {response.status_code}: {response.text[:300]}")
+            return all_results(messages, TEMPORARY, f"HTTP {response.status_code}", code=reasons.HTTP_ERROR)
+        if response.status_code >= 400:  # the body is the gateway's own words
+            return all_results(messages, REJECTED, f"HTTP {response.status_code}: {response.text[:300]}",
+                               code=reasons.HTTP_ERROR)
         return self._results(messages, response)
 
     def _results(self, messages: list[Outgoing], response) -> list[Result]:
@@ -69,16 +71,16 @@ class HttpGateway(Gateway):
             answers = {str(item["id"]): item for item in response.json()["results"]}
         except (ValueError, KeyError, TypeError):
             # A 2xx we cannot read: the gateway took the request, so the messages may be on their way.
-            return all_results(messages, UNKNOWN, "The gateway's answer could not be read.")
+            return all_results(messages, UNKNOWN, code=reasons.UNREADABLE_ANSWER)
         results = []
         for message in messages:
             answer = answers.get(str(message.id))
             if answer is None:
-                results.append(Result(id=message.id, outcome=UNKNOWN, reason="Not in the gateway's answer."))
+                results.append(Result(id=message.id, outcome=UNKNOWN, code=reasons.NOT_IN_ANSWER))
             elif answer.get("status") == "accepted":
                 results.append(Result(id=message.id, outcome=ACCEPTED, ref=str(answer.get("ref", ""))[:100]))
             else:
-                results.append(Result(id=message.id, outcome=REJECTED, reason=str(answer.get("reason") or "rejected")[:500]))
+                results.append(Result(id=message.id, outcome=REJECTED, reason=str(answer.get("reason") or "")[:500]))
         return results
 
     def parse_receipts(self, body: bytes) -> list[Receipt]:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 import requests
 from urllib3.exceptions import ConnectTimeoutError
 
+from .. import reasons
 from .base import TEMPORARY, UNKNOWN
 
 
@@ -42,16 +43,16 @@ def never_sent(error: requests.RequestException) -> bool:
     return False
 
 
-def network_outcome(error: BaseException) -> tuple[str, str] | None:
-    """(TEMPORARY or UNKNOWN, reason) for an SDK error caused by the network; None otherwise."""
+def network_outcome(error: BaseException) -> tuple[str, str, str] | None:
+    """(TEMPORARY or UNKNOWN, reason code, detail) for an SDK error caused by the network; None otherwise."""
     cause = network_error(error)
     if cause is None:
         return None
     if never_sent(cause):
-        return TEMPORARY, f"No connection to the gateway: {type(cause).__name__}"
+        return TEMPORARY, reasons.NO_CONNECTION, type(cause).__name__
     if isinstance(cause, requests.Timeout):
-        return UNKNOWN, "The gateway did not answer in time."
-    return UNKNOWN, f"The connection to the gateway broke during the call: {type(cause).__name__}"
+        return UNKNOWN, reasons.TIMEOUT, ""
+    return UNKNOWN, reasons.CONNECTION_BROKEN, type(cause).__name__
 
 
 class ClientPool:

@@ -8,7 +8,9 @@ by side (SMS_TENCENT_PARALLEL at once). SessionContext carries our outbox id whe
 message (Tencent echoes it in the send answer and the pull API, not in the pushed receipt).
 
 Tencent's pushed receipts carry only its SerialNo (`sid`), which we keep as the message's
-gateway_ref: receipts are matched by it.
+gateway_ref: receipts are matched by it. A message whose send call timed out has no SerialNo: its
+receipt is matched by the number it names instead, when exactly one such message to that number
+is in doubt (services.receipts_record).
 
 What the answers mean: SendStatus Code "Ok" is accepted (SerialNo kept); LimitExceeded.* is
 temporary; other codes are rejected with Tencent's code and message. For the call as a whole:
@@ -24,6 +26,7 @@ from itertools import groupby
 
 from django.conf import settings
 
+from .. import reasons
 from . import base
 from .base import ACCEPTED, REJECTED, TEMPORARY, UNKNOWN, BadPush, Gateway, Outgoing, Receipt, Reply, Result
 from .sdk import ClientPool, network_outcome, side_by_side
@@ -121,7 +124,7 @@ class TencentGateway(Gateway):
 
     def send(self, messages: list[Outgoing]) -> list[Result]:
         sendable = [m for m in messages if split_code(m.template_code)[0]]
-        results = [Result(id=m.id, outcome=REJECTED, reason="The template has no Tencent template ID.")
+        results = [Result(id=m.id, outcome=REJECTED, code=reasons.NO_TEMPLATE_ID, reason=self.name)
                    for m in messages if not split_code(m.template_code)[0]]
         for answered in side_by_side(self._calls(sendable), self._send_call, parallel=self.parallel):
             results += answered
@@ -141,8 +144,8 @@ class TencentGateway(Gateway):
             with self._clients.client() as client:
                 answer = client.SendSms(request)
         except Exception as error:  # the SDK's exceptions, and whatever it let through
-            outcome, reason = self._failure(error)
-            return base.all_results(messages, outcome, reason[:500])
+            outcome, code, reason = self._failure(error)
+            return base.all_results(messages, outcome, reason[:500], code=code)
         statuses = {}
         for status in answer.SendStatusSet or []:
             statuses[str(status.PhoneNumber or "")] = status
@@ -150,7 +153,7 @@ class TencentGateway(Gateway):
         for message in messages:
             status = statuses.get(_e164(message.phone))
             if status is None:
-                results.append(Result(id=message.id, outcome=UNKNOWN, reason="Not in the gateway's answer."))
+                results.append(Result(id=message.id, outcome=UNKNOWN, code=reasons.NOT_IN_ANSWER))
                 continue
             code = str(status.Code or "")
             if code == "Ok":
@@ -161,26 +164,27 @@ class TencentGateway(Gateway):
         return results
 
     @staticmethod
-    def _failure(error: Exception) -> tuple[str, str]:
+    def _failure(error: Exception) -> tuple[str, str, str]:
+        """(outcome, reason code — "" for Tencent's own words —, detail) of an exception of the call."""
         from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
         if not isinstance(error, TencentCloudSDKException):
-            return network_outcome(error) or (UNKNOWN, f"The gateway's answer could not be read: {type(error).__name__}")
+            return network_outcome(error) or (UNKNOWN, reasons.UNREADABLE_ANSWER, type(error).__name__)
         code = str(error.code or "")
         reason = f"{code}: {error.message or ''}"
         if code == "ClientNetworkError":
-            return network_outcome(error) or (UNKNOWN, reason)
+            return network_outcome(error) or (UNKNOWN, "", reason)
         if code == "ServerNetworkError":  # an HTTP status other than 200
-            return TEMPORARY, code
+            return TEMPORARY, "", code
         if code.startswith(("LimitExceeded", "RequestLimitExceeded")):
-            return TEMPORARY, reason
+            return TEMPORARY, "", reason
         if code in IN_DOUBT:
-            return UNKNOWN, reason
+            return UNKNOWN, "", reason
         if code.startswith(OUR_REQUEST):
-            return REJECTED, reason
+            return REJECTED, "", reason
         # The SDK wraps what it did not expect under the exception's class name (a body cut off,
         # an answer that is not JSON): the request was sent, so the messages may be on their way.
-        return network_outcome(error) or (UNKNOWN, reason)
+        return network_outcome(error) or (UNKNOWN, "", reason)
 
     # --- pushes ----------------------------------------------------------------------------
     @staticmethod
@@ -202,7 +206,11 @@ class TencentGateway(Gateway):
                 raise BadPush("Each receipt has a sid and a report_status of SUCCESS or FAIL.")
             delivered = item["report_status"] == "SUCCESS"
             reason = "" if delivered else f"{item.get('errmsg') or ''}: {item.get('description') or ''}".strip(": ")
-            receipts.append(Receipt(id=None, delivered=delivered, reason=reason[:500], ref=str(item["sid"])[:100]))
+            # The number, for the message whose send call timed out (no SerialNo kept): mainland only,
+            # as the outbox holds 11-digit mobiles.
+            phone = str(item.get("mobile") or "") if str(item.get("nationcode") or "86") == "86" else ""
+            receipts.append(Receipt(id=None, delivered=delivered, reason=reason[:500], ref=str(item["sid"])[:100],
+                                    phone=phone[:20]))
         return receipts
 
     def parse_replies(self, body: bytes) -> list[Reply]:

@@ -1,5 +1,6 @@
 """The gateways' pushes: delivery receipts at /sms/receipts/<gateway>/<token>/, customers' replies
-at /sms/replies/<gateway>/<token>/.
+at /sms/replies/<gateway>/<token>/. The views read and parse the push; matching receipts to our
+messages and settling them is services.receipts_record's, for every caller alike.
 
 Aliyun and Tencent do not sign their pushes, so the URL carries a secret (SMS_CALLBACK_TOKEN): a
 wrong token, or none configured, is a plain 404 that tells nothing. The gateway must hear back
@@ -15,7 +16,6 @@ it in Django's request and runserver logs, and these views never log a path.
 can play a gateway with curl against `make run`.
 """
 
-import dataclasses
 import hmac
 import logging
 
@@ -27,9 +27,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .. import services
 from ..gateways import gateway_class
-from ..gateways.base import BadPush, Gateway, Receipt
+from ..gateways.base import BadPush, Gateway
 from ..gateways.http import HttpGateway
-from ..models import OutboundMessage
 
 logger = logging.getLogger(__name__)
 
@@ -69,58 +68,42 @@ def _refused(status: int, error: str) -> JsonResponse:
     return JsonResponse({"error": error}, status=status)
 
 
-def _read_push(request: HttpRequest, gateway: str, token: str):
-    """(gateway, body) of an acceptable push, else the response that refuses it."""
+def _read_push(request: HttpRequest, gateway: str, token: str, parse: str):
+    """(gateway, what it pushed) of an acceptable push, read by the gateway's `parse` method
+    (parse_receipts, parse_replies); else the response that refuses it, having changed nothing."""
     gateway_obj = _gateway_for(gateway, token)
     if request.method != "POST":
         return None, HttpResponseNotAllowed(["POST"])
     body = _body(request)
     if body is None:
         return None, _refused(413, "The body is too large.")
-    return (gateway_obj, body), None
-
-
-def with_our_ids(*, gateway_name: str, receipts: list[Receipt]) -> list[Receipt]:
-    """Receipts that echo no out-id of ours but the gateway's own id of the message (Tencent's sid)
-    get our id from the message that id was kept on — one query for the whole push."""
-    refs = {receipt.ref for receipt in receipts if receipt.id is None and receipt.ref}
-    if not refs:
-        return receipts
-    ids = dict(OutboundMessage.objects.filter(gateway=gateway_name, gateway_ref__in=refs).values_list("gateway_ref", "id"))
-    return [dataclasses.replace(receipt, id=ids[receipt.ref]) if receipt.id is None and receipt.ref in ids else receipt
-            for receipt in receipts]
+    try:
+        return (gateway_obj, getattr(gateway_obj, parse)(body)), None
+    except BadPush as error:
+        return None, _refused(400, str(error))
 
 
 @csrf_exempt
 @login_not_required
 def receipts_push(request: HttpRequest, gateway: str, token: str) -> HttpResponse:
-    accepted, refusal = _read_push(request, gateway, token)
+    accepted, refusal = _read_push(request, gateway, token, "parse_receipts")
     if refusal is not None:
         return refusal
-    gateway_obj, body = accepted
-    try:
-        receipts = gateway_obj.parse_receipts(body)
-    except BadPush as error:
-        return _refused(400, str(error))
-    receipts = with_our_ids(gateway_name=gateway, receipts=receipts)
+    gateway_obj, receipts = accepted
     counts = services.receipts_record(gateway_name=gateway, receipts=receipts)
-    unknown = counts["unknown_ids"] + sum(1 for receipt in receipts if receipt.id is None)
     logger.info("SMS receipts from %s: %d received, %d settled, %d for no message of ours",
-                gateway, counts["receipts"], counts["settled"], unknown)
-    return _answer(gateway_obj.receipt_answer, received=counts["receipts"], settled=counts["settled"], unknown=unknown)
+                gateway, counts["receipts"], counts["settled"], counts["unmatched"])
+    return _answer(gateway_obj.receipt_answer, received=counts["receipts"], settled=counts["settled"],
+                   unknown=counts["unmatched"])
 
 
 @csrf_exempt
 @login_not_required
 def replies_push(request: HttpRequest, gateway: str, token: str) -> HttpResponse:
-    accepted, refusal = _read_push(request, gateway, token)
+    accepted, refusal = _read_push(request, gateway, token, "parse_replies")
     if refusal is not None:
         return refusal
-    gateway_obj, body = accepted
-    try:
-        replies = gateway_obj.parse_replies(body)
-    except BadPush as error:
-        return _refused(400, str(error))
+    gateway_obj, replies = accepted
     stored = [services.reply_record(gateway_name=gateway, reply=reply) for reply in replies]
     opt_outs = sum(1 for record in stored if record.opt_out)
     logger.info("SMS replies from %s: %d received, %d opt-outs", gateway, len(stored), opt_outs)

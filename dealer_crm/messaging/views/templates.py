@@ -4,6 +4,7 @@ outbox and the bulk sends keep pointing at it, and its history stays)."""
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -57,20 +58,25 @@ def _editor(request: HttpRequest, form: SmsTemplateForm, template: SmsTemplate |
     })
 
 
-def _save(request: HttpRequest, form: SmsTemplateForm) -> SmsTemplate:
-    template = form.save(commit=False)
-    template.updated_by = request.user
-    template._history_user = request.user
-    template.save()
-    return template
+def _saved(request: HttpRequest, form: SmsTemplateForm) -> SmsTemplate | None:
+    """The template of a valid form, saved by the service; None with the form's errors otherwise."""
+    if not form.is_valid():
+        return None
+    try:
+        return services.template_save(template=form.instance, by=request.user)
+    except ValidationError as error:  # what the form could not know (a key taken meanwhile)
+        for field, problems in error.message_dict.items():
+            for problem in problems:
+                form.add_error(field if field in form.fields else None, problem)
+        return None
 
 
 @require_http_methods(["GET", "POST"])
 def template_new(request: HttpRequest) -> HttpResponse:
     require_perm(request.user, ADD)
     form = SmsTemplateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        template = _save(request, form)
+    template = _saved(request, form) if request.method == "POST" else None
+    if template is not None:
         messages.success(request, _("Template “%(name)s” added.") % {"name": template.name})
         return redirect("messaging:template_list")
     return _editor(request, form, None)
@@ -80,9 +86,9 @@ def template_new(request: HttpRequest) -> HttpResponse:
 def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     template = _get_template_for_user(request.user, pk, perm=CHANGE)
     form = SmsTemplateForm(request.POST or None, instance=template)
-    if request.method == "POST" and form.is_valid():
-        template = _save(request, form)
-        messages.success(request, _("Template “%(name)s” saved.") % {"name": template.name})
+    saved = _saved(request, form) if request.method == "POST" else None
+    if saved is not None:
+        messages.success(request, _("Template “%(name)s” saved.") % {"name": saved.name})
         return redirect("messaging:template_list")
     return _editor(request, form, template)
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import translation
 
 from customers.models import ContactPreference, TimelineEntry
-from dealer_crm.messaging import services
+from dealer_crm.messaging import reasons, services
 from dealer_crm.messaging.gateways.base import ACCEPTED, REJECTED, TEMPORARY, UNKNOWN, Gateway, Outgoing, Result
 from dealer_crm.messaging.models import BulkSend, OutboundMessage, Purpose, SmsTemplate
 from tests.customers.factories import CustomerFactory, make_vehicle
@@ -220,7 +220,7 @@ def test_a_temporary_error_backs_off_doubling_then_fails_after_the_last_attempt(
     services.dispatch(gateway=gateway)
     message = reload(message)
     assert (message.status, message.attempts, message.settled_at) == (Status.FAILED, 3, third_try)
-    assert "3" in message.reason and "HTTP 503" in message.reason
+    assert (message.reason_code, message.reason) == (reasons.TEMPORARY_GAVE_UP, "HTTP 503")
     assert len(gateway.sent) == 3
 
     clock.move_to(third_try + timedelta(hours=1))

@@ -9,6 +9,7 @@ import time
 import pytest
 from werkzeug import Request, Response
 
+from dealer_crm.messaging import reasons
 from dealer_crm.messaging.gateways import get_gateway
 from dealer_crm.messaging.gateways.base import ACCEPTED, REJECTED, TEMPORARY, UNKNOWN, Outgoing
 from dealer_crm.messaging.gateways.tencent import TencentGateway
@@ -185,8 +186,7 @@ def test_an_http_error_is_temporary(httpserver, gateway):
 def test_a_refused_connection_is_temporary():
     (result,) = _gateway(f"127.0.0.1:{_closed_port()}").send([_message(1, "13800000001")])
 
-    assert result.outcome == TEMPORARY
-    assert "No connection" in result.reason
+    assert (result.outcome, result.code, result.reason) == (TEMPORARY, reasons.NO_CONNECTION, "ConnectionError")
 
 
 def test_a_read_timeout_is_unknown_and_the_sdk_does_not_send_again(httpserver):

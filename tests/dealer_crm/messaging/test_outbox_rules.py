@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from dealer_crm.messaging import services
+from django.utils import translation
+
+from dealer_crm.messaging import reasons, services
 from dealer_crm.messaging.gateways.base import Reply
 from dealer_crm.messaging.models import BulkSend, InboundReply, OutboundMessage, Purpose
 from tests.customers.factories import CustomerFactory
@@ -34,6 +36,11 @@ def clock():
         yield traveller
 
 
+def in_language(language: str, message: OutboundMessage) -> str:
+    with translation.override(language):
+        return message.reason_text
+
+
 def queue(customer, key, **extra):
     return services.message_queue(customer_id=customer.pk, purpose=Purpose.SERVICE, text="您的车已修好。",
                                   idempotency_key=key, **extra).message
@@ -54,7 +61,10 @@ def test_a_swept_message_says_why_in_the_readers_language(clock):
     services.claim(batch_size=10, gateway_name="fake")
     clock.move_to(NOON + timedelta(seconds=301))
     services.sweep_in_doubt()
-    assert OutboundMessage.objects.get(pk=message.pk).reason == "发送过程中发送程序停止：网关可能已收到此短信。"
+    swept = OutboundMessage.objects.get(pk=message.pk)
+    assert (swept.reason_code, swept.reason) == (reasons.SENDER_STOPPED, "")
+    assert in_language("zh-hans", swept) == "发送过程中发送程序停止：网关可能已收到此短信。"
+    assert in_language("en", swept) == "The sender stopped during the send: the gateway may have it."
 
 
 @pytest.mark.django_db
@@ -158,7 +168,9 @@ def test_a_refusal_after_queueing_cancels_only_that_message_and_says_why(clock):
     gateway = Answers()
     services.dispatch(gateway=gateway)
     assert [m.phone for m in gateway.sent] == ["13912345678"]
-    assert (reload(m_refusing).status, reload(m_refusing).reason) == (Status.CANCELLED, "排队后客户已拒收。")
+    assert (reload(m_refusing).status, reload(m_refusing).reason_code) == (Status.CANCELLED, reasons.REFUSED_AT_SEND)
+    assert in_language("zh-hans", reload(m_refusing)) == "排队后客户已拒收。"
+    assert in_language("en", reload(m_refusing)) == "The customer refused it after it was queued."
     assert reload(m_other).status == Status.SENT
 
 
@@ -170,7 +182,8 @@ def test_our_own_failure_says_so_in_the_reason(clock):
 
     message = queue(CustomerFactory(mobile="13812345678"), "a")
     services.dispatch(gateway=Broken())
-    assert (reload(message).status, reload(message).reason) == (Status.UNKNOWN, "The send failed unexpectedly.")
+    assert (reload(message).status, reload(message).reason_code) == (Status.UNKNOWN, reasons.SEND_CRASHED)
+    assert in_language("en", reload(message)) == "The send failed unexpectedly."
 
 
 @pytest.mark.django_db
@@ -186,11 +199,14 @@ def test_giving_up_says_how_many_attempts_in_the_readers_language(clock, setting
     settings.SMS_MAX_ATTEMPTS = 1
     message = queue(CustomerFactory(mobile="13812345678"), "a")
     services.dispatch(gateway=Answers(TEMPORARY, reason="忙"))
-    assert (reload(message).status, reload(message).reason) == (Status.FAILED, "尝试 1 次后放弃：忙")
+    given_up = reload(message)
+    assert (given_up.status, given_up.reason_code, given_up.reason) == (Status.FAILED, reasons.TEMPORARY_GAVE_UP, "忙")
+    assert in_language("zh-hans", given_up) == "尝试 1 次后放弃：忙"
+    assert in_language("en", given_up) == "Given up at attempt 1: 忙"
     settings.SMS_MAX_ATTEMPTS = 1
     second = queue(CustomerFactory(mobile="13912345678"), "b")
     services.dispatch(gateway=Answers(TEMPORARY, reason=LONG))
-    assert reload(second).reason == ("尝试 1 次后放弃：" + LONG)[:500]
+    assert reload(second).reason == LONG[:500]
 
 
 @pytest.mark.django_db

@@ -48,7 +48,7 @@ def test_a_delivered_receipt_settles_a_sent_message(customer):
     sent = message(customer)
     later = NOON + timedelta(seconds=8)
     with time_machine.travel(later, tick=False):
-        assert record(Receipt(id=sent.pk, delivered=True)) == {"receipts": 1, "settled": 1, "unknown_ids": 0}
+        assert record(Receipt(id=sent.pk, delivered=True)) == {"receipts": 1, "settled": 1, "unmatched": 0}
     sent = reload(sent)
     assert (sent.status, sent.settled_at, sent.sent_at, sent.reason) == (Status.DELIVERED, later, NOON, "")
     assert DeliveryReceipt.objects.get().delivered
@@ -127,7 +127,7 @@ def test_receipts_of_unknown_ids_are_ignored(customer):
     sent = message(customer)
     outcome = record(Receipt(id=sent.pk + 1000, delivered=True), Receipt(id=None, delivered=True),
                      Receipt(id=sent.pk, delivered=True))
-    assert outcome == {"receipts": 3, "settled": 1, "unknown_ids": 1}
+    assert outcome == {"receipts": 3, "settled": 1, "unmatched": 2}
     assert list(DeliveryReceipt.objects.values_list("message_id", flat=True)) == [sent.pk]
 
 

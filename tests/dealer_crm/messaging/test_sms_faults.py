@@ -20,7 +20,7 @@ from django.db.models import Count
 
 from customers.models import ContactPreference, Customer, TimelineEntry
 from customers.services import contact_preference_set
-from dealer_crm.messaging import services, tasks
+from dealer_crm.messaging import reasons, services, tasks
 from dealer_crm.messaging.gateways.base import Receipt
 from dealer_crm.messaging.gateways.http import HttpGateway
 from dealer_crm.messaging.models import BulkSend, OutboundMessage, Purpose
@@ -252,8 +252,8 @@ def test_a_gateway_timeout_is_unknown_and_never_sent_again_blindly(gateway, star
     time.sleep(LEASE_SECONDS + 2)  # beat ran several times past the lease and the retry back-off
     assert gateway.requests == 1
     assert_each_got_exactly_one(gateway, customer_ids)
-    assert set(OutboundMessage.objects.values_list("status", "reason")) == {
-        (Status.UNKNOWN, "The gateway did not answer in time.")}
+    assert set(OutboundMessage.objects.values_list("status", "reason_code", "reason")) == {
+        (Status.UNKNOWN, reasons.TIMEOUT, "")}
 
     receipts_for_what_the_gateway_received(gateway)  # its receipts settle them
     assert set(OutboundMessage.objects.values_list("status", flat=True)) == {Status.DELIVERED}
