@@ -263,13 +263,17 @@ def round_of(callback: Callback) -> int | None:
 @transaction.atomic
 def problem_second_callback_answered(*, callback: Callback, satisfied: bool, by, now: datetime | None = None) -> Problem:
     """The workbench completed a second callback: satisfied closes the problem; dissatisfied opens
-    the next round, back in the department's inbox with a new deadline."""
+    the next round, back in the department's inbox with a new deadline.
+
+    An answer that comes after the problem moved on (the supervisor closed it during the call, or
+    this round was answered already) changes nothing: the problem is returned as it is, so that the
+    call and the customer's answers, which the caller records, are not lost with it."""
     now = now or timezone.now()
     if callback.kind != CallbackKind.SECOND or callback.problem_id is None:
         raise ProblemError(_("This callback does not follow up a problem."))
     problem = _locked(callback.problem)
     if problem.status != Problem.Status.FIXED or round_of(callback) != problem.round:
-        raise ProblemError(_("This problem is not waiting for the customer's answer."))
+        return problem
     if satisfied:
         problem.status, problem.closed_at, problem.closed_by = Problem.Status.SATISFIED, now, by
         problem.save(update_fields=["status", "closed_at", "closed_by"])

@@ -226,9 +226,19 @@ def test_an_answer_to_the_last_rounds_callback_changes_nothing(problem, service_
     problem = services.problem_fix(problem=problem, cause="c", fix="f", by=service_manager)
     first = second_callback(problem)
     services.problem_second_callback_answered(callback=first, satisfied=False, by=agent)
-    with pytest.raises(ProblemError):
-        services.problem_second_callback_answered(callback=first, satisfied=True, by=agent)
-    assert Problem.objects.get(pk=problem.pk).status == Problem.Status.OPEN
+    problem = services.problem_second_callback_answered(callback=first, satisfied=True, by=agent)
+    assert (problem.status, problem.round) == (Problem.Status.OPEN, 2)
+    assert steps(problem) == ["raised", "fixed", "reopened"]
+
+
+def test_an_answer_after_the_supervisor_closed_the_problem_changes_nothing(problem, service_manager, supervisor,
+                                                                           agent):
+    problem = services.problem_fix(problem=problem, cause="c", fix="f", by=service_manager)
+    callback = second_callback(problem)
+    services.problem_close(problem=problem, reason="客户已投诉至厂家", by=supervisor)
+    problem = services.problem_second_callback_answered(callback=callback, satisfied=False, by=agent)
+    assert (problem.status, problem.round) == (Problem.Status.CLOSED, 1)
+    assert steps(problem) == ["raised", "fixed", "closed"]
 
 
 def test_a_callback_that_is_not_a_second_callback_is_refused(problem, agent):
