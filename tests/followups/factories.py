@@ -62,6 +62,16 @@ def make_response(callback, *, by, at, score, attempt=None, corrects=None):
 
 
 # --- queue builds: deliveries, repair orders and preferences, on given dates ------------------------
+def default_callback_rules() -> None:
+    """The rules, outcome rules and texts of the data migration, also in a reused test database that
+    a transactional test emptied (get-or-create: nothing changes where they are)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("followups.callbacks.migrations.0002_default_rules").create_defaults(apps, None)
+
+
 _serials = iter(range(700_000, 800_000))
 
 
@@ -88,5 +98,18 @@ def refuse(customer, *, channel: str = "phone", purpose: str = "service", allowe
                                             reason="客户要求", recorded_on=date(2026, 1, 1))
 
 
-__all__ = ["CustomerFactory", "deliver", "make_attempt", "make_callback", "make_response", "make_vehicle", "manager",
-           "raise_problem", "refuse", "repair_order", "script_version"]
+# --- the supervisor's figures: a completed call and a correction, as services/calls.py records them --
+def complete(callback, *, agent, at, score):
+    """The completing call and its response, as `callback_complete` records them."""
+    attempt = make_attempt(callback, agent=agent, at=at, outcome="completed")
+    return make_response(callback, by=agent, at=at, score=score, attempt=attempt)
+
+
+def correct(response, *, by, at, score):
+    """A correction as `response_correct` records it: a new response naming the old one, at the time
+    of the correction, by whoever corrects, naming no call."""
+    return make_response(response.callback, by=by, at=at, score=score, corrects=response)
+
+
+__all__ = ["CustomerFactory", "complete", "correct", "deliver", "make_attempt", "make_callback", "make_response",
+           "make_vehicle", "manager", "raise_problem", "refuse", "repair_order", "script_version"]

@@ -11,9 +11,14 @@ from customers.models import Customer, VehicleRole
 from customers.services import vehicle_change_owner
 from followups.callbacks.models import Callback, CallbackRule, Problem
 from followups.callbacks.services.building import callbacks_build, callbacks_expire
-from tests.followups.factories import CustomerFactory, deliver, make_callback, raise_problem, repair_order
+from tests.followups.factories import default_callback_rules, CustomerFactory, deliver, make_callback, raise_problem, repair_order
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _default_rules(db):
+    default_callback_rules()
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DELIVERED = date(2026, 6, 1)
