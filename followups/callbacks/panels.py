@@ -55,8 +55,50 @@ def _callbacks_to_assign(*, user, today):
     return PanelRows(rows=rows, total=waiting.count())
 
 
+CALLBACK_ROWS = 6
+
+
+def _due_today(*, user, today, kinds: tuple[str, ...]):
+    """The agent's callbacks of these kinds due today (theirs or nobody's), in the order "take the
+    next" gives them; the badge counts them all. Two queries."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from dealer_crm.home import NOTHING, PanelRow, PanelRows
+
+    from .selectors.queue import callbacks_due_today
+
+    if not user.has_perm("callbacks.work_callback"):
+        return NOTHING
+    callbacks, total = callbacks_due_today(agent=user, today=today, kinds=kinds, limit=CALLBACK_ROWS)
+    now = timezone.now()
+    rows = [
+        PanelRow(text=f"{callback.customer.name} · {callback.get_kind_display()}",
+                 url=reverse("callbacks:callback_detail", args=[callback.pk]),
+                 meta=f"{timezone.localtime(callback.due_at):%H:%M}",
+                 tone="warning" if callback.due_at > now else ("danger" if callback.priority >= 20 else ""))
+        for callback in callbacks
+    ]
+    return PanelRows(rows=rows, total=total)
+
+
+def _callbacks_due(*, user, today):
+    from .models import CallbackKind
+
+    return _due_today(user=user, today=today, kinds=tuple(k for k in CallbackKind.values if k != CallbackKind.SECOND))
+
+
+def _second_callbacks_due(*, user, today):
+    from .models import CallbackKind
+
+    return _due_today(user=user, today=today, kinds=(CallbackKind.SECOND,))
+
+
 def register() -> None:
     from dealer_crm.home import panel_fill
+
+    panel_fill("callbacks", items=_callbacks_due, link_url_name="callbacks:workbench")
+    panel_fill("second_callbacks", items=_second_callbacks_due, link_url_name="callbacks:workbench")
 
     panel_fill("unassigned", items=_callbacks_to_assign, link_url_name="callbacks:callback_list")
 

@@ -36,3 +36,37 @@ MESSAGES: dict[str, Message] = {
 # The supervisor's 再试一次 on a lost contact (services.supervision.callback_retry_lost).
 MESSAGES["callback/retry_lost"] = Message(
     title=_("%(callback_kind)s: lost contact, queued again for %(at)s by the supervisor"), values=_building_values)
+
+
+def _call_values(params: dict) -> dict:
+    """The agent's calls (services.calls): the outcome, when the customer comes back in the queue,
+    the average score and whether the customer was dissatisfied, in the reader's language."""
+    from .models import Outcome
+
+    outcome = params.get("outcome")
+    at_next = params.get("at_next")
+    average = params.get("average")
+    return {
+        **_building_values(params),
+        "outcome": str(Outcome(outcome).label) if outcome in Outcome.values else "—",
+        "attempts": params.get("attempts") or 0,
+        "at_next": date_format(timezone.localtime(datetime.fromisoformat(at_next)), "SHORT_DATETIME_FORMAT")
+        if at_next else "—",
+        "average": average if average not in (None, "") else "—",
+        "satisfaction": str(_("dissatisfied") if params.get("dissatisfied") else _("satisfied")),
+        "reason": params.get("reason") or "",
+        "note": params.get("note") or "",
+    }
+
+
+# The agent's calls (services.calls.callback_attempt_record, callback_complete, response_correct).
+MESSAGES.update({
+    "callback/attempt": Message(title=_("%(callback_kind)s call %(attempts)s: %(outcome)s, next call %(at_next)s"),
+                                body="%(note)s", values=_call_values),
+    "callback/completed": Message(title=_("%(callback_kind)s completed · average score %(average)s, %(satisfaction)s"),
+                                  values=_call_values),
+    "callback/corrected": Message(title=_("%(callback_kind)s answers corrected · average score %(average)s, "
+                                          "%(satisfaction)s"), body="%(reason)s", values=_call_values),
+    "callback/lost_contact": Message(
+        title=_("%(callback_kind)s: not reached after %(attempts)s calls, lost contact"), values=_call_values),
+})

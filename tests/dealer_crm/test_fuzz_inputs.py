@@ -179,6 +179,9 @@ def path_for(name: str, world: dict) -> str | None:
         kwargs = {"fmt": "xlsx"}
     elif name == "callbacks:lost_contact_retry":
         kwargs = {"pk": _lost_contact(world).pk}
+    elif name.startswith("callbacks:callback_") and name not in {"callbacks:callback_list",
+                                                                  "callbacks:callback_reassign"}:
+        kwargs = {"pk": _lost_contact(world).pk}  # the workbench's pages of one callback
     if name.startswith("imports:batch_") and name not in {"imports:batch_list", "imports:batch_upload"}:
         kwargs = {"pk": world["batch"].pk}
     if name in ADMIN_MODELS and name.rsplit("_", 1)[-1] in {"change", "delete", "history"}:

@@ -15,7 +15,7 @@ def menu_urls(user) -> set[str]:
 def test_an_agent_sees_their_work_and_the_archive(agent):
     """…and the SMS they send: the outbox and the templates they choose from."""
     assert menu_urls(agent) == {"/", "/customers/", "/customers/new/", "/sms/outbox/", "/sms/templates/",
-                                "/callbacks/problems/"}
+                                "/callbacks/problems/", "/callbacks/"}
 
 
 @pytest.mark.django_db
