@@ -1,6 +1,6 @@
 """Reads of the callback scripts, with what their pages and the workbench need loaded."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from .models import Question, Script, ScriptVersion
 
@@ -31,3 +31,23 @@ def version_with_questions(*, version_id: int) -> ScriptVersion:
     """One version with its script and its questions in order (raises DoesNotExist)."""
     return (ScriptVersion.objects.select_related("script", "published_by", "created_by")
             .prefetch_related(_questions_in_order()).get(pk=version_id))
+
+
+def scripts_for_list() -> list[Script]:
+    """Every script, in use first, each with `published` and `draft` (a version or None) and the
+    number of questions of each."""
+    live = (ScriptVersion.objects.filter(status__in=[ScriptVersion.Status.PUBLISHED, ScriptVersion.Status.DRAFT])
+            .select_related("published_by").annotate(question_count=Count("questions")))
+    scripts = list(Script.objects.order_by("-active", "kind", "brand", "name")
+                   .prefetch_related(Prefetch("versions", queryset=live, to_attr="live_versions")))
+    for script in scripts:
+        by_status = {v.status: v for v in script.live_versions}
+        script.published = by_status.get(ScriptVersion.Status.PUBLISHED)
+        script.draft = by_status.get(ScriptVersion.Status.DRAFT)
+    return scripts
+
+
+def script_versions(*, script: Script) -> QuerySet[ScriptVersion]:
+    """A script's versions, newest first, with who wrote and published each and how many questions."""
+    return (script.versions.select_related("created_by", "published_by")
+            .annotate(question_count=Count("questions")).order_by("-number"))
