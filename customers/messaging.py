@@ -45,7 +45,7 @@ class CustomerAudience:
         if filters is None:
             return []
         customers = customer_list(filters=filters).prefetch_related(None).order_by("id")
-        return [Candidate(customer_id=pk, mobile=mobile) for pk, mobile in customers.values_list("id", "mobile").iterator(CHUNK)]
+        return list(map(Candidate._make, customers.values_list("id", "mobile").iterator(CHUNK)))
 
     def describe_filter(self, query: str) -> list[tuple[str, str]]:
         """The filter in people's words, e.g. [("品牌", "三菱")]; an empty list is every customer."""

@@ -6,10 +6,9 @@ to, their variables, who owns a number that replied "stop", and where a sent mes
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from django.conf import settings
 from django.db import models
@@ -32,8 +31,10 @@ class Exclusion(models.TextChoices):
     ALREADY_QUEUED = "already_queued", _("Already has this message")
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """A customer who may get the message, with the mobile it would go to. A tuple: a recipient
+    list holds up to a million of them, built straight from database rows (`Candidate._make`)."""
+
     customer_id: int
     mobile: str
 
