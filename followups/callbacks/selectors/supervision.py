@@ -15,11 +15,12 @@ Definitions (the page's help text says the same):
   called in the morning without answer and reached in the afternoon counts as reached. An agent's
   rate counts that agent's own attempts only. No callback called: no rate (shown as —).
 - **Done** (完成) is the callbacks with a completed attempt that day.
-- **Scores** are those of the effective responses (the ones no other response corrects: a
-  corrected answer counts once, as corrected). A response belongs to the day of the call it
-  records (its attempt), or to the day it was recorded if it names no call. The SSI and CSI
-  averages are the means of those responses' average scores, by the callback's kind; responses
-  without a score question are not in the mean.
+- **Scores** are those of the callbacks completed that day, each by its effective response (the
+  one no other response corrects: a corrected answer counts once, as corrected). They belong to the
+  day of the call that completed the callback and to the agent who made it, even when the answers
+  are corrected on a later day or by the supervisor. The SSI and CSI averages are the means of
+  those responses' average scores, by the callback's kind; responses without a score question are
+  not in the mean.
 - **Overdue** (now, whatever the day chosen): an open callback due more than a day ago, or one that
   expires within a day; a problem still waiting for its department past its deadline.
 """
@@ -33,7 +34,7 @@ from django.db.models import Avg, CharField, Count, Exists, OuterRef, Prefetch, 
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from ..models import CallAttempt, Callback, CallbackKind, Outcome, Problem, ScriptResponse
+from ..models import CallAttempt, Callback, CallbackKind, Outcome, Problem
 from ..services.supervision import RETRY_PREFIX
 
 REACHED = (Outcome.COMPLETED, Outcome.REFUSED, Outcome.CALL_BACK)
@@ -89,20 +90,20 @@ ATTEMPT_FIGURES = {
 }
 
 
-def effective_responses_on(day: date) -> QuerySet:
-    """The day's responses as they stand: none that another response corrects.
+def completed_calls_on(day: date) -> QuerySet:
+    """The calls that completed a callback that day. Each carries its callback's answers: the
+    response recorded with it and any corrections of that response (recorded later, by whoever)."""
+    return _attempts_on(day).filter(outcome=Outcome.COMPLETED)
 
-    The responses to the day's calls and those naming no call recorded that day, as a UNION of
-    two index lookups (the calls by `made_at`, the responses by their call or `answered_at`): an
-    OR across the join would read every response ever recorded.
-    """
-    start, end = day_bounds(day)
-    calls = CallAttempt.objects.filter(made_at__gte=start, made_at__lt=end).values("pk")
-    to_the_calls = ScriptResponse.objects.filter(attempt__in=calls).values("pk")
-    without_a_call = ScriptResponse.objects.filter(attempt__isnull=True, answered_at__gte=start,
-                                                   answered_at__lt=end).values("pk")
-    return ScriptResponse.objects.filter(pk__in=to_the_calls.union(without_a_call, all=True),
-                                         corrected_by__isnull=True)
+
+# The effective response of a completed call's callback — the one no other response corrects —
+# when it has a score. With one completed call per callback (completing closes it), each completed
+# call meets exactly one such response, so these aggregates count every answered callback once.
+_EFFECTIVE = Q(callback__responses__corrected_by__isnull=True, callback__responses__average_score__isnull=False)
+SCORE_FIGURES = {
+    "average": Avg("callback__responses__average_score", filter=_EFFECTIVE),
+    "scored": Count("callback__responses", filter=_EFFECTIVE),
+}
 
 
 def overdue_q(now: datetime) -> Q:
@@ -173,8 +174,8 @@ def day_figures(*, day: date, now: datetime | None = None) -> DayFigures:
     figures = DayFigures(day=day, **_attempts_on(day).aggregate(**ATTEMPT_FIGURES))
     figures.averages = {
         row["callback__kind"]: (_rounded(row["average"]), row["scored"])
-        for row in effective_responses_on(day).filter(average_score__isnull=False).values("callback__kind")
-        .annotate(average=Avg("average_score"), scored=Count("id")).order_by()
+        for row in completed_calls_on(day).values("callback__kind").annotate(**SCORE_FIGURES).order_by()
+        if row["scored"]
     }
     start, end = day_bounds(day)
     open_ = Q(status__in=Callback.OPEN_STATUSES)
@@ -197,9 +198,8 @@ def agents_day(*, day: date) -> list[AgentDay]:
     day's calls, reach and scores and their open callbacks now: four queries, whatever the agents."""
     attempts = {row["agent"]: row for row in _attempts_on(day).filter(agent__isnull=False).values("agent")
                 .annotate(**ATTEMPT_FIGURES).order_by()}
-    scores = {row["answered_by"]: row for row in effective_responses_on(day)
-              .filter(average_score__isnull=False, answered_by__isnull=False).values("answered_by")
-              .annotate(average=Avg("average_score"), scored=Count("id")).order_by()}
+    scores = {row["agent"]: row for row in completed_calls_on(day).filter(agent__isnull=False).values("agent")
+              .annotate(**SCORE_FIGURES).order_by()}
     queues = {row["assigned_to"]: row for row in Callback.objects.filter(
         status__in=Callback.OPEN_STATUSES, assigned_to__isnull=False).values("assigned_to").annotate(
         open=Count("id", filter=Q(status=Callback.Status.OPEN)),

@@ -13,7 +13,7 @@ import time_machine
 from dealer_crm.accounts.roles import Role
 from followups.callbacks.selectors import supervision as selectors
 from tests.factories import UserFactory
-from tests.followups.factories import make_attempt, make_callback, make_response, raise_problem
+from tests.followups.factories import complete, correct, make_attempt, make_callback, raise_problem
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 6, 10)
@@ -119,15 +119,15 @@ def test_a_rate_is_rounded_to_one_decimal(zhao):
 @pytest.mark.django_db
 def test_the_ssi_and_csi_averages_count_a_corrected_response_once_as_corrected(zhao, qian):
     ssi = [make_callback(kind="ssi") for _ in range(4)]
-    make_response(ssi[0], by=zhao, at=at(9), score=9)
-    make_response(ssi[1], by=zhao, at=at(10), score=7)
-    wrong = make_response(ssi[2], by=qian, at=at(11), score=5)
-    make_response(ssi[2], by=qian, at=at(16), score=8, corrects=wrong)  # the 5 was a slip: 8 counts
-    make_response(ssi[3], by=qian, at=at(12), score=None)  # no score question: not in the mean
+    complete(ssi[0], agent=zhao, at=at(9), score=9)
+    complete(ssi[1], agent=zhao, at=at(10), score=7)
+    wrong = complete(ssi[2], agent=qian, at=at(11), score=5)
+    correct(wrong, by=qian, at=at(16), score=8)  # the 5 was a slip: 8 counts
+    complete(ssi[3], agent=qian, at=at(12), score=None)  # no score question: not in the mean
     csi = [make_callback(kind="csi") for _ in range(2)]
-    make_response(csi[0], by=qian, at=at(10), score=10)
-    make_response(csi[1], by=qian, at=at(11), score=7)
-    make_response(make_callback(kind="ssi"), by=zhao, at=at(10, day=DAY - timedelta(days=1)), score=0)  # yesterday
+    complete(csi[0], agent=qian, at=at(10), score=10)
+    complete(csi[1], agent=qian, at=at(11), score=7)
+    complete(make_callback(kind="ssi"), agent=zhao, at=at(10, day=DAY - timedelta(days=1)), score=0)  # yesterday
 
     figures = selectors.day_figures(day=DAY)
     # SSI: (9 + 7 + 8) / 3 = 8.00 over 3 responses; CSI: (10 + 7) / 2 = 8.50 over 2.
@@ -141,15 +141,18 @@ def test_the_ssi_and_csi_averages_count_a_corrected_response_once_as_corrected(z
 
 
 @pytest.mark.django_db
-def test_a_response_counts_on_the_day_of_the_call_it_records(zhao):
-    callback = make_callback(kind="ssi")
+def test_answers_corrected_the_next_day_by_the_supervisor_count_on_the_calls_day_for_its_agent(zhao, supervisor):
     yesterday = DAY - timedelta(days=1)
-    call = make_attempt(callback, agent=zhao, at=at(17, day=yesterday), outcome="completed")
-    first = make_response(callback, by=zhao, at=at(17, 5, day=yesterday), score=6, attempt=call)
-    make_response(callback, by=zhao, at=at(9), score=9, attempt=call, corrects=first)  # corrected this morning
+    first = complete(make_callback(kind="ssi"), agent=zhao, at=at(17, day=yesterday), score=6)
+    second = correct(first, by=supervisor, at=at(9), score=9)  # this morning, naming no call
+    correct(second, by=supervisor, at=at(10), score=10)  # corrected twice: the newest counts
 
     assert selectors.day_figures(day=DAY).ssi_average is None
-    assert selectors.day_figures(day=yesterday).ssi_average == Decimal("9.00")
+    figures = selectors.day_figures(day=yesterday)
+    assert (figures.ssi_average, figures.ssi_scored) == (Decimal("10.00"), 1)
+    rows = selectors.agents_day(day=yesterday)
+    assert (row_of(rows, zhao).average_score, row_of(rows, zhao).scored) == (Decimal("10.00"), 1)
+    assert row_of(rows, supervisor).scored == 0
 
 
 @pytest.mark.django_db

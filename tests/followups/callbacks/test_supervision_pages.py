@@ -20,7 +20,7 @@ from dealer_crm.navigation import menu_for
 from followups.callbacks.models import Callback
 from tests.customers.factories import CustomerFactory, make_vehicle
 from tests.factories import UserFactory
-from tests.followups.factories import make_attempt, make_callback, make_response, raise_problem
+from tests.followups.factories import complete, make_attempt, make_callback, raise_problem
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 6, 10)
@@ -113,11 +113,9 @@ def test_reassigning_needs_the_csrf_token(supervisor, zhao):
 def test_the_page_shows_the_days_figures_and_each_agent(login, supervisor, zhao):
     a, b = make_callback(kind="ssi", status="completed"), make_callback(kind="csi", status="completed")
     c = make_callback()
-    make_attempt(a, agent=zhao, at=at(9), outcome="completed")
-    make_attempt(b, agent=zhao, at=at(10), outcome="completed")
+    complete(a, agent=zhao, at=at(9), score=9)
+    complete(b, agent=zhao, at=at(10), score=6)
     make_attempt(c, agent=zhao, at=at(11), outcome="no_answer")
-    make_response(a, by=zhao, at=at(9, 10), score=9)
-    make_response(b, by=zhao, at=at(10, 10), score=6)
     make_callback(status="lost_contact", closed_at=at(12))
     make_callback(due_at=NOW - timedelta(days=3))  # overdue, nobody's
 
@@ -180,8 +178,7 @@ def _agents_with_a_day_of_work(n: int, *, start: int = 0) -> None:
     for i in range(start, start + n):
         agent = UserFactory(username=f"agent{i}", display_name=f"专员{i}", roles=[Role.CALLBACK_AGENT])
         callback = make_callback(kind="ssi" if i % 2 else "csi", agent=agent)
-        attempt = make_attempt(callback, agent=agent, at=at(10), outcome="completed")
-        make_response(callback, by=agent, at=at(10, 5), score=8, attempt=attempt)
+        complete(callback, agent=agent, at=at(10), score=8)
         make_callback(agent=agent, due_at=NOW - timedelta(days=2))
 
 
