@@ -89,7 +89,9 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute(HISTORY_SQL, {"n": args.history})
         print(f"added {args.history:,} callbacks of history in {time.perf_counter() - started:.1f} s")
-    user, created = User.objects.get_or_create(username="bench_supervisor", defaults={"display_name": "bench"})
+    user, _created = User.objects.get_or_create(username="bench_supervisor", defaults={"display_name": "bench"})
+    user.is_active = True
+    user.save(update_fields=["is_active"])
     user_set_roles(user=user, roles={Role.DCRC_SUPERVISOR}, by=None)
     client = Client()
     client.force_login(user)
@@ -115,8 +117,10 @@ def main() -> None:
         if args.history and not args.keep:
             with connection.cursor() as cursor:
                 cursor.execute(CLEAN_SQL)
-        if created and not args.keep:  # a supervisor works the queue too: it would stay in the agents' table
-            user.delete()
+        # A supervisor works the queue too: left active, it would stay in the agents' table (its
+        # logins are in the audit log, so it is switched off rather than deleted).
+        user.is_active = False
+        user.save(update_fields=["is_active"])
 
 
 if __name__ == "__main__":
