@@ -149,7 +149,7 @@ def test_the_take_next_query_reads_the_queue_index():
     assert "Sort" not in plan
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_twenty_agents_pressing_at_once_get_each_callback_once():
     agents = [UserFactory(username=f"agent_{n}", roles=[Role.CALLBACK_AGENT]) for n in range(20)]
     customer = CustomerFactory()
