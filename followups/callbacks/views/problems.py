@@ -6,6 +6,8 @@ Who may do what is the services' rule (services/problems.py: can_fix, can_close,
 the page shows a form only to who may send it, and the POST views ask the same functions.
 """
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -28,6 +30,7 @@ from ..services import problems as services
 
 VIEW, ADD = "callbacks.view_problem", "callbacks.add_problem"
 PAGE_SIZE = 30
+DUE_SOON = timedelta(hours=4)  # an open problem this close to its deadline stands out in the inbox
 TEXT_MAX = 2000
 
 
@@ -159,6 +162,8 @@ def problem_inbox(request: HttpRequest) -> HttpResponse:
     sort = filters.sort if filters.sort in selectors.SORTS else selectors.DEFAULT_SORT.get(filters.tab, "deadline")
     for problem in page.object_list:
         problem.overdue = problem.status == Problem.Status.OPEN and problem.deadline_at < now
+        problem.due_soon = problem.status == Problem.Status.OPEN and not problem.overdue and (
+            problem.deadline_at - now < DUE_SOON)
     counts = selectors.tab_counts(user=user, filters=filters, now=now)
     tabs = [("open", _("Waiting for a fix"), counts["open"]),
             ("fixed", _("Waiting for the customer's confirmation"), counts["fixed"]),

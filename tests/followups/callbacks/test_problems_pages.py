@@ -84,6 +84,13 @@ def test_a_problem_within_its_deadline_is_not_red(login, service_manager, proble
         page = html(login(service_manager).get(INBOX))
     assert "table-danger" not in page and "inbox-overdue-count" not in page
     assert "剩余 1\xa0小时" in page  # Django words the time left with a no-break space
+    assert "problem-due-soon" in page  # an hour left: it stands out
+
+
+def test_a_problem_with_a_day_left_does_not_stand_out(login, service_manager, problem):
+    with time_machine.travel(MONDAY_10 + timedelta(hours=24), tick=False):
+        page = html(login(service_manager).get(INBOX))
+    assert "剩余 1\xa0日" in page and "problem-due-soon" not in page
 
 
 def test_the_overdue_filter_keeps_only_the_late(login, service_manager, agent):
