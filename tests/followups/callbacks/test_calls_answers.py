@@ -1,0 +1,188 @@
+"""Completing a callback: the answers of the version shown, their rules in Chinese, corrections as
+new responses, problems raised from answers, and the second callback's step of its problem."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from dealer_crm.accounts.roles import Role
+from followups.callbacks.models import Answer, CallAttempt, Callback, Problem, ScriptResponse
+from followups.callbacks.services.calls import (
+    AnswersInvalid, CallError, ProblemRaised, callback_complete, callback_take_next, response_correct,
+)
+from followups.callbacks.services.problems import problem_fix
+from followups.scripts.models import Question, Script, ScriptVersion
+from tests.factories import UserFactory
+from tests.followups.factories import CustomerFactory, default_callback_rules, make_callback, manager, raise_problem
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def _default_rules(db):
+    default_callback_rules()
+
+
+def publish(kind: str = "ssi", *, number: int = 1) -> ScriptVersion:
+    """A published script of `kind` for every brand, the only one in use: a score (below 7 is
+    dissatisfied), a yes/no (no is), a choice and an optional text."""
+    Script.objects.filter(kind=kind).exclude(key=f"workbench-{kind}").update(active=False)
+    script, _created = Script.objects.get_or_create(key=f"workbench-{kind}", defaults={"name": "回访话术", "kind": kind})
+    script.versions.filter(status=ScriptVersion.Status.PUBLISHED).update(status=ScriptVersion.Status.RETIRED)
+    version = ScriptVersion.objects.create(script=script, number=number, status=ScriptVersion.Status.PUBLISHED,
+                                           published_at=NOW, opening="{name}您好")
+    Question.objects.create(version=version, position=1, text="您对本次服务的总体满意度打几分？", kind="score",
+                            dissatisfied_below=7)
+    Question.objects.create(version=version, position=2, text="服务顾问是否主动向您解释维修项目？", kind="yes_no",
+                            dissatisfied_answers=["no"])
+    Question.objects.create(version=version, position=3, text="您会向朋友推荐我们吗？", kind="choice",
+                            choices=["会", "不确定", "不会"], dissatisfied_answers=["不会"])
+    Question.objects.create(version=version, position=4, text="还有其他建议吗？", kind="text", required=False)
+    return version
+
+
+def answers_for(version: ScriptVersion, score="9", yes_no="yes", choice="会", text="") -> dict[int, str]:
+    q1, q2, q3, q4 = version.questions.order_by("position")
+    return {q1.pk: score, q2.pk: yes_no, q3.pk: choice, q4.pk: text}
+
+
+def held(agent, kind="ssi", **kwargs) -> Callback:
+    callback = make_callback(kind=kind, due_at=NOW - timedelta(hours=1), expires_at=NOW + timedelta(days=5), **kwargs)
+    assert callback_take_next(agent=agent, now=NOW).pk == callback.pk
+    callback.refresh_from_db()
+    return callback
+
+
+@pytest.mark.django_db
+def test_completing_saves_the_answers_the_average_and_closes_the_callback(agent):
+    version = publish()
+    callback = held(agent)
+    response = callback_complete(callback=callback, agent=agent, version=version,
+                                 answers=answers_for(version, score="8", text="  洗车再仔细些  "), remark="客户很客气",
+                                 now=NOW)
+    callback.refresh_from_db()
+    assert (callback.status, callback.closed_at, callback.attempts, callback.last_outcome) == (
+        Callback.Status.COMPLETED, NOW, 1, "completed")
+    assert CallAttempt.objects.get(callback=callback).outcome == "completed"
+    assert response.attempt.outcome == "completed"
+    assert (response.version_id, response.average_score, response.dissatisfied, response.remark) == (
+        version.pk, Decimal("8.00"), False, "客户很客气")
+    values = list(Answer.objects.filter(response=response).order_by("question__position").values_list("score", "value"))
+    assert values == [(8, ""), (None, "yes"), (None, "会"), (None, "洗车再仔细些")]
+    entry = callback.customer.timeline.get(kind="callback")
+    assert entry.params["variant"] == "completed" and entry.params["average"] == "8.00"
+    assert entry.params["dissatisfied"] is False
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("answers", "dissatisfied"), [
+    ({"score": "6"}, True), ({"score": "7"}, False), ({"yes_no": "no"}, True), ({"choice": "不会"}, True),
+])
+def test_a_dissatisfied_answer_flags_the_answer_and_the_response(agent, answers, dissatisfied):
+    version = publish()
+    response = callback_complete(callback=held(agent), agent=agent, version=version,
+                                 answers=answers_for(version, **answers), now=NOW)
+    assert response.dissatisfied is dissatisfied
+    assert response.answers.filter(dissatisfied=True).exists() is dissatisfied
+
+
+@pytest.mark.django_db
+def test_invalid_answers_save_nothing_and_say_why_in_chinese_per_question(agent):
+    version = publish()
+    callback = held(agent)
+    q1, q2, q3, _q4 = version.questions.order_by("position")
+    with pytest.raises(AnswersInvalid) as raised:
+        callback_complete(callback=callback, agent=agent, version=version,
+                          answers={q1.pk: "11", q2.pk: "", q3.pk: "还行"}, now=NOW)
+    errors = raised.value.by_question
+    assert errors == {q1.pk: "评分必须是 0 到 10 之间的整数。", q2.pk: "此题为必答题，请填写答案。",
+                      q3.pk: "请从选项中选择一个：会、不确定、不会。"}
+    callback.refresh_from_db()
+    assert callback.status == Callback.Status.IN_PROGRESS and callback.attempts == 0
+    assert not ScriptResponse.objects.filter(callback=callback).exists()
+
+
+@pytest.mark.django_db
+def test_the_answers_keep_the_version_shown_when_a_newer_one_is_published_meanwhile(agent):
+    shown = publish(number=1)
+    callback = held(agent)
+    newer = publish(number=2)  # the supervisor publishes while the agent is on the phone
+    response = callback_complete(callback=callback, agent=agent, version=shown, answers=answers_for(shown), now=NOW)
+    assert response.version_id == shown.pk != newer.pk
+    assert set(response.answers.values_list("question__version", flat=True)) == {shown.pk}
+
+
+@pytest.mark.django_db
+def test_a_script_of_another_kind_is_refused(agent):
+    csi = publish("csi")
+    with pytest.raises(CallError):
+        callback_complete(callback=held(agent, kind="ssi"), agent=agent, version=csi, answers=answers_for(csi), now=NOW)
+
+
+@pytest.mark.django_db
+def test_a_colleague_cannot_complete_a_callback_they_do_not_hold(agent):
+    version = publish()
+    callback = held(agent)
+    colleague = UserFactory(username="agent_wu", roles=[Role.CALLBACK_AGENT])
+    with pytest.raises(PermissionDenied):
+        callback_complete(callback=callback, agent=colleague, version=version, answers=answers_for(version), now=NOW)
+
+
+@pytest.mark.django_db
+def test_a_correction_is_a_new_response_and_the_old_one_stays_as_it_was(agent):
+    version = publish()
+    original = callback_complete(callback=held(agent), agent=agent, version=version,
+                                 answers=answers_for(version, score="5"), now=NOW)
+    corrected = response_correct(response=original, answers=answers_for(version, score="9"),
+                                 reason="客户说刚才听错了", by=agent, now=NOW + timedelta(minutes=5))
+    original.refresh_from_db()
+    assert original.average_score == Decimal("5.00") and original.dissatisfied is True
+    assert list(original.answers.values_list("score", flat=True).order_by("question__position"))[0] == 5
+    assert (corrected.corrects_id, corrected.correction_reason, corrected.average_score, corrected.dissatisfied) == (
+        original.pk, "客户说刚才听错了", Decimal("9.00"), False)
+    assert ScriptResponse.objects.filter(callback=original.callback).count() == 2
+    with pytest.raises(CallError):
+        response_correct(response=original, answers=answers_for(version), reason="再改", by=agent)
+
+
+@pytest.mark.django_db
+def test_a_correction_needs_a_reason(agent):
+    version = publish()
+    original = callback_complete(callback=held(agent), agent=agent, version=version, answers=answers_for(version), now=NOW)
+    with pytest.raises(CallError) as raised:
+        response_correct(response=original, answers=answers_for(version), reason=" ", by=agent)
+    assert "更正原因" in str(raised.value)
+
+
+@pytest.mark.django_db
+def test_problems_and_complaints_raised_from_answers_name_the_answer(agent):
+    version = publish()
+    callback = held(agent)
+    q1, q2, *_rest = version.questions.order_by("position")
+    response = callback_complete(
+        callback=callback, agent=agent, version=version, answers=answers_for(version, score="3", yes_no="no"), now=NOW,
+        problems=[ProblemRaised(question_id=q2.pk, category="staff", department="service", description="顾问没解释"),
+                  ProblemRaised(question_id=q1.pk, category="", department="", description="只给3分", as_complaint=True)])
+    problems = {p.is_complaint: p for p in Problem.objects.filter(callback=callback)}
+    assert problems[False].answer.question_id == q2.pk and problems[False].department == "service"
+    assert problems[True].answer.question_id == q1.pk and problems[True].answer.response_id == response.pk
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("score", "status"), [("9", Problem.Status.SATISFIED), ("4", Problem.Status.OPEN)])
+def test_a_second_callback_answered_moves_its_problem(agent, score, status):
+    version = publish("second")
+    service_manager = manager(Role.SERVICE_MANAGER, "service_zhao", "赵强")
+    problem = raise_problem(by=agent, customer=CustomerFactory())
+    problem_fix(problem=problem, cause="洗车工漏洗", fix="已重新洗车并致歉", by=service_manager, now=NOW - timedelta(days=1))
+    second = Callback.objects.get(problem=problem, kind="second")
+    Callback.objects.filter(pk=second.pk).update(due_at=NOW - timedelta(hours=1))
+    assert callback_take_next(agent=agent, now=NOW).pk == second.pk
+    callback_complete(callback=second, agent=agent, version=version, answers=answers_for(version, score=score), now=NOW)
+    problem.refresh_from_db()
+    assert problem.status == status
+    assert problem.round == (1 if status == Problem.Status.SATISFIED else 2)
