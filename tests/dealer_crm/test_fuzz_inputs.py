@@ -142,6 +142,22 @@ def _lost_contact(world: dict):
     return world["lost_contact"]
 
 
+def _script_draft(world: dict, name: str):
+    """The seeded Renault SSI (a script's pages), its new draft (a version's) or the draft's first
+    question (a question's), the draft started the first time a page needs one."""
+    from followups.scripts.models import Script
+    from followups.scripts.services import script_draft_start
+
+    script = Script.objects.get(key="renault_ssi")
+    if name in {"scripts:script_detail", "scripts:script_switch", "scripts:draft_start"}:
+        return script
+    if "script_draft" not in world:
+        world["script_draft"] = script_draft_start(script=script, by=world["supervisor"])
+    if name.startswith("scripts:question_") and name != "scripts:question_add":
+        return world["script_draft"].questions.order_by("position").first()
+    return world["script_draft"]
+
+
 def path_for(name: str, world: dict) -> str | None:
     """The URL `name` with real objects behind its arguments; None for the admin's unnamed redirects."""
     short = name.split(":", 1)[-1]
@@ -182,6 +198,8 @@ def path_for(name: str, world: dict) -> str | None:
     elif name.startswith("callbacks:callback_") and name not in {"callbacks:callback_list",
                                                                   "callbacks:callback_reassign"}:
         kwargs = {"pk": _lost_contact(world).pk}  # the workbench's pages of one callback
+    if name.startswith("scripts:") and name not in {"scripts:script_list", "scripts:script_new"}:
+        kwargs = {"pk": _script_draft(world, name).pk}
     if name.startswith("imports:batch_") and name not in {"imports:batch_list", "imports:batch_upload"}:
         kwargs = {"pk": world["batch"].pk}
     if name in ADMIN_MODELS and name.rsplit("_", 1)[-1] in {"change", "delete", "history"}:

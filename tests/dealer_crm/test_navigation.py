@@ -15,7 +15,7 @@ def menu_urls(user) -> set[str]:
 def test_an_agent_sees_their_work_and_the_archive(agent):
     """…and the SMS they send: the outbox and the templates they choose from."""
     assert menu_urls(agent) == {"/", "/customers/", "/customers/new/", "/sms/outbox/", "/sms/templates/",
-                                "/callbacks/problems/", "/callbacks/"}
+                                "/callbacks/problems/", "/callbacks/", "/scripts/"}
 
 
 @pytest.mark.django_db
@@ -107,3 +107,16 @@ def test_the_home_page_runs_a_fixed_number_of_queries(login, admin_user, django_
     client = login(admin_user)
     with django_assert_max_num_queries(12):
         client.get("/")
+
+
+@pytest.mark.django_db
+def test_the_callback_scripts_are_the_last_entry_of_the_callback_section(supervisor, agent):
+    for user in (supervisor, agent):
+        section = next(section for section in menu_for(user) if section["label"] == "回访")
+        assert section["items"][-1]["url"] == "/scripts/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.SALES_MANAGER, Role.SERVICE_MANAGER, Role.LOUNGE_HOST, Role.MARKETING])
+def test_the_roles_outside_the_callback_centre_have_no_scripts_entry(role):
+    assert "/scripts/" not in menu_urls(UserFactory(roles=[role]))
