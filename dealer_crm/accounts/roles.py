@@ -57,6 +57,7 @@ CALLBACK_RUN = CALLBACK_WORK | {
     "callbacks.view_callbackrule", "callbacks.change_callbackrule",
     "callbacks.view_outcomerule", "callbacks.change_outcomerule",
     "scripts.add_script", "scripts.change_script", "scripts.add_scriptversion", "scripts.change_scriptversion",
+    "scripts.view_question",  # the questions' Excel export and import in the admin
 }
 PROBLEM_FIX = {"callbacks.view_problem", "callbacks.fix_problem"}
 
