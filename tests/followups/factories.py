@@ -113,3 +113,26 @@ def correct(response, *, by, at, score):
 
 __all__ = ["CustomerFactory", "complete", "correct", "deliver", "make_attempt", "make_callback", "make_response",
            "make_vehicle", "manager", "raise_problem", "refuse", "repair_order", "script_version"]
+
+
+# --- the workbench: a published script with one question of each kind -------------------------------
+def publish_script(kind: str = "ssi", *, number: int = 1, published_at=None):
+    """A published all-brand script of `kind`, the only one in use: a score (below 7 is
+    dissatisfied), a yes/no (no is), a choice (不会 is) and an optional text."""
+    from django.utils import timezone
+
+    from followups.scripts.models import Question, Script, ScriptVersion
+
+    Script.objects.filter(kind=kind).exclude(key=f"workbench-{kind}").update(active=False)
+    script, _created = Script.objects.get_or_create(key=f"workbench-{kind}", defaults={"name": "回访话术", "kind": kind})
+    script.versions.filter(status=ScriptVersion.Status.PUBLISHED).update(status=ScriptVersion.Status.RETIRED)
+    version = ScriptVersion.objects.create(script=script, number=number, status=ScriptVersion.Status.PUBLISHED,
+                                           published_at=published_at or timezone.now(), opening="{name}您好")
+    Question.objects.create(version=version, position=1, text="您对本次服务的总体满意度打几分？", kind="score",
+                            dissatisfied_below=7)
+    Question.objects.create(version=version, position=2, text="服务顾问是否主动向您解释维修项目？", kind="yes_no",
+                            dissatisfied_answers=["no"])
+    Question.objects.create(version=version, position=3, text="您会向朋友推荐我们吗？", kind="choice",
+                            choices=["会", "不确定", "不会"], dissatisfied_answers=["不会"])
+    Question.objects.create(version=version, position=4, text="还有其他建议吗？", kind="text", required=False)
+    return version

@@ -14,9 +14,12 @@ from followups.callbacks.services.calls import (
     AnswersInvalid, CallError, ProblemRaised, callback_complete, callback_take_next, response_correct,
 )
 from followups.callbacks.services.problems import problem_fix
-from followups.scripts.models import Question, Script, ScriptVersion
+from followups.scripts.models import ScriptVersion
 from tests.factories import UserFactory
-from tests.followups.factories import CustomerFactory, default_callback_rules, make_callback, manager, raise_problem
+from tests.followups.factories import (
+    CustomerFactory, default_callback_rules, make_callback, manager, publish_script,
+    raise_problem,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI)
@@ -28,21 +31,7 @@ def _default_rules(db):
 
 
 def publish(kind: str = "ssi", *, number: int = 1) -> ScriptVersion:
-    """A published script of `kind` for every brand, the only one in use: a score (below 7 is
-    dissatisfied), a yes/no (no is), a choice and an optional text."""
-    Script.objects.filter(kind=kind).exclude(key=f"workbench-{kind}").update(active=False)
-    script, _created = Script.objects.get_or_create(key=f"workbench-{kind}", defaults={"name": "回访话术", "kind": kind})
-    script.versions.filter(status=ScriptVersion.Status.PUBLISHED).update(status=ScriptVersion.Status.RETIRED)
-    version = ScriptVersion.objects.create(script=script, number=number, status=ScriptVersion.Status.PUBLISHED,
-                                           published_at=NOW, opening="{name}您好")
-    Question.objects.create(version=version, position=1, text="您对本次服务的总体满意度打几分？", kind="score",
-                            dissatisfied_below=7)
-    Question.objects.create(version=version, position=2, text="服务顾问是否主动向您解释维修项目？", kind="yes_no",
-                            dissatisfied_answers=["no"])
-    Question.objects.create(version=version, position=3, text="您会向朋友推荐我们吗？", kind="choice",
-                            choices=["会", "不确定", "不会"], dissatisfied_answers=["不会"])
-    Question.objects.create(version=version, position=4, text="还有其他建议吗？", kind="text", required=False)
-    return version
+    return publish_script(kind, number=number, published_at=NOW)
 
 
 def answers_for(version: ScriptVersion, score="9", yes_no="yes", choice="会", text="") -> dict[int, str]:
