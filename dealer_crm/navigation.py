@@ -44,6 +44,7 @@ MENU: tuple[MenuSection, ...] = (
     MenuSection(
         _("Callbacks"),
         (
+            MenuItem(_("Callback workbench"), "callbacks:workbench", "telephone", perm="callbacks.work_callback"),
             MenuItem(_("Problems"), "callbacks:problem_inbox", "signpost-split", perm="callbacks.view_problem"),
             MenuItem(_("Callback supervision"), "callbacks:supervisor", "speedometer2",
                      perm="callbacks.supervise_callback"),
