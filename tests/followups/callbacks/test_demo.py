@@ -3,11 +3,13 @@ the models' own rules and the services' (the daily build finds nothing left to q
 
 import hashlib
 from collections import Counter
+from importlib import import_module
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -36,6 +38,7 @@ from followups.callbacks.services.problems import ROUTING
 from followups.scripts.selectors import published_version
 from followups.scripts.services import answer_clean, answer_is_dissatisfied
 from tests.factories import UserFactory
+from tests.followups.factories import default_callback_rules
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 11, 30)
@@ -46,6 +49,9 @@ TABLES = (Callback, CallAttempt, ScriptResponse, Answer, Problem, ProblemStep)
 
 @pytest.fixture
 def staff(db):
+    # the data migrations' rules and scripts, also in a reused test database a transactional test emptied
+    default_callback_rules()
+    import_module("followups.scripts.migrations.0002_seed_scripts").seed(apps, None)
     return {name: UserFactory(username=name, display_name=display, roles=[role]) for name, display, role in (
         ("agent", "李娜", Role.CALLBACK_AGENT), ("supervisor", "刘芳", Role.DCRC_SUPERVISOR),
         ("service", "赵强", Role.SERVICE_MANAGER), ("sales", "孙伟", Role.SALES_MANAGER),
@@ -304,7 +310,7 @@ def test_the_history_follows_the_deliveries_and_repair_orders_of_the_last_90_day
 
 
 @pytest.fixture
-def var_dir(db, settings, tmp_path):
+def var_dir(staff, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     settings.DEBUG = True
     return tmp_path
