@@ -116,8 +116,9 @@ def callback_window(*, source_on: date, due_day: int, expires_day: int) -> tuple
 # --- the build -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Source:
-    """Where a rule's callbacks come from: a FROM clause with the columns customer_id, vehicle_id,
-    visit_id, source_on and source_id, and its own conditions (with %(…)s parameters)."""
+    """Where a rule's callbacks come from: a FROM clause joined to the wave's dates (`wave`: its
+    columns are the source date, the due time and the expiry), with the columns customer_id,
+    vehicle_id, visit_id, source_id, due_at and expires_at."""
 
     sql: str
     key_prefix: str
@@ -132,31 +133,33 @@ def _tables() -> dict[str, str]:
     }
 
 
+# The VALUES of the wave's dates name their columns column1, column2, column3 (PostgreSQL and SQLite).
 _DELIVERIES = _Source(key_prefix="delivery", sql="""
-    SELECT role.customer_id, vehicle.id AS vehicle_id, NULL::bigint AS visit_id,
-           vehicle.delivery_date AS source_on, vehicle.id AS source_id
-      FROM {vehicle} vehicle
+    SELECT role.customer_id, vehicle.id AS vehicle_id, CAST(NULL AS BIGINT) AS visit_id, vehicle.id AS source_id,
+           wave.column2 AS due_at, wave.column3 AS expires_at
+      FROM {wave} wave
+      JOIN {vehicle} vehicle ON vehicle.delivery_date = wave.column1
       JOIN {role} role ON role.vehicle_id = vehicle.id AND role.kind = 'owner' AND role.ended_on IS NULL
-     WHERE vehicle.delivery_date BETWEEN %(first_on)s AND %(last_on)s
 """)
 
 _VISITS = _Source(key_prefix="visit", sql="""
-    SELECT visit.customer_id, visit.vehicle_id, visit.id AS visit_id,
-           visit.closed_on AS source_on, visit.id AS source_id
-      FROM {visit} visit
-     WHERE visit.closed_on BETWEEN %(first_on)s AND %(last_on)s
-       AND visit.kind = %(visit_kind)s AND visit.customer_id IS NOT NULL
+    SELECT visit.customer_id, visit.vehicle_id, visit.id AS visit_id, visit.id AS source_id,
+           wave.column2 AS due_at, wave.column3 AS expires_at
+      FROM {wave} wave
+      JOIN {visit} visit ON visit.closed_on = wave.column1
+     WHERE visit.kind = %(visit_kind)s AND visit.customer_id IS NOT NULL
 """)
 
 # One wave of one rule. The sources not built before (NOT EXISTS on the unique index's columns)
 # are looked at first, so that a second run reads the customers of no one; ON CONFLICT is what
 # makes two runs at once safe. The preferences: the most specific answer decides (the same order
-# as customers.messaging's for SMS), no answer allows.
+# as customers.messaging's for SMS), no answer allows. Plain SQL that PostgreSQL and SQLite (the
+# embedded default of `make run`) both run: the dates are computed in Python (`callback_window`).
 _INSERT = """
 WITH source AS (
     SELECT source.*, %(key_prefix)s || ':' || source.source_id || ':d' || %(day)s AS source_key
       FROM ({source}) source
-), fresh AS (
+), fresh AS MATERIALIZED (  -- each new row's preferences and problems read once, not per use
     SELECT source.*, customer.mobile, customer.phone2, customer.importance,
            (SELECT preference.allowed FROM {preference} preference
              WHERE preference.customer_id = customer.id AND preference.channel IN ('phone', 'any')
@@ -177,61 +180,89 @@ WITH source AS (
                           AND COALESCE(callback.vehicle_id, 0) = COALESCE(source.vehicle_id, 0)
                           AND callback.kind = %(kind)s AND callback.source_key = source.source_key)
 ), routed AS (
-    SELECT fresh.*,
-           CASE WHEN fresh.mobile = '' AND fresh.phone2 = '' THEN 'skipped:no_phone'
-                WHEN fresh.takes_calls IS NOT FALSE THEN 'open:'
-                WHEN fresh.takes_sms IS FALSE THEN 'skipped:refuses_contact'
-                WHEN %(no_calls)s = 'skip' THEN 'skipped:no_calls'
-                WHEN fresh.mobile = '' THEN 'skipped:no_mobile'
-                WHEN %(sms_template)s::bigint IS NULL THEN 'skipped:no_calls'
-                ELSE 'sms_sent:no_calls' END AS route
-      FROM fresh
+    SELECT fresh.*, {status} AS status, {reason} AS close_reason FROM fresh
 )
 INSERT INTO {callback} (customer_id, vehicle_id, kind, source_key, visit_id, rule_id, status, priority,
                         due_at, expires_at, attempts, last_outcome, close_reason, closed_at, note,
                         created_on, created_at)
-SELECT routed.customer_id, routed.vehicle_id, %(kind)s, routed.source_key, routed.visit_id, %(rule)s,
-       split_part(routed.route, ':', 1),
+SELECT routed.customer_id, routed.vehicle_id, %(kind)s, routed.source_key, routed.visit_id, %(rule)s, routed.status,
        %(priority)s + CASE routed.importance WHEN 'important' THEN %(boost_important)s
                                              WHEN 'vip' THEN %(boost_vip)s ELSE 0 END
                     + CASE WHEN routed.has_complaint THEN %(boost_complaint)s
                            WHEN routed.has_problem THEN %(boost_problem)s ELSE 0 END,
-       ((routed.source_on + %(day)s) + %(shift_start)s::time) AT TIME ZONE %(tz)s,
-       ((routed.source_on + %(expires)s + 1)::timestamp) AT TIME ZONE %(tz)s,
-       0, '', split_part(routed.route, ':', 2),
-       CASE WHEN routed.route LIKE 'open:%%' THEN NULL ELSE %(now)s END, '',
-       %(on)s, %(now)s
+       routed.due_at, routed.expires_at, 0, '', routed.close_reason,
+       CASE WHEN routed.status = 'open' THEN NULL ELSE %(now)s END, '', %(on)s, %(now)s
   FROM routed
- WHERE ((routed.source_on + %(expires)s + 1)::timestamp) AT TIME ZONE %(tz)s > %(now)s
+ WHERE 1 = 1  -- SQLite: without a WHERE, the ON CONFLICT would be read as a join's ON
 ON CONFLICT DO NOTHING
 RETURNING id, status
 """
 
 
-def _waves(rule: CallbackRule) -> list[int]:
+def _routes(rule: CallbackRule) -> list[tuple[str, str, str]]:
+    """Who is called and who is not, in order: (condition on `fresh`, status, close reason)."""
+    S, R = Callback.Status, CloseReason
+    routes = [("fresh.mobile = '' AND fresh.phone2 = ''", S.SKIPPED, R.NO_PHONE),
+              ("fresh.takes_calls IS NOT FALSE", S.OPEN, ""),
+              ("fresh.takes_sms IS FALSE", S.SKIPPED, R.REFUSES_CONTACT)]
+    if rule.no_calls == CallbackRule.NoCalls.SMS and rule.sms_template_id is not None:
+        return routes + [("fresh.mobile = ''", S.SKIPPED, R.NO_MOBILE), ("1 = 1", S.SMS_SENT, R.NO_CALLS)]
+    return routes + [("1 = 1", S.SKIPPED, R.NO_CALLS)]
+
+
+def _case(routes: list[tuple[str, str, str]], column: int) -> str:
+    # The values are this module's own codes, never user input.
+    return "CASE " + " ".join(f"WHEN {route[0]} THEN '{route[column]}'" for route in routes) + " END"
+
+
+def rule_waves(rule: CallbackRule) -> list[int]:
     """The rule's due days that can be built: each at most the expiry day, no day twice."""
     return sorted({int(day) for day in rule.due_days or [] if 0 <= int(day) <= rule.expires_after_days})
 
 
-def _build_wave(rule: CallbackRule, *, day: int, on: date, now: datetime) -> list[tuple[int, str]]:
+def build_wave_sql(rule: CallbackRule, *, day: int, on: date, now: datetime) -> tuple[str, dict] | None:
+    """The statement that builds one wave of one rule, and its parameters; None when every source
+    date of the wave has expired by `now`. The wave's dates: those whose wave day has come and whose
+    expiry day is `on` or later, less those already expired at `now` (bench/ explains it)."""
+    ops = connection.ops
+    dates, params = [], {}
+    for back in range(day, rule.expires_after_days + 1):
+        source_on = on - timedelta(days=back)
+        due_at, expires_at = callback_window(source_on=source_on, due_day=day, expires_day=rule.expires_after_days)
+        if expires_at <= now:
+            continue
+        n = len(dates)
+        dates.append(f"(%(on{n})s, %(due{n})s, %(expires{n})s)")
+        params |= {f"on{n}": ops.adapt_datefield_value(source_on), f"due{n}": ops.adapt_datetimefield_value(due_at),
+                   f"expires{n}": ops.adapt_datetimefield_value(expires_at)}
+    if not dates:
+        return None
     source = _DELIVERIES if rule.kind in DELIVERY_KINDS else _VISITS
     tables = _tables()
-    sql = _INSERT.format(source=source.sql.format(**tables), **tables)
-    params = {
-        "key_prefix": source.key_prefix, "day": day, "kind": rule.kind, "rule": rule.pk,
-        "first_on": on - timedelta(days=rule.expires_after_days), "last_on": on - timedelta(days=day),
-        "visit_kind": rule.visit_kind, "no_calls": rule.no_calls, "sms_template": rule.sms_template_id,
+    wave = "(VALUES " + ", ".join(dates) + ")"
+    routes = _routes(rule)
+    sql = _INSERT.format(source=source.sql.format(wave=wave, **tables), status=_case(routes, 1),
+                         reason=_case(routes, 2), **tables)
+    params |= {
+        "key_prefix": source.key_prefix, "day": day, "kind": rule.kind, "rule": rule.pk, "visit_kind": rule.visit_kind,
         "priority": rule.priority, "boost_important": IMPORTANCE_BOOST[Customer.Importance.IMPORTANT],
         "boost_vip": IMPORTANCE_BOOST[Customer.Importance.VIP], "boost_complaint": COMPLAINT_BOOST,
-        "boost_problem": OPEN_PROBLEM_BOOST, "shift_start": shift_start().isoformat(),
-        "expires": rule.expires_after_days, "tz": settings.TIME_ZONE, "on": on, "now": now,
+        "boost_problem": OPEN_PROBLEM_BOOST, "on": ops.adapt_datefield_value(on),
+        "now": ops.adapt_datetimefield_value(now),
     }
+    return sql, params
+
+
+def _build_wave(rule: CallbackRule, *, day: int, on: date, now: datetime) -> list[tuple[int, str]]:
+    statement = build_wave_sql(rule, day=day, on=on, now=now)
+    if statement is None:
+        return []
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*statement)
         return cursor.fetchall()
 
 
-def _rules_to_build() -> list[CallbackRule]:
+def rules_to_build() -> list[CallbackRule]:
     rules = CallbackRule.objects.filter(enabled=True, kind__in=BUILT_KINDS).select_related("sms_template")
     # A CSI rule is for one visit type; internal orders are never called back, whatever a rule says.
     return [rule for rule in rules if rule.kind != CallbackKind.CSI
@@ -246,10 +277,14 @@ def callbacks_build(*, on: date, now: datetime | None = None) -> dict[str, int]:
     the SMS route ("sms_sent") and how many were skipped ("skipped"). A second run creates 0.
     """
     now = now or timezone.now()
+    if connection.vendor == "postgresql":
+        # Short statements over the day's rows: compiling them (JIT) took longer than running them.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
     counts = {kind.value: 0 for kind in BUILT_KINDS} | {"sms_sent": 0, "skipped": 0}
     routed: list[tuple[int, CallbackRule]] = []
-    for rule in _rules_to_build():
-        for day in _waves(rule):
+    for rule in rules_to_build():
+        for day in rule_waves(rule):
             for pk, status in _build_wave(rule, day=day, on=on, now=now):
                 counts[rule.kind] += 1
                 if status == Callback.Status.SKIPPED:
