@@ -37,7 +37,7 @@ class DraftForm(Styled, forms.ModelForm):
     class Meta:
         model = ScriptVersion
         fields = ["opening", "closing", "note"]
-        widgets = {"opening": forms.Textarea(attrs={"rows": 3}), "closing": forms.Textarea(attrs={"rows": 2})}
+        widgets = {"opening": forms.Textarea(attrs={"rows": 6}), "closing": forms.Textarea(attrs={"rows": 3})}
 
 
 class QuestionForm(Styled, forms.Form):

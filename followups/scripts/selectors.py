@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from .models import Question, Script, ScriptVersion
+from .models import Question, Script, ScriptKind, ScriptVersion
 
 
 def _questions_in_order() -> Prefetch:
@@ -34,12 +34,13 @@ def version_with_questions(*, version_id: int) -> ScriptVersion:
 
 
 def scripts_for_list() -> list[Script]:
-    """Every script, in use first, each with `published` and `draft` (a version or None) and the
-    number of questions of each."""
+    """Every script, in use first, by kind in the order the kinds are listed (thank-you, SSI, CSI…),
+    each with `published` and `draft` (a version or None) and the number of questions of each."""
     live = (ScriptVersion.objects.filter(status__in=[ScriptVersion.Status.PUBLISHED, ScriptVersion.Status.DRAFT])
             .select_related("published_by").annotate(question_count=Count("questions")))
-    scripts = list(Script.objects.order_by("-active", "kind", "brand", "name")
-                   .prefetch_related(Prefetch("versions", queryset=live, to_attr="live_versions")))
+    kinds = {kind: number for number, kind in enumerate(ScriptKind.values)}
+    scripts = sorted(Script.objects.prefetch_related(Prefetch("versions", queryset=live, to_attr="live_versions")),
+                     key=lambda s: (not s.active, kinds.get(s.kind, len(kinds)), s.brand == "", s.brand, s.name))
     for script in scripts:
         by_status = {v.status: v for v in script.live_versions}
         script.published = by_status.get(ScriptVersion.Status.PUBLISHED)

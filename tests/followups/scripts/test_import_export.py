@@ -127,3 +127,11 @@ def test_only_the_supervisor_may_import(login, db):
     agent = UserFactory(username="agent_staff", roles=[Role.CALLBACK_AGENT], is_staff=True)
     client = login(agent)
     assert client.get(URL + "import/").status_code == 403
+
+
+def test_a_script_added_in_the_admin_gets_its_draft_v1(login, staff_supervisor):
+    response = login(staff_supervisor).post("/admin/scripts/script/add/", {
+        "key": "lapsed", "name": "流失客户关怀回访", "kind": "custom", "brand": "mitsubishi"})
+    assert response.status_code == 302
+    script = Script.objects.get(key="lapsed")
+    assert list(script.versions.values_list("number", "status", "created_by")) == [(1, "draft", staff_supervisor.pk)]
