@@ -57,6 +57,10 @@ def reason_text(code: str, detail: str = "", *, attempts: int = 0) -> str:
     no migration recognised) shows its text as it is."""
     if code not in MESSAGES:
         return detail
+    if code == NO_TEMPLATE_ID and detail:  # the gateway's name as the pages write it (阿里云, 腾讯云)
+        from .forms import gateway_label
+
+        detail = gateway_label(detail)
     message = MESSAGES[code]
     template = message if not isinstance(message, tuple) else message[1] if detail else message[0]
     return str(template) % {"detail": detail, "n": attempts}

@@ -204,3 +204,10 @@ def test_the_migration_turns_the_old_texts_into_codes_and_back(keeper, superviso
     assert back[old["gateway"].pk] == "isv.MOBILE_NUMBER_ILLEGAL: 非法手机号"
     assert back[old["no_id"].pk] == "The template has no Tencent template ID."
     assert set(OutboundMessage.objects.values_list("reason_code", flat=True)) == {""}
+
+
+def test_a_template_without_an_id_at_the_gateway_names_the_gateway_as_the_pages_do():
+    with translation.override("zh-hans"):
+        assert reasons.reason_text(reasons.NO_TEMPLATE_ID, "tencent") == "该模板在网关 腾讯云 没有审核通过的模板ID。"
+    with translation.override("en"):
+        assert reasons.reason_text(reasons.NO_TEMPLATE_ID, "aliyun") == "The template has no approved ID at the gateway Aliyun."
