@@ -330,11 +330,18 @@ class DemoCallCentre:
         else:  # never reached: failed calls until the policy gives up
             plan = [rng.choice(FAILED_CALLS) for _ in range(rule.max_attempts)]
         moment, failed_on = first, []
+        # Today's work is partly done: a callback due today was drawn in `callback`; one coming back
+        # today from an earlier call is drawn here, once.
+        today_drawn = self._local(source.due_at).date() == self.today
         for outcome in plan:
             if outcome == Outcome.COMPLETED:  # recorded once the script is answered, a few minutes on
                 moment += timedelta(minutes=rng.randrange(3, 9))
             if moment > self.now or moment >= source.expires_at:
                 break
+            if not today_drawn and self._local(moment).date() == self.today:
+                today_drawn = True
+                if rng.random() >= self._today_done_share():
+                    break
             if outcome == Outcome.CALL_BACK:
                 call_back_at = self._later(moment, rng.choice((90, 150, 240)))
                 if call_back_at >= source.expires_at:
