@@ -8,6 +8,7 @@ from import_export.formats.base_formats import XLSX
 from import_export.forms import ExportForm
 from import_export.tmp_storages import CacheStorage
 
+from dealer_crm.admin import ReadOnlyAdmin
 from dealer_crm.audit.models import AuditEvent
 from dealer_crm.audit.services import audit_record
 
@@ -56,7 +57,7 @@ class QuestionInline(admin.TabularInline):
 
 
 @admin.register(ScriptVersion)
-class ScriptVersionAdmin(admin.ModelAdmin):
+class ScriptVersionAdmin(ReadOnlyAdmin):
     """Read-only: a draft is edited on the editor's pages, a published version never."""
 
     list_display = ["script", "number", "status", "note", "published_at", "published_by"]
@@ -64,18 +65,12 @@ class ScriptVersionAdmin(admin.ModelAdmin):
     list_select_related = ["script", "published_by"]
     inlines = [QuestionInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Question)
-class QuestionAdmin(ImportExportModelAdmin):
+class QuestionAdmin(ImportExportModelAdmin, ReadOnlyAdmin):
+    """Questions are read here and come and go as a spreadsheet; they are added and changed in a
+    draft on the editor's pages or by the import (into a draft only)."""
+
     list_display = ["version", "position", "factor", "kind", "text", "required"]
     list_filter = ["version__script", "version__status", "kind", "factor"]
     list_select_related = ["version__script"]
@@ -85,15 +80,6 @@ class QuestionAdmin(ImportExportModelAdmin):
     export_formats = [XLSX]
     export_form_class = ExportForm
     tmp_storage_class = CacheStorage
-
-    def has_add_permission(self, request):
-        return False  # added in a draft on the editor's pages, or imported
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_import_permission(self, request):
         return request.user.has_perm(EDIT)

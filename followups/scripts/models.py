@@ -117,7 +117,7 @@ class Question(models.Model):
         SCORE = "score", _("Score 0–10")
         YES_NO = "yes_no", _("Yes or no")
         CHOICE = "choice", _("Choice")
-        TEXT = "text", _("Text")
+        TEXT = "text", pgettext_lazy("answer type", "Text")
 
     version = models.ForeignKey(ScriptVersion, verbose_name=_("script version"), on_delete=models.CASCADE,
                                 related_name="questions")
