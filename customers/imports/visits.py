@@ -33,6 +33,8 @@ VISIT_FIELDS = ("opened_on", "closed_on", "mileage", "kind", "advisor", "sender_
                 "parts_amount", "total_amount")
 # The words the DMS uses for the kind of work, most specific first.
 KINDS = [
+    # The store's own work on its cars (内部单, 内部保养, 内部维修): first, as it names other kinds' words too.
+    (("内部",), ServiceVisit.Kind.INTERNAL),
     (("首保", "首次保养", "首次免费保养", "免费保养"), ServiceVisit.Kind.FIRST_MAINTENANCE),
     (("索赔", "保修", "三包"), ServiceVisit.Kind.WARRANTY),
     (("事故", "保险"), ServiceVisit.Kind.ACCIDENT),
