@@ -220,6 +220,7 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Question %(number)s added.") % {"number": question.position})
             return redirect(_editor_url(version, question.pk))
+    messages.error(request, _("The question was not added: correct what is marked under “Add a question”."))
     return _editor(request, version, question_form=form, status=400)
 
 
