@@ -49,6 +49,7 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem(_("Callback supervision"), "callbacks:supervisor", "speedometer2",
                      perm="callbacks.supervise_callback"),
             MenuItem(_("All callbacks"), "callbacks:callback_list", "list-check", perm="callbacks.supervise_callback"),
+            MenuItem(_("Callback rules"), "callbacks:rule_list", "sliders", perm="callbacks.view_callbackrule"),
             MenuItem(_("Callback scripts"), "scripts:script_list", "journal-text", perm="scripts.view_script"),
         ),
     ),

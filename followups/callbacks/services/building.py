@@ -349,7 +349,12 @@ REQUESTED_EXPIRES_DAYS = 7
 
 
 class CallbackRequestError(Exception):
-    """A request the queue cannot take (the message says why, in the user's language)."""
+    """A request the queue cannot take: the message says why, in the user's language, and `field`
+    names what to correct ("at", "vehicle"; None: the request as a whole)."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def request_source_key(*, by, at: datetime) -> str:
@@ -368,9 +373,9 @@ def callback_request(*, customer: Customer, at: datetime, by, vehicle: Vehicle |
     if customer.merged_into_id is not None:
         raise CallbackRequestError(_("This customer was merged into another record: ask on the kept one."))
     if at < now - timedelta(minutes=5):
-        raise CallbackRequestError(_("The time asked for has passed: choose a time from now on."))
+        raise CallbackRequestError(_("The time asked for has passed: choose a time from now on."), field="at")
     if vehicle is not None and not VehicleRole.objects.filter(vehicle=vehicle, customer=customer).exists():
-        raise CallbackRequestError(_("This vehicle is not the customer's."))
+        raise CallbackRequestError(_("This vehicle is not the customer's."), field="vehicle")
     rule = CallbackRule.objects.filter(kind=CallbackKind.REQUESTED, visit_kind="").first()
     expires_days = rule.expires_after_days if rule is not None else REQUESTED_EXPIRES_DAYS
     local_day = timezone.localtime(at).date()

@@ -55,7 +55,10 @@ def test_a_customer_who_takes_no_service_calls_gets_the_survey_sms_instead():
     assert "回复1至5" in message.text
     assert message.source_id == str(callback.pk)
     entry = TimelineEntry.objects.get(kind="callback", source_id=str(callback.pk))
+    assert entry.text.title.endswith("：客户不接受来电，已改发短信")
+    assert entry.text.body == "短信：回访·满意度短信"
     with translation.override("en"):
+        entry = TimelineEntry.objects.get(pk=entry.pk)  # read again: an entry's text is kept once read
         assert entry.text.title == "SSI callback: takes no calls, sent an SMS instead"
         assert entry.text.body == "Text: 回访·满意度短信"
 
