@@ -147,7 +147,9 @@ def _script_draft(world: dict, name: str):
     question (a question's), the draft started the first time a page needs one."""
     from followups.scripts.models import Script
     from followups.scripts.services import script_draft_start
+    from tests.followups.factories import seeded_scripts
 
+    seeded_scripts()  # a transactional test may have emptied the reused database
     script = Script.objects.get(key="renault_ssi")
     if name in {"scripts:script_detail", "scripts:script_switch", "scripts:draft_start"}:
         return script

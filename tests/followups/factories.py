@@ -136,3 +136,14 @@ def publish_script(kind: str = "ssi", *, number: int = 1, published_at=None):
                             choices=["会", "不确定", "不会"], dissatisfied_answers=["不会"])
     Question.objects.create(version=version, position=4, text="还有其他建议吗？", kind="text", required=False)
     return version
+
+
+# --- callback scripts (回访话术) -----------------------------------------------------------------------
+def seeded_scripts() -> None:
+    """The scripts of the seeding migration (scripts 0002), also in a reused test database that a
+    transactional test emptied (a key already there is left as it is)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("followups.scripts.migrations.0002_seed_scripts").seed(apps, None)

@@ -13,6 +13,12 @@ from followups.scripts import services
 from followups.scripts.models import Script, ScriptVersion
 from tests.customers.factories import CustomerFactory, make_vehicle
 from tests.factories import UserFactory
+from tests.followups.factories import seeded_scripts
+
+
+@pytest.fixture(autouse=True)
+def _seeded_scripts(db):
+    seeded_scripts()
 
 
 @pytest.fixture

@@ -11,9 +11,15 @@ from dealer_crm.accounts.roles import Role
 from dealer_crm.audit.models import AuditEvent
 from followups.scripts.models import Script
 from tests.factories import UserFactory
+from tests.followups.factories import seeded_scripts
 
 URL = "/admin/scripts/question/"
 HEADER = ["话术标识", "版本", "序号", "考核维度", "问题", "答案类型", "选项", "必答", "低于几分为不满意", "不满意答案"]
+
+
+@pytest.fixture(autouse=True)
+def _seeded_scripts(db):
+    seeded_scripts()
 
 
 @pytest.fixture

@@ -3,9 +3,15 @@
 import pytest
 
 from followups.scripts.models import Factor, Script
+from tests.followups.factories import seeded_scripts
 
 SSI_FACTORS = {"delivery", "sales_init", "deal", "dealer_facility", "salesperson", "overall"}
 CSI_FACTORS = {"service_quality", "service_facility", "pick_up", "advisor", "service_init", "overall"}
+
+
+@pytest.fixture(autouse=True)
+def _seeded_scripts(db):
+    seeded_scripts()
 
 
 def published(key: str):

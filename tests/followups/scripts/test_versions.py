@@ -11,8 +11,14 @@ from django.db.models import ProtectedError
 from followups.scripts import services
 from followups.scripts.models import Question, Script, ScriptVersion
 from followups.scripts.selectors import published_version, version_with_questions
+from tests.followups.factories import seeded_scripts
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _seeded_scripts(db):
+    seeded_scripts()
 
 
 @pytest.fixture
