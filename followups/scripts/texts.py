@@ -24,3 +24,19 @@ def fill(text: str, values: dict[str, str]) -> str:
         return str(values.get(name) or "") if name in VARIABLES else match.group(0)
 
     return _VARIABLE.sub(value, text or "")
+
+
+TITLES = {"M": "先生", "F": "女士"}
+
+
+def values_for(*, customer, vehicle=None, agent=None) -> dict[str, str]:
+    """The variables of one call from what the page has loaded already (no query): the customer's
+    name and title, the vehicle's plate and model, the store, the agent's name."""
+    from django.conf import settings
+
+    values = {"name": customer.name, "title": TITLES.get(customer.gender, ""), "store": settings.SMS_STORE_NAME}
+    if vehicle is not None:
+        values |= {"plate": vehicle.plate, "model": vehicle.model_name}
+    if agent is not None:
+        values["agent"] = getattr(agent, "display_name", "") or agent.get_username()
+    return values
