@@ -61,7 +61,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -124,41 +123,36 @@ def lease() -> timedelta:
 
 
 # --- take the next ----------------------------------------------------------------------------------
-def _due(now: datetime) -> Q:
-    return Q(due_at__lte=now) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-
-
-QUEUE_ORDER = ("-priority", "due_at", "id")
-
-
-def _first_free(queryset) -> Callback | None:
-    return queryset.select_for_update(skip_locked=True, of=("self",)).order_by(*QUEUE_ORDER).first()
-
-
 def _claim(callback: Callback, agent, now: datetime) -> Callback:
     callback.status, callback.assigned_to, callback.claimed_at = Callback.Status.IN_PROGRESS, agent, now
     callback.save(update_fields=["status", "assigned_to", "claimed_at"])
     return callback
 
 
+# The four groups of the module docstring, each the first free row in the queue's order, locked
+# with SKIP LOCKED; COALESCE stops at the first group that has one (PostgreSQL evaluates a scalar
+# subquery only when it is reached), and the UPDATE takes it: one statement, one round trip a press.
+_NOT_EXPIRED = "(expires_at IS NULL OR expires_at > %(now)s)"
+_FIRST_FREE = ("(SELECT id FROM callbacks_callback WHERE {where} AND " + _NOT_EXPIRED +
+               " ORDER BY priority DESC, due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)")
+TAKE_NEXT_SQL = (
+    "UPDATE callbacks_callback SET status = 'in_progress', assigned_to_id = %(agent)s, claimed_at = %(now)s "
+    "WHERE id = COALESCE(" + ", ".join(_FIRST_FREE.format(where=where) for where in (
+        "status = 'in_progress' AND assigned_to_id = %(agent)s",
+        "status = 'open' AND assigned_to_id = %(agent)s AND due_at <= %(now)s",
+        "status = 'in_progress' AND claimed_at < %(stale)s",
+        "status = 'open' AND assigned_to_id IS NULL AND due_at <= %(now)s",
+    )) + ") RETURNING *"
+)
+
+
 @transaction.atomic
 def callback_take_next(*, agent, now: datetime | None = None) -> Callback | None:
-    """The callback the agent calls now, or None when nothing is due for them (module docstring)."""
+    """The callback the agent calls now, or None when nothing is due for them (module docstring).
+    An agent's own IN_PROGRESS callback comes back with its lease renewed."""
     now = now or timezone.now()
-    not_expired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    held = _first_free(Callback.objects.filter(not_expired, status=Callback.Status.IN_PROGRESS, assigned_to=agent))
-    if held is not None:
-        return _claim(held, agent, now)  # the lease starts again: the agent is working on it
-    groups = (
-        Callback.objects.filter(_due(now), status=Callback.Status.OPEN, assigned_to=agent),
-        Callback.objects.filter(not_expired, status=Callback.Status.IN_PROGRESS, claimed_at__lt=now - lease()),
-        Callback.objects.filter(_due(now), status=Callback.Status.OPEN, assigned_to__isnull=True),
-    )
-    for candidates in groups:
-        callback = _first_free(candidates)
-        if callback is not None:
-            return _claim(callback, agent, now)
-    return None
+    taken = list(Callback.objects.raw(TAKE_NEXT_SQL, {"agent": agent.pk, "now": now, "stale": now - lease()}))
+    return taken[0] if taken else None
 
 
 def _locked(callback: Callback) -> Callback:
