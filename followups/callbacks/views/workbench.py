@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from dealer_crm.access import require_perm
+from followups.scripts import texts
 from followups.scripts.models import ScriptVersion
 
 from ..models import Callback, CallbackKind, Department, Outcome, Problem
@@ -81,6 +82,7 @@ def _render_detail(request: HttpRequest, pk: int, *, version: ScriptVersion | No
     bench = selectors.callback_workbench(pk=pk)
     callback = bench.callback
     shown = version or bench.version
+    words = texts.values_for(customer=bench.customer, vehicle=callback.vehicle, agent=callback.assigned_to or request.user)
     answered = {}
     if bench.response is not None:
         answered = {answer.question_id: answer for answer in bench.response.answers.all()}
@@ -96,6 +98,8 @@ def _render_detail(request: HttpRequest, pk: int, *, version: ScriptVersion | No
                      (Outcome.REFUSED, "4")],
         "outcome_labels": dict(Outcome.choices),
         "min_call_back": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "opening": texts.fill(shown.opening, words) if shown else "",
+        "closing": texts.fill(shown.closing, words) if shown else "",
         "now": timezone.now(),
     }, status=status)
 

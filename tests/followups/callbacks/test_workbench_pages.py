@@ -110,6 +110,7 @@ def test_the_workbench_shows_the_customers_context_and_the_script(login, agent):
     callback = held_by(agent, customer=customer, vehicle=vehicle)
     html = login(agent).get(reverse("callbacks:callback_detail", args=[callback.pk])).content.decode()
     assert "李雷" in html and "苏A12345" in html
+    assert "李雷您好" in html and "{name}" not in html  # the opening words with the customer's details
     assert "13812345678" not in html and "138****5678" in html  # masked, with the logged reveal
     assert reverse("customers:reveal_phones", args=[customer.pk]) in html
     assert "您对本次服务的总体满意度打几分？" in html and f'name="version" value="{version.pk}"' in html
