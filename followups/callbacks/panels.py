@@ -61,6 +61,8 @@ CALLBACK_ROWS = 6
 def _due_today(*, user, today, kinds: tuple[str, ...]):
     """The agent's callbacks of these kinds due today (theirs or nobody's), in the order "take the
     next" gives them; the badge counts them all. Two queries."""
+    from datetime import timedelta
+
     from django.urls import reverse
     from django.utils import timezone
 
@@ -72,11 +74,16 @@ def _due_today(*, user, today, kinds: tuple[str, ...]):
         return NOTHING
     callbacks, total = callbacks_due_today(agent=user, today=today, kinds=kinds, limit=CALLBACK_ROWS)
     now = timezone.now()
+
+    def due(callback) -> str:  # the time when due today, the day too when due earlier
+        local = timezone.localtime(callback.due_at)
+        return f"{local:%H:%M}" if local.date() == today else f"{local:%m-%d %H:%M}"
+
     rows = [
         PanelRow(text=f"{callback.customer.name} · {callback.get_kind_display()}",
-                 url=reverse("callbacks:callback_detail", args=[callback.pk]),
-                 meta=f"{timezone.localtime(callback.due_at):%H:%M}",
-                 tone="warning" if callback.due_at > now else ("danger" if callback.priority >= 20 else ""))
+                 url=reverse("callbacks:callback_detail", args=[callback.pk]), meta=due(callback),
+                 # red: it expires within a day — call it before it is lost
+                 tone="danger" if callback.expires_at and callback.expires_at < now + timedelta(days=1) else "")
         for callback in callbacks
     ]
     return PanelRows(rows=rows, total=total)

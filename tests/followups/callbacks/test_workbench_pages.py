@@ -261,3 +261,16 @@ def test_the_agents_home_shows_the_callbacks_due_today_with_their_true_count(log
     html = login(agent).get(reverse("home")).content.decode()
     assert html.count("孙悦") == 6  # the panel's rows
     assert ">8<" in html.replace(" ", "")  # the badge says all of them
+
+
+@pytest.mark.django_db
+def test_the_home_panel_marks_in_red_a_callback_expiring_within_a_day(login, agent):
+    now = timezone.now()
+    make_callback(due_at=now - timedelta(hours=1), expires_at=now + timedelta(hours=3),
+                  customer=CustomerFactory(name="周急"))
+    make_callback(due_at=now - timedelta(hours=1), expires_at=now + timedelta(days=3),
+                  customer=CustomerFactory(name="吴缓"))
+    response = login(agent).get(reverse("home"))
+    rows = {row.text.split(" · ")[0]: row.tone for panel, found in response.context["panels"]
+            if panel.key == "callbacks" for row in found.rows}
+    assert rows == {"周急": "danger", "吴缓": ""}
