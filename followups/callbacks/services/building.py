@@ -150,9 +150,10 @@ _VISITS = _Source(key_prefix="visit", sql="""
      WHERE visit.kind = %(visit_kind)s AND visit.customer_id IS NOT NULL
 """)
 
-# One wave of one rule. The sources not built before (NOT EXISTS on the unique index's columns)
-# are looked at first, so that a second run reads the customers of no one; ON CONFLICT is what
-# makes two runs at once safe. The preferences: the most specific answer decides (the same order
+# One wave of one rule. The sources not built before are looked at first, so that a second run
+# reads the customers of no one: a subquery per source, not NOT EXISTS, which the planner turned
+# into a nested loop over the whole callback table when its statistics were stale (right after a
+# big first build), one scan per source. ON CONFLICT is what makes two runs at once safe. The preferences: the most specific answer decides (the same order
 # as customers.messaging's for SMS), no answer allows. Plain SQL that PostgreSQL and SQLite (the
 # embedded default of `make run`) both run: the dates are computed in Python (`callback_window`).
 _INSERT = """
@@ -175,10 +176,10 @@ WITH source AS (
                       AND problem.status IN ('open', 'fixed')) AS has_problem
       FROM source
       JOIN {customer} customer ON customer.id = source.customer_id AND customer.merged_into_id IS NULL
-     WHERE NOT EXISTS (SELECT 1 FROM {callback} callback
-                        WHERE callback.customer_id = source.customer_id
-                          AND COALESCE(callback.vehicle_id, 0) = COALESCE(source.vehicle_id, 0)
-                          AND callback.kind = %(kind)s AND callback.source_key = source.source_key)
+     WHERE (SELECT 1 FROM {callback} callback
+             WHERE callback.customer_id = source.customer_id
+               AND COALESCE(callback.vehicle_id, 0) = COALESCE(source.vehicle_id, 0)
+               AND callback.kind = %(kind)s AND callback.source_key = source.source_key LIMIT 1) IS NULL
 ), routed AS (
     SELECT fresh.*, {status} AS status, {reason} AS close_reason FROM fresh
 )
