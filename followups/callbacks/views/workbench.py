@@ -77,20 +77,33 @@ def _question_rows(version: ScriptVersion | None, *, values: dict, errors: dict,
             for question in version.questions.all()]
 
 
+def _may_correct(user, response) -> bool:
+    return response is not None and user.has_perm(WORK) and (
+        services.supervises(user) or response.answered_by_id == user.pk)
+
+
 def _render_detail(request: HttpRequest, pk: int, *, version: ScriptVersion | None = None, values=None, errors=None,
-                   problems=None, remark: str = "", status: int = 200) -> HttpResponse:
+                   problems=None, remark: str = "", status: int = 200, correcting: bool = False, reason: str = "",
+                   reason_error: str = "") -> HttpResponse:
     bench = selectors.callback_workbench(pk=pk)
     callback = bench.callback
     shown = version or bench.version
+    may_record = services.can_record(request.user, callback)
     words = texts.values_for(customer=bench.customer, vehicle=callback.vehicle, agent=callback.assigned_to or request.user)
     answered = {}
     if bench.response is not None:
         answered = {answer.question_id: answer for answer in bench.response.answers.all()}
+    may_correct = _may_correct(request.user, bench.response)
+    correcting = may_correct and (correcting or request.GET.get("correct") == "1")
+    if correcting and values is None:  # the form starts from the answers that count
+        values = {question_id: str(answer.score) if answer.score is not None else answer.value
+                  for question_id, answer in answered.items()}
     return render(request, "callbacks/workbench_detail.html", {
         "bench": bench, "callback": callback, "customer": bench.customer, "version": shown,
         "questions": _question_rows(shown, values=values or {}, errors=errors or {}, problems=problems or {},
                                     answered=answered), "remark": remark, "form_error": bool(errors),
-        "may_record": services.can_record(request.user, callback),
+        "may_record": may_record, "editing": may_record or correcting, "may_correct": may_correct,
+        "correcting": correcting and not may_record, "reason": reason, "reason_error": reason_error,
         "holds": services.holds(request.user, callback),
         "may_claim": callback.status == Callback.Status.OPEN and callback.due_at <= timezone.now(),
         "categories": Problem.Category.choices, "departments": Department.choices,
@@ -208,6 +221,27 @@ def callback_complete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("callbacks:workbench")
 
 
+@require_POST
+def callback_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """A correction of the answers that count: a new response with the reason; the old one stays."""
+    _get_callback_for_user(request.user, pk)
+    response = selectors.callback_workbench(pk=pk).response
+    if not _may_correct(request.user, response):
+        raise PermissionDenied
+    version = selectors.version_shown(version_id=response.version_id)
+    values = {question.pk: request.POST.get(f"q-{question.pk}", "") for question in version.questions.all()}
+    reason = request.POST.get("reason", "").strip()[:200]
+    kept = {"values": values, "correcting": True, "reason": reason}
+    try:
+        services.response_correct(response=response, answers=values, reason=reason, by=request.user)
+    except services.AnswersInvalid as exc:
+        return _render_detail(request, pk, errors=exc.by_question, status=400, **kept)
+    except services.CallError as exc:
+        return _render_detail(request, pk, errors={}, reason_error=str(exc), status=400, **kept)
+    messages.success(request, _("The answers are corrected; the earlier ones stay on record."))
+    return redirect("callbacks:callback_detail", pk=pk)
+
+
 urlpatterns = [
     path("", workbench, name="workbench"),
     path("next/", take_next, name="take_next"),
@@ -216,4 +250,5 @@ urlpatterns = [
     path("<int:pk>/release/", callback_release, name="callback_release"),
     path("<int:pk>/attempt/", callback_attempt, name="callback_attempt"),
     path("<int:pk>/complete/", callback_complete, name="callback_complete"),
+    path("<int:pk>/correct/", callback_correct, name="callback_correct"),
 ]

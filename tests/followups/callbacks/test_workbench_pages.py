@@ -274,3 +274,54 @@ def test_the_home_panel_marks_in_red_a_callback_expiring_within_a_day(login, age
     rows = {row.text.split(" · ")[0]: row.tone for panel, found in response.context["panels"]
             if panel.key == "callbacks" for row in found.rows}
     assert rows == {"周急": "danger", "吴缓": ""}
+
+
+def completed_by(agent, version, **answers) -> Callback:
+    from followups.callbacks.services.calls import callback_complete
+
+    callback = held_by(agent)
+    q = questions(version)
+    values = {q.score.pk: "4", q.yes_no.pk: "yes", q.choice.pk: "会", q.text.pk: ""}
+    callback_complete(callback=callback, agent=agent, version=version, answers=values | answers)
+    return callback
+
+
+@pytest.mark.django_db
+def test_the_agent_corrects_answers_with_a_reason_and_the_old_ones_stay(login, agent):
+    version = publish_script("ssi")
+    callback = completed_by(agent, version)
+    client = login(agent)
+    detail = reverse("callbacks:callback_detail", args=[callback.pk])
+    q = questions(version)
+    html = client.get(detail + "?correct=1").content.decode()
+    assert f'id="q-{q.score.pk}-4" value="4" checked' in html and 'name="reason"' in html
+    data = form_for(version, score="8")
+    response = client.post(reverse("callbacks:callback_correct", args=[callback.pk]), data | {"reason": "客户更正评分"})
+    assert response.status_code == 302
+    old, new = ScriptResponse.objects.filter(callback=callback).order_by("id")
+    assert (old.average_score, new.average_score, new.corrects_id, new.correction_reason) == (4, 8, old.pk, "客户更正评分")
+    html = client.get(detail).content.decode()
+    assert "已更正" in html and 'id="answered-summary"' in html
+
+
+@pytest.mark.django_db
+def test_a_correction_without_a_reason_is_refused_and_keeps_what_was_typed(login, agent):
+    version = publish_script("ssi")
+    callback = completed_by(agent, version)
+    response = login(agent).post(reverse("callbacks:callback_correct", args=[callback.pk]),
+                                 form_for(version, score="7") | {"reason": ""})
+    html = response.content.decode()
+    assert response.status_code == 400 and "请填写更正原因。" in html
+    assert f'id="q-{questions(version).score.pk}-7" value="7" checked' in html
+    assert ScriptResponse.objects.filter(callback=callback).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_colleague_agent_cannot_correct_anothers_answers(login, agent, colleague_agent):
+    version = publish_script("ssi")
+    callback = completed_by(agent, version)
+    Callback.objects.filter(pk=callback.pk).update(assigned_to=None)  # even where the callback is nobody's now
+    response = login(colleague_agent).post(reverse("callbacks:callback_correct", args=[callback.pk]),
+                                           form_for(version) | {"reason": "改一下"})
+    assert response.status_code == 403
+    assert ScriptResponse.objects.filter(callback=callback).count() == 1
