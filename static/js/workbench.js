@@ -5,6 +5,7 @@
 //   5               focus "call back at…"             [data-shortcut-focus="5"]
 //   0–10            in a score question: pick the score (1 then 0 quickly is 10)
 //   Ctrl+Enter      complete the callback             [data-submit-shortcut]
+// A form marked [data-submit-once] is sent once, however often its button is pressed.
 // Shortcuts never fire while the agent types in a text field or a list.
 (function () {
   "use strict";
@@ -115,6 +116,16 @@
     prefill(question);
     const description = question.querySelector("textarea[data-prefill]");
     if (description) description.focus();
+  });
+
+  // --- one press, one request: a double click on 领取下一条 or an outcome must not send twice -----
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!form.matches("[data-submit-once]") || event.defaultPrevented) return;
+    // After the browser has read the form (the pressed button's value included).
+    setTimeout(function () {
+      form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = true; });
+    }, 0);
   });
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -17,7 +17,10 @@ Take the next (`callback_take_next`)
     and not expired (``expires_at`` empty or later than now); a callback assigned to another agent
     is never given (unless its claim ran out, 3.). A press is one statement (`TAKE_NEXT_SQL`): an
     UPDATE of the row the first non-empty group gives, each group a subquery locking its first free
-    row with SKIP LOCKED (bench/callbacks_claim.py: 674 claims/s for 20 agents). The partial index ``callback_take_next_idx``
+    row with SKIP LOCKED (bench/callbacks_claim.py: 674 claims/s for 20 agents). Two presses of one
+    agent in the same instant (a double click) could each take a row — the page sends a press once
+    (``data-submit-once``), and a second row so taken is anyone's again when its lease runs out; a
+    per-agent lock would cost every press another round trip for that. The partial index ``callback_take_next_idx``
     (priority desc, due_at, id, of the OPEN unassigned rows) reads group 4 in this order and stops
     at the first free row; ``callback_claimed_idx`` finds the stale claims.
 
