@@ -528,13 +528,14 @@ def _may_skip_triggers(cursor) -> bool:
 class _SecondaryIndexesDropped:
     """On PostgreSQL, a big load is faster with the non-unique secondary indexes built afterwards."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, of: tuple[type[models.Model], ...] = WRITTEN):
         self.enabled = enabled and connection.vendor == "postgresql"
+        self.models = of  # whose tables: the archive's, or those another app's demo loads
         self.definitions: list[tuple[str, str]] = []
 
     def __enter__(self):
         if self.enabled:
-            tables = [model._meta.db_table for model in WRITTEN]
+            tables = [model._meta.db_table for model in self.models]
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT i.indexname, i.indexdef FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname "
@@ -552,7 +553,7 @@ class _SecondaryIndexesDropped:
             for _name, definition in self.definitions:
                 cursor.execute(definition)
             if connection.vendor == "postgresql":  # fresh statistics, or the planner guesses badly
-                cursor.execute("ANALYZE " + ", ".join(model._meta.db_table for model in WRITTEN))
+                cursor.execute("ANALYZE " + ", ".join(model._meta.db_table for model in self.models))
         return False
 
 

@@ -269,11 +269,11 @@ def _digest() -> str:
 
 
 def _empty():
-    from django.db import connection
+    from django.db import connection, transaction
 
     from customers.demo import WRITTEN
 
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:  # the foreign keys checked at the end
         for model in (*reversed(TABLES), *reversed(WRITTEN)):
             cursor.execute(f"DELETE FROM {model._meta.db_table}")
 
@@ -328,3 +328,29 @@ def test_seed_demo_adds_the_history_of_the_customers_it_makes_and_with_if_empty_
     newest = Customer.objects.order_by("-id")[:100]
     added = set(Callback.objects.values_list("customer_id", flat=True)) - first_run
     assert added and added <= {customer.pk for customer in newest}
+
+
+def _indexes() -> set[tuple[str, str, tuple]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        return {(model._meta.db_table, name, tuple(about["columns"]))
+                for model in (*TABLES, TimelineEntry)
+                for name, about in connection.introspection.get_constraints(cursor, model._meta.db_table).items()
+                if about["index"]}
+
+
+def test_a_big_load_builds_the_indexes_it_dropped_again_but_leaves_the_timelines(staff, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    before = _indexes()
+    assert any(name == "callback_queue_idx" for _table, name, _columns in before)
+    monkeypatch.setattr(demo, "BIG_LOAD", 100)  # as a load of 50,000 customers or more
+    with timezone.override(SHANGHAI), CaptureQueriesContext(connection) as queries:
+        counts = _seed(count=150)
+    dropped = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("DROP INDEX")]
+    assert 'DROP INDEX IF EXISTS "callback_queue_idx"' in dropped
+    timeline = {name for table, name, _columns in before if table == TimelineEntry._meta.db_table}
+    assert not [sql for sql in dropped if sql.split('"')[1] in timeline]
+    assert counts["callback"] > 0 and _indexes() == before
