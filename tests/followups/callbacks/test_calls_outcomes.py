@@ -237,3 +237,29 @@ def test_the_supervisor_may_record_on_an_open_callback(supervisor):
     callback_attempt_record(callback=callback, agent=supervisor, outcome=Outcome.REFUSED, now=DAY1_10)
     callback.refresh_from_db()
     assert callback.status == Callback.Status.REFUSED and callback.closed_by_id == supervisor.pk
+
+
+@pytest.mark.django_db
+def test_a_next_day_retry_past_the_shift_end_starts_the_shift(agent):
+    callback = taken(agent, now=at(1, 16))
+    callback_attempt_record(callback=callback, agent=agent, outcome=Outcome.NO_ANSWER, now=at(1, 16))
+    callback.refresh_from_db()
+    assert callback.due_at == at(2, 8, 30)  # 16:00 + 240 minutes is past 18:00: the next morning instead
+
+
+@pytest.mark.django_db
+def test_the_calls_read_on_the_timeline_in_the_readers_language(agent):
+    from django.utils import translation
+
+    from customers.timeline import entry_text
+
+    callback = taken(agent, now=DAY1_10)
+    callback_attempt_record(callback=callback, agent=agent, outcome=Outcome.NO_ANSWER, now=DAY1_10)
+    entry = callback.customer.timeline.get(kind="callback")
+    assert entry.title == ""  # stored as a kind and parameters, never as display text
+    with translation.override("zh-hans"):
+        chinese = entry_text(kind=entry.kind, params=entry.params, title=entry.title, body=entry.body).title
+    with translation.override("en"):
+        english = entry_text(kind=entry.kind, params=entry.params, title=entry.title, body=entry.body).title
+    assert "SSI回访第1次致电：未接通" in chinese
+    assert "call 1: No answer" in english

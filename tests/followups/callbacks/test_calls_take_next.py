@@ -184,3 +184,18 @@ def test_twenty_agents_pressing_at_once_get_each_callback_once():
     assert len(pks) == len(set(pks))  # none given twice
     assert set(pks) == callbacks  # 20 agents × up to 5 presses: all 60 given
     assert Callback.objects.filter(status=Callback.Status.COMPLETED).count() == 60
+
+
+@pytest.mark.django_db
+def test_an_agent_claims_a_chosen_due_callback_of_nobodys(agent):
+    callback = make_callback(due_at=NOW - timedelta(hours=1))
+    callback_claim(callback=callback, agent=agent, now=NOW)
+    callback.refresh_from_db()
+    assert (callback.status, callback.assigned_to_id) == (Callback.Status.IN_PROGRESS, agent.pk)
+
+
+@pytest.mark.django_db
+def test_a_chosen_callback_not_yet_due_cannot_be_claimed(agent):
+    callback = make_callback(due_at=NOW + timedelta(minutes=5))
+    with pytest.raises(CallError):
+        callback_claim(callback=callback, agent=agent, now=NOW)
