@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from customers.access import get_customer_for_user
-from customers.models import Vehicle
+from customers.models import ServiceVisit, Vehicle
 from dealer_crm.access import get_for_user, require_perm
 from dealer_crm.messaging.models import Purpose, SmsTemplate
 
@@ -141,6 +141,7 @@ def _get_outcome_for_user(user, pk: int) -> OutcomeRule:
 
 _KIND_ORDER = {kind: n for n, kind in enumerate(
     [CallbackKind.THANK_YOU, CallbackKind.SSI, CallbackKind.CSI, CallbackKind.SECOND, CallbackKind.REQUESTED])}
+_VISIT_ORDER = {kind: n for n, kind in enumerate(["", *ServiceVisit.Kind.values])}
 _OUTCOME_ORDER = {outcome: n for n, outcome in enumerate(OutcomeRule.Outcome.values)}
 
 
@@ -148,7 +149,7 @@ _OUTCOME_ORDER = {outcome: n for n, outcome in enumerate(OutcomeRule.Outcome.val
 def rule_list(request: HttpRequest) -> HttpResponse:
     require_perm(request.user, VIEW)
     rules = sorted(CallbackRule.objects.select_related("sms_template", "updated_by"),
-                   key=lambda rule: (_KIND_ORDER.get(rule.kind, 99), rule.visit_kind))
+                   key=lambda rule: (_KIND_ORDER.get(rule.kind, 99), _VISIT_ORDER.get(rule.visit_kind, 99)))
     outcomes = sorted(OutcomeRule.objects.all(), key=lambda rule: _OUTCOME_ORDER.get(rule.outcome, 99)) \
         if request.user.has_perm(VIEW_OUTCOMES) else []
     return render(request, "callbacks/rule_list.html", {
