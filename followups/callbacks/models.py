@@ -141,8 +141,8 @@ class Callback(models.Model):
     vehicle = models.ForeignKey(Vehicle, verbose_name=_("vehicle"), null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="callbacks")
     kind = models.CharField(_("kind"), max_length=10, choices=CallbackKind.choices)
-    # What the callback is about, as a stable key: "delivery:<vehicle>:d3", "visit:<visit>",
-    # "problem:<problem>:<round>", "request:<attempt>". With the customer, vehicle and kind it is
+    # What the callback is about, as a stable key: "delivery:<vehicle>:d3", "visit:<visit>:d3" (the
+    # wave's day), "problem:<problem>:<round>", "request:<agent>:<minute>" (services.building). With the customer, vehicle and kind it is
     # unique: the builds insert with ON CONFLICT DO NOTHING.
     source_key = models.CharField(_("source"), max_length=60)
     visit = models.ForeignKey(ServiceVisit, verbose_name=_("service visit"), null=True, blank=True,
