@@ -52,6 +52,38 @@ def _store_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as the migrations leave it, also when it is reused after a run whose
+    transactional tests emptied the shipped rows (see `_shipped_rows`)."""
+    from tests.followups.factories import default_callback_rules, seeded_scripts
+
+    with django_db_blocker.unblock():
+        default_callback_rules()
+        seeded_scripts()
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _shipped_rows(request):
+    """The rows the data migrations ship (the callback rules and their texts, the seeded scripts)
+    for a test on a transactional database: each such test ends with a flush, which empties them
+    for every transactional test after it (and for the next run on a reused database). Plain
+    tests run inside a transaction that is rolled back and keep them."""
+    if _is_transactional(request):
+        from tests.followups.factories import default_callback_rules, seeded_scripts
+
+        request.getfixturevalue("transactional_db")
+        default_callback_rules()
+        seeded_scripts()
+
+
 # --- personas -------------------------------------------------------------------------------
 @pytest.fixture
 def agent(db):
