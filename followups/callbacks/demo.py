@@ -204,6 +204,7 @@ class DemoCallCentre:
         self.dissatisfied: dict[int, bool] = {}  # callback id: its answers counted as dissatisfied
         self.problems: dict[int, list[dict]] = {}  # customer id: the problems raised so far
         self.importance: dict[int, str] = {}  # customer id: importance, of the chunk's customers with callbacks
+        self.requests: set[tuple] = set()  # (customer, vehicle, source key) of the requested callbacks made
 
     def _keep(self, model: type[models.Model], row: dict) -> None:
         """Add a row that is still changed after it is added (a callback's calls, a problem's life)."""
@@ -397,9 +398,12 @@ class DemoCallCentre:
         at = self.at(self._local(asked).date() + timedelta(days=self.rng.randrange(1, 5)),
                      self.rng.choice((time(10), time(15))))
         local_day = self._local(at).date()
+        key = f"request:{attempt['agent_id']}:{self._local(at):%Y%m%d%H%M}"
+        if (row["customer_id"], row["vehicle_id"], key) in self.requests:
+            return  # asked twice for the same minute of the same agent: one request (the service's get-or-create)
+        self.requests.add((row["customer_id"], row["vehicle_id"], key))
         request = Source(customer_id=row["customer_id"], vehicle_id=row["vehicle_id"], kind=CallbackKind.REQUESTED,
-                         source_key=f"request:{attempt['agent_id']}:{self._local(at):%Y%m%d%H%M}", brand=source.brand,
-                         rule=rule, due_at=at,
+                         source_key=key, brand=source.brand, rule=rule, due_at=at,
                          expires_at=max(self.at(local_day + timedelta(days=rule.expires_after_days + 1), time(0)), at),
                          created_on=self._local(asked).date(), created_at=asked)
         note = self.rng.choice(REQUEST_NOTES)

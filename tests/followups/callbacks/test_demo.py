@@ -2,6 +2,7 @@
 the models' own rules and the services' (the daily build finds nothing left to queue)."""
 
 import hashlib
+import random
 from collections import Counter
 from importlib import import_module
 from datetime import date, datetime, time, timedelta
@@ -354,3 +355,33 @@ def test_a_big_load_builds_the_indexes_it_dropped_again_but_leaves_the_timelines
     timeline = {name for table, name, _columns in before if table == TimelineEntry._meta.db_table}
     assert not [sql for sql in dropped if sql.split('"')[1] in timeline]
     assert counts["callback"] > 0 and _indexes() == before
+
+
+class _SameEveryTime(random.Random):
+    """Draws that always come out the same: the first choice, the lowest number, never the rare case."""
+
+    def random(self):
+        return 0.99
+
+    def choice(self, seq):
+        return seq[0]
+
+    def randrange(self, start, stop=None, step=1):
+        return start if stop is not None else 0
+
+
+def test_a_customer_asking_twice_for_the_same_minute_of_the_same_agent_makes_one_request(history):
+    """As services.building.callback_request's get-or-create: one request per agent, customer and minute."""
+    rules = {(rule.kind, rule.visit_kind): rule for rule in CallbackRule.objects.all()}
+    centre = demo.DemoCallCentre(rng=_SameEveryTime(), now=NOW, ids=demo._next_ids(), staff=demo._staff(),
+                                 rules=rules, outcomes={}, versions={}, content_types=dict.fromkeys((Callback, Problem), 1))
+    done = Callback.objects.filter(kind="csi", status="completed").select_related("vehicle").first()
+    row = {"id": done.pk, "customer_id": done.customer_id, "vehicle_id": done.vehicle_id}
+    source = demo.Source(customer_id=done.customer_id, vehicle_id=done.vehicle_id, kind="csi", source_key="x",
+                         brand=done.vehicle.brand, rule=done.rule, due_at=done.due_at, expires_at=done.expires_at,
+                         created_on=done.created_on, created_at=done.created_at)
+    attempt = {"id": 1, "agent_id": centre.staff["agent"], "made_at": NOW - timedelta(days=3)}
+    centre._request(row, source, attempt=attempt)
+    centre._request(row, source, attempt={**attempt, "id": 2})
+    requested = [callback for callback in centre.batch.rows[Callback] if callback["kind"] == "requested"]
+    assert len(requested) == 1 and requested[0]["source_key"].startswith(f"request:{centre.staff['agent']}:")
