@@ -19,7 +19,8 @@ from followups.callbacks.models import Callback, CallbackKind, Problem
 from followups.callbacks.services.building import callbacks_build
 from followups.scripts.models import Question
 from followups.scripts.selectors import published_version
-from tests.factories import PASSWORD, UserFactory
+from tests.browser.signing_in import sign_in
+from tests.factories import UserFactory
 from tests.followups.factories import CustomerFactory, default_callback_rules, make_vehicle
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,18 +30,6 @@ TODAY = date(2026, 12, 9)
 MORNING = datetime(2026, 12, 9, 9, 30, tzinfo=SHANGHAI)
 NEXT_MORNING = datetime(2026, 12, 10, 9, 0, tzinfo=SHANGHAI)
 SCREENSHOTS = "var/callback-walk-"
-
-
-def sign_in(browser, live_server, username: str):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/")
-    return page
 
 
 def answer(page, question: Question, value: str) -> None:

@@ -7,22 +7,11 @@ from playwright.sync_api import expect
 
 from dealer_crm.accounts.roles import Role
 from followups.callbacks.models import Callback, CallbackKind, CallbackRule, Problem
-from tests.factories import PASSWORD, UserFactory
+from tests.browser.signing_in import sign_in
+from tests.factories import UserFactory
 from tests.followups.factories import CustomerFactory, make_vehicle, raise_problem
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(browser, live_server, username: str):
-    context = browser.new_context(viewport={"width": 1366, "height": 850}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/")
-    return page
 
 
 def test_a_problem_goes_from_the_agent_to_the_manager_and_on_to_a_second_callback(browser, live_server):
