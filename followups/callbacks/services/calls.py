@@ -260,14 +260,20 @@ def _policy(rule: CallbackRule | None) -> tuple[int, int]:
 
 def _unreachable(callback: Callback, *, agent, now: datetime) -> None:
     """The last failed call: the rule's SMS, then LOST_CONTACT on the supervisor's list."""
-    from dealer_crm.messaging.services import message_queue
+    from dealer_crm.messaging.services import MessagingError, message_queue
 
     template = callback.rule.sms_template if callback.rule_id else None
     sms = None
     if template is not None:
-        sms = message_queue(customer_id=callback.customer_id, purpose="service",
-                            idempotency_key=f"callback-unreachable:{callback.id}", template=template,
-                            source=callback, by=agent, now=now)
+        try:
+            sms = message_queue(customer_id=callback.customer_id, purpose="service",
+                                idempotency_key=f"callback-unreachable:{callback.id}", template=template,
+                                source=callback, by=agent, now=now)
+        except MessagingError:
+            # The text is switched off, or this gateway cannot send it (no approved id yet): the
+            # call is still recorded and the customer still goes on the lost-contact list, which
+            # shows that no SMS went.
+            sms = None
     callback.status, callback.closed_at, callback.closed_by = Callback.Status.LOST_CONTACT, now, agent
     callback.close_reason, callback.claimed_at = UNREACHABLE, None
     _timeline(callback, "lost_contact", by=agent, at=now, attempts=callback.attempts,

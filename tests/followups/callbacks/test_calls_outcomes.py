@@ -132,6 +132,21 @@ def test_three_failed_calls_on_three_days_at_other_times_send_the_sms_and_close_
     assert [entry.params["variant"] for entry in timeline] == ["attempt", "attempt", "lost_contact"]
 
 
+@pytest.mark.django_db
+def test_the_last_failed_call_is_recorded_when_the_gateway_cannot_send_the_text(agent):
+    template = ssi_rule().sms_template
+    template.active = False  # as for a gateway without the text's approved id: the platform refuses it
+    template.save()
+    callback = taken(agent, now=DAY1_10)
+    callback_attempt_record(callback=callback, agent=agent, outcome=Outcome.NO_ANSWER, now=DAY1_10)
+    call(callback, agent, Outcome.NO_ANSWER, at(2, 14))
+    callback = call(callback, agent, Outcome.NO_ANSWER, at(3, 18))
+    assert (callback.attempts, callback.status) == (3, Callback.Status.LOST_CONTACT)
+    assert not OutboundMessage.objects.filter(idempotency_key=f"callback-unreachable:{callback.pk}").exists()
+    entry = callback.customer.timeline.filter(kind="callback").latest("occurred_at")
+    assert entry.params["variant"] == "lost_contact" and entry.params["sms"] is False
+
+
 def timezone_hour(value: datetime) -> int:
     return value.astimezone(SHANGHAI).hour
 
