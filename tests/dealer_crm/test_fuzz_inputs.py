@@ -32,6 +32,7 @@ from customers.imports.models import ImportBatch
 from customers.models import Customer, DuplicateCandidate, FamilyMember
 from dealer_crm.audit.forms import AuditFilterForm
 from dealer_crm.audit.models import AuditEvent
+from followups.callbacks.models import CallbackKind, CallbackRule, OutcomeRule
 from tests.customers.factories import make_vehicle
 from tests.dealer_crm.test_login_required import ALL, PUBLIC
 from tests.factories import UserFactory
@@ -193,6 +194,13 @@ def path_for(name: str, world: dict) -> str | None:
         kwargs = {"customer_pk": world["customer"].pk}
     elif name.startswith("callbacks:problem_") and name != "callbacks:problem_inbox":
         kwargs = {"pk": _problem(world).pk}
+    if name == "callbacks:rule_edit":  # a rule the migrations ship, one with due days to type
+        kwargs = {"pk": CallbackRule.objects.exclude(kind=CallbackKind.REQUESTED).order_by("pk").first().pk}
+    elif name == "callbacks:outcome_edit":  # an outcome whose minutes may be changed
+        kwargs = {"pk": OutcomeRule.objects.exclude(
+            outcome__in=[OutcomeRule.Outcome.COMPLETED, OutcomeRule.Outcome.CALL_BACK]).order_by("pk").first().pk}
+    elif name == "callbacks:request":
+        kwargs = {"customer_pk": world["customer"].pk}
     if name == "callbacks:callback_list_export":
         kwargs = {"fmt": "xlsx"}
     elif name == "callbacks:lost_contact_retry":
