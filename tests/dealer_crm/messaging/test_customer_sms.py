@@ -19,6 +19,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAYTIME = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
 NIGHT = datetime(2026, 12, 1, 22, 30, tzinfo=SHANGHAI)
 Status = OutboundMessage.Status
+SHIPPED_KEYS = ("callback_thank_you_sms", "callback_survey_sms", "callback_unreachable_sms")
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +43,16 @@ def reminder(db):
 def invitation(db):
     return SmsTemplate.objects.create(key="spring_event", name="春季活动邀请", purpose=Purpose.MARKETING,
                                       text="{name}{title}您好，{store}本周六举办春季活动。")
+
+
+@pytest.fixture
+def shipped(db) -> set[SmsTemplate]:
+    """The callback centre's service texts that the data migrations ship (回访·感谢短信 and the others):
+    active, of the service purpose, so offered to everyone who may send service texts."""
+    texts = set(SmsTemplate.objects.filter(key__in=SHIPPED_KEYS))
+    assert {t.key for t in texts} == set(SHIPPED_KEYS)
+    assert all(t.active and t.purpose == Purpose.SERVICE for t in texts)
+    return texts
 
 
 def send_url(customer) -> str:
@@ -169,20 +180,23 @@ def test_a_text_with_a_date_needs_the_date(login, agent, wang, reminder):
     assert not OutboundMessage.objects.exists()
 
 
-def test_marketing_is_offered_only_to_who_may_send_it(login, agent, supervisor, wang, reminder, invitation):
+def test_marketing_is_offered_only_to_who_may_send_it(login, agent, supervisor, wang, reminder, invitation,
+                                                      shipped):
     client = login(agent)
-    form = client.get(send_url(wang)).context["form"]
-    assert list(form.fields["template"].queryset) == [reminder]
+    page = client.get(send_url(wang))
+    assert set(page.context["form"].fields["template"].queryset) == {reminder, *shipped}  # service, no marketing
+    assert "回访·满意度短信 · 服务" in page.content.decode() and "春季活动邀请" not in page.content.decode()
     refused = client.post(send_url(wang), {"template": invitation.pk, "token": token_of(client, wang)})
     assert refused.status_code == 200 and "选择一个有效的选项" in refused.content.decode()
     assert not OutboundMessage.objects.exists()
-    assert invitation in login(supervisor).get(send_url(wang)).context["form"].fields["template"].queryset
+    offered = login(supervisor).get(send_url(wang)).context["form"].fields["template"].queryset
+    assert set(offered) == {reminder, invitation, *shipped}
 
 
-def test_a_switched_off_template_is_not_offered(login, agent, wang, reminder):
+def test_a_switched_off_template_is_not_offered(login, agent, wang, reminder, shipped):
     SmsTemplate.objects.filter(pk=reminder.pk).update(active=False)
     form = login(agent).get(send_url(wang)).context["form"]
-    assert not form.fields["template"].queryset.exists()
+    assert set(form.fields["template"].queryset) == shipped  # all but the switched-off reminder
 
 
 def test_the_preview_reads_as_this_customer_with_its_length(login, agent, wang, reminder):

@@ -80,11 +80,13 @@ def test_the_supervisor_writes_a_template_and_its_history_names_her(login, super
     ({"aliyun_code": "12345"}, "aliyun_code", "SMS_123456789"),
 ])
 def test_the_editor_refuses_what_the_gateways_would_refuse(login, supervisor, changes, field, message):
+    count = SmsTemplate.objects.count()
     response = login(supervisor).post(NEW, form_data(**changes))
     assert response.status_code == 200
     assert any(message in error for error in response.context["form"].errors[field]), response.context["form"].errors
     assert message in response.content.decode()
-    assert not SmsTemplate.objects.exists()
+    assert not SmsTemplate.objects.filter(key="first_maintenance").exists()
+    assert SmsTemplate.objects.count() == count
 
 
 def test_the_editor_offers_a_button_for_each_variable(login, supervisor, reminder):

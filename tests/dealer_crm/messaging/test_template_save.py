@@ -53,12 +53,15 @@ def test_every_broken_rule_is_named_on_its_field_and_nothing_is_saved(editor, re
 
 def test_a_key_already_taken_is_refused(editor, reminder):
     copy = SmsTemplate(key=reminder.key, name="另一个", purpose=Purpose.SERVICE, text="您好。")
+    count = SmsTemplate.objects.count()
 
     with pytest.raises(ValidationError) as raised:
         services.template_save(template=copy, by=editor)
 
     assert "key" in raised.value.message_dict
-    assert SmsTemplate.objects.count() == 1
+    assert SmsTemplate.objects.count() == count
+    assert list(SmsTemplate.objects.filter(key=reminder.key).values_list("pk", "name")) == [(reminder.pk, "保养到期提醒")]
+    assert not SmsTemplate.objects.filter(name="另一个").exists()
 
 
 def test_a_tencent_order_that_misses_a_variable_of_the_text_is_refused(editor, reminder):
