@@ -135,7 +135,7 @@ ROLE_HOME: dict[Role, list[str]] = {
     Role.DCRC_SUPERVISOR: ["unassigned", "complaints", "feedback", "bulk_approvals", "security"],
     Role.SERVICE_MANAGER: ["feedback", "complaints", "appointments"],
     Role.SALES_MANAGER: ["feedback", "complaints", "showroom"],
-    Role.SALES_SUPERVISOR: ["showroom", "feedback"],
+    Role.SALES_SUPERVISOR: ["showroom"],  # no problems: the sales department's go to the sales manager
     Role.MARKETING: ["events"],
     Role.GENERAL_MANAGER: ["gift_approvals", "complaints", "feedback", "job_runs"],  # feedback: finance's problems
     Role.ADMIN: ["job_runs", "security"],

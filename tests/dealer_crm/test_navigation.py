@@ -3,7 +3,7 @@
 import pytest
 
 from dealer_crm.accounts.roles import Role
-from dealer_crm.navigation import menu_for
+from dealer_crm.navigation import MenuItem, menu_for
 from tests.factories import UserFactory
 
 
@@ -44,6 +44,54 @@ def test_the_managers_the_problems_are_routed_to_see_their_inbox(role):
 @pytest.mark.parametrize("role", [Role.LOUNGE_HOST, Role.INTERVIEWER, Role.MARKETING, Role.SALES_SUPERVISOR])
 def test_roles_that_fix_no_problem_see_no_problems(role):
     assert "/callbacks/problems/" not in menu_urls(UserFactory(roles=[role]))
+
+
+@pytest.mark.django_db
+def test_the_general_manager_sees_the_supervision_pages_they_may_read_but_not_the_queue():
+    """The GM reads the callback supervision and all callbacks (the page's rule: view_callback without
+    working the queue), not the workbench, the rules or the scripts."""
+    assert menu_urls(UserFactory(roles=[Role.GENERAL_MANAGER])) == {
+        "/", "/customers/", "/jobs/", "/sms/outbox/", "/sms/bulk/",
+        "/callbacks/problems/", "/callbacks/supervisor/", "/callbacks/list/"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.CALLBACK_AGENT, Role.SALES_SUPERVISOR, Role.SERVICE_MANAGER, Role.ADMIN])
+def test_roles_the_supervision_pages_refuse_have_no_entry_for_them(login, role):
+    user = UserFactory(roles=[role], is_staff=role == Role.ADMIN)
+    urls = menu_urls(user)
+    assert "/callbacks/supervisor/" not in urls and "/callbacks/list/" not in urls
+    client = login(user)
+    assert client.get("/callbacks/supervisor/").status_code == 403
+    assert client.get("/callbacks/list/").status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.GENERAL_MANAGER, Role.DCRC_SUPERVISOR])
+def test_roles_with_the_supervision_entries_are_let_in(login, role):
+    user = UserFactory(roles=[role])
+    assert {"/callbacks/supervisor/", "/callbacks/list/"} <= menu_urls(user)
+    client = login(user)
+    assert client.get("/callbacks/supervisor/").status_code == 200
+    assert client.get("/callbacks/list/").status_code == 200
+
+
+def nobody(user) -> bool:
+    return False
+
+
+def everybody(user) -> bool:
+    return True
+
+
+@pytest.mark.django_db
+def test_a_menu_item_with_a_rule_needs_its_permission_and_its_rule():
+    gm = UserFactory(roles=[Role.GENERAL_MANAGER])  # holds customers.view_customer, not audit.view_auditevent
+    rule = f"{__name__}.everybody"
+    assert MenuItem("x", "home", "x", rule=rule).visible_to(gm)
+    assert MenuItem("x", "home", "x", perm="customers.view_customer", rule=rule).visible_to(gm)
+    assert not MenuItem("x", "home", "x", perm="audit.view_auditevent", rule=rule).visible_to(gm)
+    assert not MenuItem("x", "home", "x", perm="customers.view_customer", rule=f"{__name__}.nobody").visible_to(gm)
 
 
 @pytest.mark.django_db
@@ -89,6 +137,16 @@ def test_each_role_lands_on_its_own_home_page(login, role, panel):
     keys = [p.key for p, _rows in response.context["panels"]]
     assert panel in keys
     assert str(role.label) in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_sales_supervisors_home_has_no_problems_panel_nor_link(login):
+    """The sales department's problems go to the sales manager; the inbox is 403 to the sales supervisor."""
+    client = login(UserFactory(roles=[Role.SALES_SUPERVISOR]))
+    response = client.get("/")
+    assert "feedback" not in [p.key for p, _rows in response.context["panels"]]
+    assert 'href="/callbacks/problems/"' not in response.content.decode()
+    assert client.get("/callbacks/problems/").status_code == 403
 
 
 @pytest.mark.django_db

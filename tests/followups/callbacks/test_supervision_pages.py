@@ -439,10 +439,17 @@ def test_the_supervisors_menu_has_supervision_and_all_callbacks_after_the_workbe
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("persona", ["agent", "general_manager", "colleague"])
-def test_no_one_else_sees_the_supervisors_menu_items(request, persona):
+@pytest.mark.parametrize("persona", ["agent", "colleague"])
+def test_agents_and_roles_outside_the_callback_centre_do_not_see_the_supervisors_menu_items(request, persona):
     urls = {item["url"] for section in menu_for(request.getfixturevalue(persona)) for item in section["items"]}
     assert "/callbacks/supervisor/" not in urls and "/callbacks/list/" not in urls
+
+
+@pytest.mark.django_db
+def test_the_general_manager_has_the_reading_entries_in_the_menu(general_manager):
+    """The pages the GM reads without changing anything (can_read_supervision) are in the GM's menu."""
+    urls = {item["url"] for section in menu_for(general_manager) for item in section["items"]}
+    assert {"/callbacks/supervisor/", "/callbacks/list/"} <= urls
 
 
 @pytest.mark.django_db
