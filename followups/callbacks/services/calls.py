@@ -65,7 +65,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -137,18 +137,27 @@ def _claim(callback: Callback, agent, now: datetime) -> Callback:
 # The four groups of the module docstring, each the first free row in the queue's order, locked
 # with SKIP LOCKED; COALESCE stops at the first group that has one (PostgreSQL evaluates a scalar
 # subquery only when it is reached), and the UPDATE takes it: one statement, one round trip a press.
+# SQLite (the embedded default of `make run`) has no row locks: it runs one writing statement at a
+# time, so the same UPDATE without the locking clause gives a callback to one agent there too.
 _NOT_EXPIRED = "(expires_at IS NULL OR expires_at > %(now)s)"
-_FIRST_FREE = ("(SELECT id FROM callbacks_callback WHERE {where} AND " + _NOT_EXPIRED +
-               " ORDER BY priority DESC, due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)")
-TAKE_NEXT_SQL = (
-    "UPDATE callbacks_callback SET status = 'in_progress', assigned_to_id = %(agent)s, claimed_at = %(now)s "
-    "WHERE id = COALESCE(" + ", ".join(_FIRST_FREE.format(where=where) for where in (
-        "status = 'in_progress' AND assigned_to_id = %(agent)s",
-        "status = 'open' AND assigned_to_id = %(agent)s AND due_at <= %(now)s",
-        "status = 'in_progress' AND claimed_at < %(stale)s",
-        "status = 'open' AND assigned_to_id IS NULL AND due_at <= %(now)s",
-    )) + ") RETURNING *"
+_GROUPS = (
+    "status = 'in_progress' AND assigned_to_id = %(agent)s",
+    "status = 'open' AND assigned_to_id = %(agent)s AND due_at <= %(now)s",
+    "status = 'in_progress' AND claimed_at < %(stale)s",
+    "status = 'open' AND assigned_to_id IS NULL AND due_at <= %(now)s",
 )
+
+
+def take_next_sql(*, skip_locked: bool) -> str:
+    lock = " FOR UPDATE SKIP LOCKED" if skip_locked else ""
+    first_free = ("(SELECT id FROM callbacks_callback WHERE {where} AND " + _NOT_EXPIRED +
+                  " ORDER BY priority DESC, due_at, id LIMIT 1" + lock + ")")
+    return ("UPDATE callbacks_callback SET status = 'in_progress', assigned_to_id = %(agent)s, claimed_at = %(now)s "
+            "WHERE id = COALESCE(" + ", ".join(first_free.format(where=where) for where in _GROUPS) +
+            ") RETURNING *")
+
+
+TAKE_NEXT_SQL = take_next_sql(skip_locked=True)
 
 
 @transaction.atomic
@@ -156,7 +165,8 @@ def callback_take_next(*, agent, now: datetime | None = None) -> Callback | None
     """The callback the agent calls now, or None when nothing is due for them (module docstring).
     An agent's own IN_PROGRESS callback comes back with its lease renewed."""
     now = now or timezone.now()
-    taken = list(Callback.objects.raw(TAKE_NEXT_SQL, {"agent": agent.pk, "now": now, "stale": now - lease()}))
+    sql = take_next_sql(skip_locked=connection.features.has_select_for_update_skip_locked)
+    taken = list(Callback.objects.raw(sql, {"agent": agent.pk, "now": now, "stale": now - lease()}))
     return taken[0] if taken else None
 
 
