@@ -19,7 +19,8 @@ given. The callbacks are deleted at the end unless `--keep`.
 Django test client (the whole stack in-process, as pages_bench.py), and times GET /callbacks/ and
 GET /callbacks/<pk>/ (the callback the agent holds, with its customer's history) `--requests`
 times each after a warm-up; reports p50/p95 and the number of queries. Its callbacks are removed
-at the end.
+at the end. With `--queue 0` it adds none and times the store's own queue, as the day's build left
+it (every open callback nobody holds is in each agent's queue); the callback it held is given back.
 """
 
 import argparse
@@ -175,21 +176,28 @@ def pages(args) -> None:
     (agent,) = agents(1)
     run = f"pages{int(time.time())}"
     now = timezone.now()
-    queue_add(args.queue, run=run, due_at=now - timedelta(minutes=30), priority=0)
+    if args.queue:  # else: the store's own queue, as the day's build left it (nobody's, due today)
+        queue_add(args.queue, run=run, due_at=now - timedelta(minutes=30), priority=0)
     Callback.objects.filter(status=Callback.Status.IN_PROGRESS, assigned_to=agent).update(
         status=Callback.Status.OPEN, assigned_to=None, claimed_at=None)
     held = callback_take_next(agent=agent)
     client = Client()
     client.force_login(agent)
     print(machine())
+    from followups.callbacks.selectors.queue import callbacks_due
+
+    queue = callbacks_due(agent=agent)
     print(f"customers: {Customer.objects.count():,}; callbacks: {Callback.objects.count():,}; "
-          f"this agent's queue today: {args.queue:,}")
+          f"added for this agent: {args.queue:,}; the agent's queue today (theirs or nobody's): "
+          f"{queue.due_now + queue.later_today:,}")
     try:
         for label, url in (("queue /callbacks/", "/callbacks/"), ("workbench /callbacks/<pk>/", f"/callbacks/{held.pk}/")):
             times, queries = timed(client, url, args.requests)
             print(f"{label}: p50 {statistics.median(times) * 1000:.0f} ms, p95 {times[int(len(times) * 0.95)] * 1000:.0f} ms, "
                   f"{queries} queries ({args.requests} requests)")
     finally:
+        Callback.objects.filter(pk=held.pk, status=Callback.Status.IN_PROGRESS).update(
+            status=Callback.Status.OPEN, assigned_to=None, claimed_at=None)
         Callback.objects.filter(source_key__startswith=f"{TAG}{run}:").delete()
 
 
@@ -201,7 +209,7 @@ def main() -> None:
     a.add_argument("--callbacks", type=int, default=5000)
     a.add_argument("--keep", action="store_true")
     b = sub.add_parser("pages")
-    b.add_argument("--queue", type=int, default=2000)
+    b.add_argument("--queue", type=int, default=2000, help="callbacks to add; 0: the store's own queue only")
     b.add_argument("--requests", type=int, default=50)
     args = parser.parse_args()
     {"claims": claims, "pages": pages}[args.what](args)

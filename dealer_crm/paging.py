@@ -35,15 +35,19 @@ class UncountedPage:
 MAX_PAGE = 1_000_000
 
 
-def uncounted_page(queryset: QuerySet, page: str | None, *, per_page: int, rows: int | None = None) -> UncountedPage:
-    """The page numbered `page`; with `rows` (the caller counted them) a number past the end is the last page."""
+def page_number(page: str | None, *, per_page: int, rows: int | None = None) -> tuple[int, int | None]:
+    """The page number `page` asks for (1 if it is not a number) and the last page's, if `rows` is known."""
     try:
         number = min(max(int(page or 1), 1), MAX_PAGE)
     except ValueError:  # not a number, or more digits than Python converts
         number = 1
     last = max((rows + per_page - 1) // per_page, 1) if rows is not None else None
-    if last is not None:
-        number = min(number, last)
+    return (min(number, last) if last is not None else number), last
+
+
+def uncounted_page(queryset: QuerySet, page: str | None, *, per_page: int, rows: int | None = None) -> UncountedPage:
+    """The page numbered `page`; with `rows` (the caller counted them) a number past the end is the last page."""
+    number, last = page_number(page, per_page=per_page, rows=rows)
     start = (number - 1) * per_page
     found = list(queryset[start : start + per_page + 1])
     return UncountedPage(object_list=found[:per_page], number=number, has_next=len(found) > per_page,

@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from customers.models import ContactPreference, Customer, ServiceVisit, VehicleRole
-from dealer_crm.paging import UncountedPage, uncounted_page
+from dealer_crm.paging import UncountedPage, page_number, uncounted_page
 from followups.scripts.models import ScriptVersion
 
 from ..models import Answer, CallAttempt, Callback, CallbackKind, Problem, ScriptResponse
@@ -22,10 +23,35 @@ def end_of_day(now: datetime) -> datetime:
     return datetime.combine(timezone.localdate(now) + timedelta(days=1), time(0), tzinfo=tz)
 
 
+def _open_today(now: datetime) -> Q:
+    """Open callbacks due by the end of the day, not expired (anybody's)."""
+    return (Q(status=Callback.Status.OPEN) & Q(due_at__lt=end_of_day(now))
+            & (Q(expires_at__isnull=True) | Q(expires_at__gt=now)))
+
+
 def _open_for(agent, now: datetime) -> Q:
     """Open callbacks the agent may take today: theirs or nobody's, due by the end of the day, not expired."""
-    return (Q(status=Callback.Status.OPEN) & (Q(assigned_to=agent) | Q(assigned_to__isnull=True))
-            & Q(due_at__lt=end_of_day(now)) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now)))
+    return _open_today(now) & (Q(assigned_to=agent) | Q(assigned_to__isnull=True))
+
+
+def _first_ids(open_today: QuerySet, *, agent, now: datetime, rows: int, due_now_first: bool = True) -> RawSQL:
+    """The ids of the queue's first `rows` callbacks in its order (due now before later today if
+    `due_now_first`, then priority, due time). Read in parts — nobody's or the agent's, due now or
+    later — each in the order of an index (`callback_take_next_idx`, `callback_agent_idx`,
+    `callback_queue_idx`) and stopped at `rows`: sorting the whole queue for one page cost 300 ms at
+    1,000,000 customers, where every agent's queue holds the store's ~95,000 open callbacks nobody
+    has taken."""
+    whens = ((0, Q(due_at__lte=now)), (1, Q(due_at__gt=now))) if due_now_first else ((0, Q()),)
+    parts, params = [], []
+    for whose in (Q(assigned_to__isnull=True), Q(assigned_to=agent)):
+        for later, when in whens:
+            part = (open_today.filter(whose, when).annotate(later=Value(later, output_field=IntegerField()))
+                    .order_by("-priority", "due_at", "id").values_list("id", "later", "priority", "due_at")[:rows])
+            sql, part_params = part.query.sql_with_params()
+            parts.append(f"({sql})")
+            params.extend(part_params)
+    return RawSQL(f"SELECT id FROM ({' UNION ALL '.join(parts)}) AS parts "
+                  "ORDER BY later, priority DESC, due_at, id LIMIT %s", (*params, rows))
 
 
 @dataclass
@@ -55,11 +81,15 @@ def callbacks_due(*, agent, now: datetime | None = None, kind: str = "", page: s
     )
     in_progress = _rows(Callback.objects.filter(status=Callback.Status.IN_PROGRESS, assigned_to=agent)).order_by(
         "-claimed_at").first()
-    listed = today.filter(kind=kind) if kind in CallbackKind.values else today
-    listed = _rows(listed).annotate(
+    rows = counts["due_now"] + counts["later"] if kind not in CallbackKind.values else counts[f"kind_{kind}"]
+    number, _ = page_number(page, per_page=QUEUE_PAGE_SIZE, rows=rows)
+    open_today = Callback.objects.filter(_open_today(now))
+    if kind in CallbackKind.values:
+        open_today = open_today.filter(kind=kind)
+    first = _first_ids(open_today, agent=agent, now=now, rows=number * QUEUE_PAGE_SIZE + 1)
+    listed = _rows(Callback.objects.filter(pk__in=first)).annotate(
         later=Case(When(due_at__gt=now, then=Value(1)), default=Value(0), output_field=IntegerField()),
     ).order_by("later", "-priority", "due_at", "id")
-    rows = counts["due_now"] + counts["later"] if kind not in CallbackKind.values else counts[f"kind_{kind}"]
     return Queue(
         in_progress=in_progress,
         page=uncounted_page(listed, page, per_page=QUEUE_PAGE_SIZE, rows=rows),
@@ -76,7 +106,9 @@ def callbacks_due_today(*, agent, today: date, kinds: tuple[str, ...], limit: in
     if timezone.localdate(now) != today:  # the panel for another day: the whole of that day
         now = datetime.combine(today, time(23, 59, 59), tzinfo=timezone.get_current_timezone())
     due = Callback.objects.filter(_open_for(agent, now), kind__in=kinds)
-    rows = list(_rows(due).order_by("-priority", "due_at", "id")[:limit])
+    first = _first_ids(Callback.objects.filter(_open_today(now), kind__in=kinds), agent=agent, now=now, rows=limit,
+                       due_now_first=False)
+    rows = list(_rows(Callback.objects.filter(pk__in=first)).order_by("-priority", "due_at", "id"))
     return rows, due.count() if len(rows) == limit else len(rows)
 
 

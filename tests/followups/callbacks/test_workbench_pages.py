@@ -1,9 +1,12 @@
 """The workbench's pages: the queue with take the next, one callback's page, its forms, who may
 use them, and a fixed number of queries whatever the queue's length."""
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -241,6 +244,33 @@ def test_the_queue_page_runs_the_same_queries_for_one_callback_and_for_thirty(lo
 
 
 @pytest.mark.django_db
+def test_the_queue_pages_list_due_now_before_later_today_each_by_priority_then_due_time(
+        login, agent, colleague_agent, monkeypatch):
+    from followups.callbacks.selectors import queue as queue_selectors
+
+    monkeypatch.setattr(queue_selectors, "QUEUE_PAGE_SIZE", 2)
+    with time_machine.travel(datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        now = timezone.now()
+
+        def at(hours, **kwargs):
+            return make_callback(due_at=now + timedelta(hours=hours), expires_at=now + timedelta(days=5), **kwargs)
+
+        nobodys_early, mine_urgent = at(-3, kind="csi"), at(-1, agent=agent, priority=5)
+        nobodys_urgent, mine_early = at(-2, priority=5), at(-4, agent=agent)
+        later_mine, later_nobodys_urgent, later_nobodys_next = at(2, agent=agent), at(3, priority=9), at(4, priority=9)
+        at(-5, agent=colleague_agent, priority=9)  # a colleague's: in nobody's queue but theirs
+        make_callback(due_at=now - timedelta(days=3), expires_at=now - timedelta(hours=1), priority=9)  # expired
+        at(15)  # tomorrow
+        client = login(agent)
+        listed = [[int(pk) for pk in re.findall(r'<tr id="callback-(\d+)"', client.get(QUEUE, {"page": page})
+                                                 .content.decode())] for page in (1, 2, 3, 4)]
+        csi_only = re.findall(r'<tr id="callback-(\d+)"', client.get(QUEUE, {"kind": "csi"}).content.decode())
+    assert listed == [[nobodys_urgent.pk, mine_urgent.pk], [mine_early.pk, nobodys_early.pk],
+                      [later_nobodys_urgent.pk, later_nobodys_next.pk], [later_mine.pk]]
+    assert [int(pk) for pk in csi_only] == [nobodys_early.pk]
+
+
+@pytest.mark.django_db
 def test_the_workbench_page_runs_the_same_queries_whatever_the_customers_history(login, agent):
     publish_script("ssi")
     customer = CustomerFactory()
@@ -261,6 +291,23 @@ def test_the_agents_home_shows_the_callbacks_due_today_with_their_true_count(log
     html = login(agent).get(reverse("home")).content.decode()
     assert html.count("孙悦") == 6  # the panel's rows
     assert ">8<" in html.replace(" ", "")  # the badge says all of them
+
+
+@pytest.mark.django_db
+def test_the_agents_home_lists_theirs_and_nobodys_callbacks_by_priority_then_due_time(login, agent, colleague_agent):
+    now = timezone.now()
+    names = ["赵一", "钱二", "孙三", "李四", "周五", "吴六", "郑七"]
+    for name, hours, whose, priority in (("吴六", -1, None, 0), ("赵一", -1, agent, 5), ("孙三", -3, agent, 0),
+                                         ("钱二", -2, None, 5), ("李四", -2, None, 0), ("周五", -1, agent, 0),
+                                         ("郑七", -1, None, 0)):
+        make_callback(due_at=now + timedelta(hours=hours, minutes=names.index(name)), agent=whose, priority=priority,
+                      expires_at=now + timedelta(days=3), customer=CustomerFactory(name=name))
+    make_callback(due_at=now - timedelta(hours=5), agent=colleague_agent, priority=9,
+                  customer=CustomerFactory(name="王同事"))
+    response = login(agent).get(reverse("home"))
+    shown = [row.text.split(" · ")[0] for panel, found in response.context["panels"]
+             if panel.key == "callbacks" for row in found.rows]
+    assert shown == ["钱二", "赵一", "孙三", "李四", "周五", "吴六"]  # six rows; 郑七 is the seventh
 
 
 @pytest.mark.django_db
