@@ -48,7 +48,9 @@ def _first_ids(open_today: QuerySet, *, agent, now: datetime, rows: int, due_now
             part = (open_today.filter(whose, when).annotate(later=Value(later, output_field=IntegerField()))
                     .order_by("-priority", "due_at", "id").values_list("id", "later", "priority", "due_at")[:rows])
             sql, part_params = part.query.sql_with_params()
-            parts.append(f"({sql})")
+            # Each part wrapped as a derived table: SQLite (make run's default) accepts ORDER BY and
+            # LIMIT in a compound query's parts only so; PostgreSQL runs it the same way.
+            parts.append(f"SELECT * FROM ({sql}) AS part{len(parts)}")
             params.extend(part_params)
     return RawSQL(f"SELECT id FROM ({' UNION ALL '.join(parts)}) AS parts "
                   "ORDER BY later, priority DESC, due_at, id LIMIT %s", (*params, rows))
