@@ -30,7 +30,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, CharField, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Avg, CharField, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -226,7 +226,8 @@ def overdue_callbacks(*, now: datetime | None = None) -> QuerySet:
     """Open callbacks due more than a day ago or expiring within a day, the soonest to expire first."""
     now = now or timezone.now()
     return (Callback.objects.filter(Q(status__in=Callback.OPEN_STATUSES) & overdue_q(now))
-            .select_related("customer", "vehicle", "assigned_to").order_by("expires_at", "due_at", "id"))
+            .select_related("customer", "vehicle", "assigned_to")
+            .order_by(F("expires_at").asc(nulls_last=True), "due_at", "id"))  # no expiry: last, on SQLite too
 
 
 def unassigned_callbacks(*, due_by: date) -> QuerySet:
