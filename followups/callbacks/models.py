@@ -66,9 +66,15 @@ class CallbackRule(models.Model):
                                                     validators=[MinValueValidator(1), MaxValueValidator(30)])
     no_calls = models.CharField(_("customers who take no calls"), max_length=4, choices=NoCalls.choices,
                                 default=NoCalls.SMS)
-    sms_template = models.ForeignKey("messaging.SmsTemplate", verbose_name=_("SMS template"), null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+",
-                                     help_text=_("Sent to customers who take no calls, and after the last attempt."))
+    sms_template = models.ForeignKey(
+        "messaging.SmsTemplate", verbose_name=_("SMS instead of calling"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+        help_text=_("Sent instead of calling to customers who take no calls."))
+    unreachable_sms_template = models.ForeignKey(
+        "messaging.SmsTemplate", verbose_name=_("SMS after the last failed call"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+        help_text=_("Sent when the last attempt fails and the customer goes to the lost-contact list; "
+                    "empty: no SMS."))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
@@ -87,10 +93,15 @@ class CallbackRule(models.Model):
         return str(self.get_kind_display())
 
 
+# The failed calls: the only outcomes whose customer reappears after a delay of the outcome rule.
+DELAYED_OUTCOMES = ("no_answer", "busy")
+
+
 class OutcomeRule(models.Model):
     """What an attempt's outcome does (the recycle codes): when the customer reappears in the queue,
-    and whether it ends the callback. "Call back at…" has no delay of its own (empty): the agent
-    gives the time the customer asked for."""
+    or that it ends the callback. Only the failed calls (no answer, busy) have a delay, and they
+    must have one; wrong number, refused and completed always end the callback and "call back at…"
+    takes the time the customer asked for: those have none (the database keeps both)."""
 
     class Outcome(models.TextChoices):
         COMPLETED = "completed", _("Completed")
@@ -103,16 +114,27 @@ class OutcomeRule(models.Model):
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, unique=True)
     retry_after_minutes = models.PositiveIntegerField(
         _("reappears after (minutes)"), null=True, blank=True,
-        help_text=_("Empty: the outcome ends the callback."))
+        help_text=_("No answer and busy only: when the customer is called again."))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("outcome rule")
         verbose_name_plural = _("outcome rules")
         ordering = ["outcome"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(outcome__in=DELAYED_OUTCOMES, retry_after_minutes__isnull=False)
+                           | (~models.Q(outcome__in=DELAYED_OUTCOMES) & models.Q(retry_after_minutes__isnull=True))),
+                name="outcome_rule_delay_only_failed"),
+        ]
 
     def __str__(self) -> str:
         return str(self.get_outcome_display())
+
+    @property
+    def takes_delay(self) -> bool:
+        """No answer and busy reappear after a delay; the other outcomes have none."""
+        return self.outcome in DELAYED_OUTCOMES
 
 
 Outcome = OutcomeRule.Outcome

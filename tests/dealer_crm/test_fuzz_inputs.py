@@ -32,7 +32,7 @@ from customers.imports.models import ImportBatch
 from customers.models import Customer, DuplicateCandidate, FamilyMember
 from dealer_crm.audit.forms import AuditFilterForm
 from dealer_crm.audit.models import AuditEvent
-from followups.callbacks.models import CallbackKind, CallbackRule, OutcomeRule
+from followups.callbacks.models import DELAYED_OUTCOMES, CallbackKind, CallbackRule, OutcomeRule
 from tests.customers.factories import make_vehicle
 from tests.dealer_crm.test_login_required import ALL, PUBLIC
 from tests.factories import UserFactory
@@ -197,8 +197,7 @@ def path_for(name: str, world: dict) -> str | None:
     if name == "callbacks:rule_edit":  # a rule the migrations ship, one with due days to type
         kwargs = {"pk": CallbackRule.objects.exclude(kind=CallbackKind.REQUESTED).order_by("pk").first().pk}
     elif name == "callbacks:outcome_edit":  # an outcome whose minutes may be changed
-        kwargs = {"pk": OutcomeRule.objects.exclude(
-            outcome__in=[OutcomeRule.Outcome.COMPLETED, OutcomeRule.Outcome.CALL_BACK]).order_by("pk").first().pk}
+        kwargs = {"pk": OutcomeRule.objects.filter(outcome__in=DELAYED_OUTCOMES).order_by("pk").first().pk}
     elif name == "callbacks:request":
         kwargs = {"customer_pk": world["customer"].pk}
     if name == "callbacks:callback_list_export":

@@ -63,13 +63,15 @@ def make_response(callback, *, by, at, score, attempt=None, corrects=None):
 
 # --- queue builds: deliveries, repair orders and preferences, on given dates ------------------------
 def default_callback_rules() -> None:
-    """The rules, outcome rules and texts of the data migration, also in a reused test database that
+    """The rules, outcome rules and texts of the data migrations, also in a reused test database that
     a transactional test emptied (get-or-create: nothing changes where they are)."""
     import importlib
 
     from django.apps import apps
 
     importlib.import_module("followups.callbacks.migrations.0002_default_rules").create_defaults(apps, None)
+    importlib.import_module("followups.callbacks.migrations.0006_unreachable_sms_defaults").unreachable_text_set(
+        apps, None)
 
 
 _serials = iter(range(700_000, 800_000))

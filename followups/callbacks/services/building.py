@@ -394,7 +394,7 @@ def callback_request(*, customer: Customer, at: datetime, by, vehicle: Vehicle |
 
 # --- the rules' changes ----------------------------------------------------------------------------
 RULE_FIELDS = ("enabled", "due_days", "expires_after_days", "priority", "max_attempts", "attempt_days", "no_calls",
-               "sms_template")
+               "sms_template", "unreachable_sms_template")
 
 
 def due_days_parse(text: str) -> list[int]:
@@ -432,6 +432,10 @@ def callback_rule_check(rule: CallbackRule) -> None:
                 _("Choose the text sent to customers who take no calls, or skip them instead."))
         elif rule.sms_template.purpose != Purpose.SERVICE:
             errors.setdefault("sms_template", []).append(_("Choose a service text: this one is for another purpose."))
+    unreachable = rule.unreachable_sms_template
+    if unreachable is not None and unreachable.purpose != Purpose.SERVICE:
+        errors.setdefault("unreachable_sms_template", []).append(
+            _("Choose a service text: this one is for another purpose."))
     if errors:
         raise ValidationError(errors)
 
@@ -457,11 +461,18 @@ def callback_rule_update(*, rule: CallbackRule, by, **changes) -> CallbackRule:
 
 @transaction.atomic
 def outcome_rule_update(*, rule: OutcomeRule, retry_after_minutes: int | None) -> OutcomeRule:
-    """When a customer reappears after this outcome (None: the outcome ends the callback). The
-    outcome "call back at…" takes the time the customer asks for and has no delay of its own; a
-    completed call always ends the callback."""
-    if rule.outcome in (OutcomeRule.Outcome.COMPLETED, OutcomeRule.Outcome.CALL_BACK) and retry_after_minutes is not None:
-        raise ValidationError({"retry_after_minutes": _("This outcome has no delay: leave it empty.")})
+    """When a customer reappears after a failed call (no answer, busy): those need a delay. Wrong
+    number, refused and completed always end the callback, and "call back at…" takes the time the
+    customer asks for: those take none (callback_attempt_record decides, not the rule)."""
+    if not rule.takes_delay:
+        if retry_after_minutes is not None:
+            message = (_("“%(outcome)s” takes the time the customer asked for: it has no delay.")
+                       if rule.outcome == OutcomeRule.Outcome.CALL_BACK else
+                       _("“%(outcome)s” always ends the callback: it has no delay."))
+            raise ValidationError({"retry_after_minutes": message % {"outcome": rule}})
+    elif retry_after_minutes is None:
+        raise ValidationError({"retry_after_minutes": _(
+            "Enter after how many minutes the customer is called again (1 to 10080).")})
     if retry_after_minutes is not None and not 1 <= retry_after_minutes <= 7 * 24 * 60:
         raise ValidationError({"retry_after_minutes": _("Between 1 minute and 7 days (10080 minutes).")})
     rule = OutcomeRule.objects.select_for_update().get(pk=rule.pk)

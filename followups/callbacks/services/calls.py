@@ -46,7 +46,8 @@ The attempt policy (per callback rule: ``max_attempts`` over ``attempt_days``, d
       day after): each try at another time of day. A time outside the shift becomes the shift's start.
     - When the failed calls reach ``max_attempts`` and were made on at least
       ``min(attempt_days, max_attempts)`` different days, the customer is unreachable: they get the
-      rule's SMS (``sms_template``, through the SMS platform, once per callback), the callback
+      rule's text for it (``unreachable_sms_template``, through the SMS platform, once per callback;
+      none when the rule has no such text — ``sms_template`` is the no-calls route's), the callback
       closes LOST_CONTACT (reason ``unreachable``) and is on the supervisor's lost-contact list.
       ``Customer.lost_contact_since`` is not set here: one unreached callback does not make the
       customer lost to the store; the supervisor decides from the list.
@@ -269,10 +270,11 @@ def _policy(rule: CallbackRule | None) -> tuple[int, int]:
 
 
 def _unreachable(callback: Callback, *, agent, now: datetime) -> None:
-    """The last failed call: the rule's SMS, then LOST_CONTACT on the supervisor's list."""
+    """The last failed call: the rule's unreachable text (if it has one), then LOST_CONTACT on the
+    supervisor's list; the timeline entry says whether an SMS went."""
     from dealer_crm.messaging.services import MessagingError, message_queue
 
-    template = callback.rule.sms_template if callback.rule_id else None
+    template = callback.rule.unreachable_sms_template if callback.rule_id else None
     sms = None
     if template is not None:
         try:

@@ -58,6 +58,13 @@ def _number(label, *, low: int, high: int, help_text="") -> forms.IntegerField:
                         "max_value": gettext_lazy("At most %(limit_value)s.")})
 
 
+def _service_text(label, *, help_text) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label=label, required=False, queryset=SmsTemplate.objects.none(), help_text=help_text,
+        empty_label=gettext_lazy("— none —"), widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": gettext_lazy("Choose one of the service texts in use.")})
+
+
 class CallbackRuleForm(_MarksInvalid):
     enabled = forms.BooleanField(label=gettext_lazy("Build these callbacks"), required=False,
                                  widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
@@ -75,18 +82,21 @@ class CallbackRuleForm(_MarksInvalid):
     attempt_days = _number(gettext_lazy("Over days"), low=1, high=30)
     no_calls = forms.ChoiceField(label=gettext_lazy("Customers who take no calls"), choices=CallbackRule.NoCalls.choices,
                                  widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
-    sms_template = forms.ModelChoiceField(
-        label=gettext_lazy("SMS template"), required=False, queryset=SmsTemplate.objects.none(),
-        empty_label=gettext_lazy("— none —"), widget=forms.Select(attrs={"class": "form-select"}),
-        help_text=gettext_lazy("Service texts only. Sent to customers who take no calls."),
-        error_messages={"invalid_choice": gettext_lazy("Choose one of the service texts in use.")})
+    sms_template = _service_text(
+        gettext_lazy("SMS instead of calling"),
+        help_text=gettext_lazy("Service texts only. Sent instead of the callback to customers who take no calls."))
+    unreachable_sms_template = _service_text(
+        gettext_lazy("SMS after the last failed call"),
+        help_text=gettext_lazy("Service texts only. Sent when the last attempt fails and the customer goes to the "
+                               "lost-contact list. None: no SMS is sent."))
 
     def __init__(self, *args, rule: CallbackRule, **kwargs):
         super().__init__(*args, **kwargs)
         self.rule = rule
         # Service texts in use, and the rule's own text even if it was switched off since.
-        self.fields["sms_template"].queryset = SmsTemplate.objects.filter(
-            Q(purpose=Purpose.SERVICE, active=True) | Q(pk=rule.sms_template_id)).order_by("name")
+        for name in ("sms_template", "unreachable_sms_template"):
+            self.fields[name].queryset = SmsTemplate.objects.filter(
+                Q(purpose=Purpose.SERVICE, active=True) | Q(pk=getattr(rule, f"{name}_id"))).order_by("name")
         if rule.kind == CallbackKind.REQUESTED:
             del self.fields["due_days"]  # the customer names the time
 
@@ -98,15 +108,17 @@ def _rule_initial(rule: CallbackRule) -> dict:
     return {"enabled": rule.enabled, "due_days": ", ".join(str(day) for day in rule.due_days or []),
             "expires_after_days": rule.expires_after_days, "priority": rule.priority,
             "max_attempts": rule.max_attempts, "attempt_days": rule.attempt_days, "no_calls": rule.no_calls,
-            "sms_template": rule.sms_template_id}
+            "sms_template": rule.sms_template_id, "unreachable_sms_template": rule.unreachable_sms_template_id}
 
 
 class OutcomeRuleForm(_MarksInvalid):
     retry_after_minutes = forms.IntegerField(
-        label=gettext_lazy("Reappears after (minutes)"), required=False, min_value=1, max_value=7 * 24 * 60,
+        label=gettext_lazy("Reappears after (minutes)"), min_value=1, max_value=7 * 24 * 60,
         widget=forms.NumberInput(attrs={"class": "form-control", "min": 1, "max": 7 * 24 * 60}),
-        help_text=gettext_lazy("Empty: the outcome ends the callback."),
-        error_messages={"invalid": gettext_lazy("Enter a whole number."),
+        help_text=gettext_lazy("When a customer whose call failed this way is called again."),
+        error_messages={"required": gettext_lazy("Enter after how many minutes the customer is called again "
+                                                 "(1 to 10080)."),
+                        "invalid": gettext_lazy("Enter a whole number."),
                         "min_value": gettext_lazy("At least %(limit_value)s."),
                         "max_value": gettext_lazy("At most %(limit_value)s (a week).")})
 
@@ -132,7 +144,7 @@ class CallbackRequestForm(_MarksInvalid):
 
 # --- the rules page ----------------------------------------------------------------------------------
 def _get_rule_for_user(user, pk: int) -> CallbackRule:
-    return get_for_user(user, CallbackRule.objects.select_related("sms_template", "updated_by"), perm=CHANGE, pk=pk)
+    return get_for_user(user, CallbackRule.objects.select_related("sms_template", "unreachable_sms_template", "updated_by"), perm=CHANGE, pk=pk)
 
 
 def _get_outcome_for_user(user, pk: int) -> OutcomeRule:
@@ -148,7 +160,7 @@ _OUTCOME_ORDER = {outcome: n for n, outcome in enumerate(OutcomeRule.Outcome.val
 @require_GET
 def rule_list(request: HttpRequest) -> HttpResponse:
     require_perm(request.user, VIEW)
-    rules = sorted(CallbackRule.objects.select_related("sms_template", "updated_by"),
+    rules = sorted(CallbackRule.objects.select_related("sms_template", "unreachable_sms_template", "updated_by"),
                    key=lambda rule: (_KIND_ORDER.get(rule.kind, 99), _VISIT_ORDER.get(rule.visit_kind, 99)))
     outcomes = sorted(OutcomeRule.objects.all(), key=lambda rule: _OUTCOME_ORDER.get(rule.outcome, 99)) \
         if request.user.has_perm(VIEW_OUTCOMES) else []
@@ -178,11 +190,11 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def outcome_edit(request: HttpRequest, pk: int) -> HttpResponse:
     rule = _get_outcome_for_user(request.user, pk)
+    if not rule.takes_delay:  # it ends the callback, or follows the customer's time: nothing to edit
+        return render(request, "callbacks/rule_outcome_form.html", {"rule": rule, "form": None, "fixed": True},
+                      status=200 if request.method == "GET" else 400)
     form = OutcomeRuleForm(request.POST if request.method == "POST" else None,
                            initial={"retry_after_minutes": rule.retry_after_minutes})
-    fixed = rule.outcome in (OutcomeRule.Outcome.COMPLETED, OutcomeRule.Outcome.CALL_BACK)
-    if fixed:
-        form.fields["retry_after_minutes"].disabled = True
     if request.method == "POST" and form.is_valid():
         try:
             outcome_rule_update(rule=rule, retry_after_minutes=form.cleaned_data["retry_after_minutes"])
@@ -192,7 +204,7 @@ def outcome_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Outcome “%(outcome)s” saved.") % {"outcome": rule})
             return redirect("callbacks:rule_list")
-    return render(request, "callbacks/rule_outcome_form.html", {"rule": rule, "form": form, "fixed": fixed})
+    return render(request, "callbacks/rule_outcome_form.html", {"rule": rule, "form": form, "fixed": False})
 
 
 # --- a callback the customer asked for ----------------------------------------------------------------

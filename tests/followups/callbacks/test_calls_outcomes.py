@@ -125,7 +125,9 @@ def test_three_failed_calls_on_three_days_at_other_times_send_the_sms_and_close_
                                                                            "unreachable")
     assert callback.closed_at == at(3, 18) and callback.closed_by_id == agent.pk
     message = OutboundMessage.objects.get(idempotency_key=f"callback-unreachable:{callback.pk}")
-    assert message.customer_id == callback.customer_id and message.template_id == ssi_rule().sms_template_id
+    assert message.customer_id == callback.customer_id
+    assert message.template_id == ssi_rule().unreachable_sms_template_id != ssi_rule().sms_template_id
+    assert "多次致电未能联系上您" in message.text and "打分" not in message.text  # not the survey text
     made = [timezone_hour(a.made_at) for a in CallAttempt.objects.filter(callback=callback).order_by("made_at")]
     assert made == [10, 14, 18]  # three different times of day
     timeline = callback.customer.timeline.filter(kind="callback").order_by("occurred_at")
@@ -134,7 +136,7 @@ def test_three_failed_calls_on_three_days_at_other_times_send_the_sms_and_close_
 
 @pytest.mark.django_db
 def test_the_last_failed_call_is_recorded_when_the_gateway_cannot_send_the_text(agent):
-    template = ssi_rule().sms_template
+    template = ssi_rule().unreachable_sms_template
     template.active = False  # as for a gateway without the text's approved id: the platform refuses it
     template.save()
     callback = taken(agent, now=DAY1_10)
@@ -143,6 +145,27 @@ def test_the_last_failed_call_is_recorded_when_the_gateway_cannot_send_the_text(
     callback = call(callback, agent, Outcome.NO_ANSWER, at(3, 18))
     assert (callback.attempts, callback.status) == (3, Callback.Status.LOST_CONTACT)
     assert not OutboundMessage.objects.filter(idempotency_key=f"callback-unreachable:{callback.pk}").exists()
+    entry = callback.customer.timeline.filter(kind="callback").latest("occurred_at")
+    assert entry.params["variant"] == "lost_contact" and entry.params["sms"] is False
+
+
+@pytest.mark.django_db
+def test_every_shipped_rule_sends_the_unreachable_text_after_the_last_failed_call():
+    rules = CallbackRule.objects.select_related("sms_template", "unreachable_sms_template")
+    assert {rule.unreachable_sms_template.key for rule in rules} == {"callback_unreachable_sms"}
+    assert "callback_unreachable_sms" not in {rule.sms_template.key for rule in rules}  # the no-calls route's
+
+
+@pytest.mark.django_db
+def test_a_rule_without_an_unreachable_text_sends_no_sms_after_the_last_failed_call(agent):
+    CallbackRule.objects.filter(pk=ssi_rule().pk).update(unreachable_sms_template=None)
+    callback = taken(agent, now=DAY1_10)
+    callback_attempt_record(callback=callback, agent=agent, outcome=Outcome.NO_ANSWER, now=DAY1_10)
+    call(callback, agent, Outcome.NO_ANSWER, at(2, 14))
+    callback = call(callback, agent, Outcome.NO_ANSWER, at(3, 18))
+
+    assert (callback.attempts, callback.status) == (3, Callback.Status.LOST_CONTACT)
+    assert not OutboundMessage.objects.filter(customer=callback.customer).exists()  # not the survey text either
     entry = callback.customer.timeline.filter(kind="callback").latest("occurred_at")
     assert entry.params["variant"] == "lost_contact" and entry.params["sms"] is False
 

@@ -5,15 +5,17 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 
 from dealer_crm.accounts.roles import Role, sync_role_permissions
 from dealer_crm.messaging.models import SmsTemplate
 from dealer_crm.navigation import menu_for
 from followups.callbacks.models import Callback, CallbackRule, OutcomeRule
-from followups.callbacks.services.building import callbacks_build
+from followups.callbacks.services.building import callbacks_build, outcome_rule_update
 from tests.factories import UserFactory
 from tests.followups.factories import default_callback_rules, deliver
 
@@ -37,7 +39,8 @@ def form_data(rule: CallbackRule, **changes) -> dict:
     data = {"enabled": "on" if rule.enabled else "", "due_days": ", ".join(map(str, rule.due_days)),
             "expires_after_days": rule.expires_after_days, "priority": rule.priority,
             "max_attempts": rule.max_attempts, "attempt_days": rule.attempt_days, "no_calls": rule.no_calls,
-            "sms_template": rule.sms_template_id or ""}
+            "sms_template": rule.sms_template_id or "",
+            "unreachable_sms_template": rule.unreachable_sms_template_id or ""}
     data.update(changes)
     return {key: value for key, value in data.items() if value != ""}
 
@@ -178,17 +181,102 @@ def test_the_supervisor_changes_when_a_busy_customer_reappears(login, supervisor
     assert busy.retry_after_minutes == 45
     refused = client.post(reverse("callbacks:outcome_edit", args=[busy.pk]), {"retry_after_minutes": 0})
     assert refused.status_code == 200 and "至少" in refused.content.decode()
-    assert client.post(reverse("callbacks:outcome_edit", args=[busy.pk]), {}).status_code == 302
+    empty = client.post(reverse("callbacks:outcome_edit", args=[busy.pk]), {})
+    # a failed call always reappears: an empty delay would not end the callback, so it is refused
+    assert empty.status_code == 200 and "请填写多少分钟后再次拨打" in empty.content.decode()
     busy.refresh_from_db()
-    assert busy.retry_after_minutes is None  # empty: the outcome ends the callback
+    assert busy.retry_after_minutes == 45
 
 
-def test_a_completed_call_always_ends_the_callback(login, supervisor):
-    completed = OutcomeRule.objects.get(outcome="completed")
+@pytest.mark.parametrize("outcome", ["wrong_number", "refused", "completed"])
+def test_the_outcomes_that_end_the_callback_say_so_and_take_no_delay(login, supervisor, outcome):
+    rule = OutcomeRule.objects.get(outcome=outcome)
+    client = login(supervisor)
 
-    login(supervisor).post(reverse("callbacks:outcome_edit", args=[completed.pk]), {"retry_after_minutes": 30})
+    row = client.get(LIST).content.decode().split(f'<tr id="outcome-{outcome}">')[1].split("</tr>")[0]
+    page = client.get(reverse("callbacks:outcome_edit", args=[rule.pk]))
+    posted = client.post(reverse("callbacks:outcome_edit", args=[rule.pk]), {"retry_after_minutes": 30})
 
-    assert OutcomeRule.objects.get(outcome="completed").retry_after_minutes is None
+    assert "结束回访" in row and reverse("callbacks:outcome_edit", args=[rule.pk]) not in row
+    assert page.status_code == 200
+    assert "结束回访：此结果没有间隔可设置" in page.content.decode()
+    assert 'name="retry_after_minutes"' not in page.content.decode()
+    assert posted.status_code == 400
+    assert OutcomeRule.objects.get(outcome=outcome).retry_after_minutes is None
+
+
+def test_the_failed_calls_show_their_delay_and_an_edit_link(login, supervisor):
+    html = login(supervisor).get(LIST).content.decode()
+    for outcome, minutes in (("no_answer", 240), ("busy", 30)):
+        row = html.split(f'<tr id="outcome-{outcome}">')[1].split("</tr>")[0]
+        assert str(minutes) in row and "结束回访" not in row
+        assert reverse("callbacks:outcome_edit", args=[OutcomeRule.objects.get(outcome=outcome).pk]) in row
+    page = login(supervisor).get(reverse("callbacks:outcome_edit",
+                                         args=[OutcomeRule.objects.get(outcome="busy").pk])).content.decode()
+    assert 'name="retry_after_minutes"' in page and 'value="30"' in page
+
+
+@pytest.mark.parametrize(("outcome", "minutes", "message"), [
+    ("wrong_number", 30, "总是结束回访"),
+    ("refused", 30, "总是结束回访"),
+    ("completed", 30, "总是结束回访"),
+    ("call_back", 30, "按客户约定的时间"),
+    ("no_answer", None, "请填写多少分钟后再次拨打"),
+    ("busy", None, "请填写多少分钟后再次拨打"),
+])
+def test_the_service_refuses_a_delay_the_calls_would_not_use(outcome, minutes, message):
+    rule = OutcomeRule.objects.get(outcome=outcome)
+    before = rule.retry_after_minutes
+
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as error:
+        outcome_rule_update(rule=rule, retry_after_minutes=minutes)
+
+    assert message in error.value.message_dict["retry_after_minutes"][0]
+    assert OutcomeRule.objects.get(outcome=outcome).retry_after_minutes == before
+
+
+def test_the_database_keeps_a_delay_on_the_failed_calls_only():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OutcomeRule.objects.filter(outcome="refused").update(retry_after_minutes=30)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OutcomeRule.objects.filter(outcome="busy").update(retry_after_minutes=None)
+    assert OutcomeRule.objects.get(outcome="refused").retry_after_minutes is None
+
+
+def test_the_supervisor_chooses_the_text_after_the_last_failed_call(login, supervisor):
+    rule = ssi()
+    own = SmsTemplate.objects.create(key="sorry_missed", name="回访·抱歉未联系上", purpose="service",
+                                     text="{name}您好，我们多次致电未能联系上您，如有需要请致电客服中心。")
+    SmsTemplate.objects.create(key="old_text", name="停用的文本", purpose="service", text="旧文本", active=False)
+    marketing = SmsTemplate.objects.create(key="promo2", name="促销二", purpose="marketing", text="{name}您好，周末试驾")
+    client = login(supervisor)
+
+    form = client.get(reverse("callbacks:rule_edit", args=[rule.pk])).content.decode()
+    choices = form.split('id="id_unreachable_sms_template"')[1].split("</select>")[0]
+    assert "最后一次未接通后的短信" in form and "回访·未联系上短信" in choices and "回访·抱歉未联系上" in choices
+    assert "促销二" not in choices and "停用的文本" not in choices
+    wrong = client.post(reverse("callbacks:rule_edit", args=[rule.pk]),
+                        form_data(rule, unreachable_sms_template=marketing.pk))
+    assert wrong.status_code == 200 and "请选择" in wrong.content.decode()
+    assert ssi().unreachable_sms_template.key == "callback_unreachable_sms"
+
+    assert client.post(reverse("callbacks:rule_edit", args=[rule.pk]),
+                       form_data(rule, unreachable_sms_template=own.pk)).status_code == 302
+    assert (ssi().unreachable_sms_template, ssi().sms_template_id) == (own, rule.sms_template_id)
+    row = client.get(LIST).content.decode().split(f'<tr id="rule-{rule.pk}"')[1].split("</tr>")[0]
+    assert "回访·抱歉未联系上" in row and "回访·满意度短信" in row  # both texts, each in its column
+
+    assert client.post(reverse("callbacks:rule_edit", args=[rule.pk]),
+                       form_data(rule, unreachable_sms_template="")).status_code == 302
+    assert ssi().unreachable_sms_template is None
+    row = client.get(LIST).content.decode().split(f'<tr id="rule-{rule.pk}"')[1].split("</tr>")[0]
+    assert "不发短信" in row
+
+
+def test_the_rule_form_says_which_text_goes_when(login, supervisor):
+    html = login(supervisor).get(reverse("callbacks:rule_edit", args=[ssi().pk])).content.decode()
+    assert "代替回访的短信" in html and "发给不接受来电的客户，代替回访电话" in html
+    assert "最后一次拨打仍未接通、客户列入失联名单时发送" in html
 
 
 def test_the_rules_are_in_the_supervisor_s_callback_menu_before_the_scripts(supervisor, agent):
