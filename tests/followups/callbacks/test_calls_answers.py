@@ -175,3 +175,79 @@ def test_a_second_callback_answered_moves_its_problem(agent, score, status):
     problem.refresh_from_db()
     assert problem.status == status
     assert problem.round == (1 if status == Problem.Status.SATISFIED else 2)
+
+
+def scored_version(kind: str = "ssi", *, scores: int = 0, texts: int = 0) -> ScriptVersion:
+    """A published script of `scores` score questions and `texts` optional text questions."""
+    from followups.scripts.models import Question
+
+    version = publish_script(kind, number=7, published_at=NOW)
+    version.questions.all().delete()
+    for position in range(1, scores + texts + 1):
+        if position <= scores:
+            Question.objects.create(version=version, position=position, text=f"第{position}项打几分？", kind="score",
+                                    dissatisfied_below=7)
+        else:
+            Question.objects.create(version=version, position=position, text="还有其他建议吗？", kind="text",
+                                    required=False)
+    return version
+
+
+@pytest.mark.django_db
+def test_a_script_of_another_kind_is_refused_with_the_reason_the_agent_reads(agent):
+    csi = publish("csi")
+    with pytest.raises(CallError) as raised:
+        callback_complete(callback=held(agent, kind="ssi"), agent=agent, version=csi, answers=answers_for(csi), now=NOW)
+    assert str(raised.value) == "该话术与这条回访不符：请刷新页面。"
+
+
+@pytest.mark.django_db
+def test_the_average_of_several_scores_is_rounded_half_up_to_two_places(agent):
+    version = scored_version(scores=8)
+    scores = ["1", "1", "1", "1", "1", "1", "1", "2"]  # 9 / 8 = 1.125
+    answers = dict(zip(version.questions.order_by("position").values_list("pk", flat=True), scores, strict=True))
+    response = callback_complete(callback=held(agent), agent=agent, version=version, answers=answers, now=NOW)
+    assert response.average_score == Decimal("1.13")
+
+
+@pytest.mark.django_db
+def test_a_script_without_scores_has_no_average(agent):
+    version = scored_version(texts=1)
+    (question,) = version.questions.all()
+    response = callback_complete(callback=held(agent), agent=agent, version=version,
+                                 answers={question.pk: "希望周末也能预约"}, now=NOW)
+    assert response.average_score is None and response.dissatisfied is False
+    entry = response.callback.customer.timeline.get(kind="callback")
+    assert entry.params["average"] is None
+
+
+@pytest.mark.django_db
+def test_an_optional_question_left_out_of_the_form_is_stored_unanswered(agent):
+    version = publish()
+    q1, q2, q3, q4 = version.questions.order_by("position")
+    response = callback_complete(callback=held(agent), agent=agent, version=version,
+                                 answers={q1.pk: "9", q2.pk: "yes", q3.pk: "会"}, now=NOW)
+    assert response.answers.get(question=q4).value == ""
+
+
+@pytest.mark.django_db
+def test_a_completed_call_without_remark_keeps_no_note_remark_or_correction_reason(agent):
+    version = publish()
+    response = callback_complete(callback=held(agent), agent=agent, version=version, answers=answers_for(version),
+                                 now=NOW)
+    response.refresh_from_db()
+    assert (response.remark, response.correction_reason, response.attempt.note) == ("", "", "")
+
+
+@pytest.mark.django_db
+def test_a_complaint_from_an_ssi_answer_goes_to_sales_and_problems_are_dated_by_the_call(agent):
+    version = publish()
+    callback = held(agent)
+    q1, q2, *_rest = version.questions.order_by("position")
+    callback_complete(
+        callback=callback, agent=agent, version=version, answers=answers_for(version, score="3", yes_no="no"), now=NOW,
+        problems=[ProblemRaised(question_id=q2.pk, category="staff", department="service", description="顾问没解释"),
+                  ProblemRaised(question_id=q1.pk, category="", department="", description="只给3分", as_complaint=True)])
+    problems = {p.is_complaint: p for p in Problem.objects.filter(callback=callback)}
+    assert (problems[True].department, problems[True].category) == ("sales", "paperwork")  # the sale was judged
+    assert problems[True].raised_at == problems[False].raised_at == NOW

@@ -301,3 +301,116 @@ def test_the_calls_read_on_the_timeline_in_the_readers_language(agent):
         english = entry_text(kind=entry.kind, params=entry.params, title=entry.title, body=entry.body).title
     assert "SSI回访第1次致电：未接通" in chinese
     assert "call 1: No answer" in english
+
+
+# --- what each call leaves behind (the rows the supervisor and the customer's page read) ------------
+def lost_after_three_days(agent, callback) -> Callback:
+    """Three unanswered calls on three days; the last one recorded without moving the clock, so that
+    what it queues and writes is dated by the call's moment, not by the server's."""
+    callback_attempt_record(callback=callback, agent=agent, outcome=Outcome.NO_ANSWER, now=DAY1_10)
+    call(callback, agent, Outcome.NO_ANSWER, at(2, 14))
+    assert callback_take_next(agent=agent, now=at(3, 18)).pk == callback.pk
+    callback_attempt_record(callback=callback, agent=agent, outcome=Outcome.NO_ANSWER, now=at(3, 18))
+    callback.refresh_from_db()
+    return callback
+
+
+@pytest.mark.django_db
+def test_the_unreachable_text_is_a_service_message_of_the_callback_queued_by_the_agent_at_the_call(agent):
+    from django.contrib.contenttypes.models import ContentType
+
+    callback = lost_after_three_days(agent, taken(agent, now=DAY1_10))
+    message = OutboundMessage.objects.get(idempotency_key=f"callback-unreachable:{callback.pk}")
+    assert message.purpose == "service"
+    assert (message.source_type, message.source_id) == (ContentType.objects.get_for_model(Callback), str(callback.pk))
+    assert message.created_by_id == agent.pk
+    assert message.not_before == at(3, 18)  # 18:00 is no quiet hour: sendable at the call's moment
+
+
+@pytest.mark.django_db
+def test_the_lost_contact_entry_says_who_when_after_how_many_calls_and_that_the_text_went(agent):
+    from django.utils import translation
+
+    from customers.timeline import entry_text
+
+    callback = lost_after_three_days(agent, taken(agent, now=DAY1_10))
+    entry = callback.customer.timeline.get(kind="callback", params__variant="lost_contact")
+    assert (entry.created_by_id, entry.occurred_at) == (agent.pk, at(3, 18))
+    assert (entry.params["attempts"], entry.params["sms"]) == (3, True)
+    with translation.override("en"):
+        title = entry_text(kind=entry.kind, params=entry.params, title=entry.title, body=entry.body).title
+    assert "not reached after 3 calls, lost contact" in title
+
+
+@pytest.mark.django_db
+def test_a_callback_without_a_rule_closes_as_lost_contact_on_the_default_policy_without_a_text(supervisor):
+    callback = make_callback(due_at=DAY1_10 - timedelta(hours=1), expires_at=DAY1_10 + timedelta(days=9))
+    for day, hour in ((1, 10), (2, 14), (3, 18)):
+        callback_attempt_record(callback=callback, agent=supervisor, outcome=Outcome.NO_ANSWER, now=at(day, hour))
+    callback.refresh_from_db()
+    assert (callback.attempts, callback.status, callback.close_reason) == (3, Callback.Status.LOST_CONTACT,
+                                                                           "unreachable")
+    assert not OutboundMessage.objects.filter(idempotency_key=f"callback-unreachable:{callback.pk}").exists()
+    entry = callback.customer.timeline.get(kind="callback", params__variant="lost_contact")
+    assert entry.params["sms"] is False
+
+
+@pytest.mark.django_db
+def test_without_outcome_rules_the_stores_delays_apply(agent):
+    OutcomeRule.objects.all().delete()
+    unanswered = taken(agent, now=DAY1_10)
+    callback_attempt_record(callback=unanswered, agent=agent, outcome=Outcome.NO_ANSWER, now=DAY1_10)
+    busy = make_callback(customer=CustomerFactory(), due_at=DAY1_10 - timedelta(minutes=1), rule=ssi_rule(),
+                         expires_at=DAY1_10 + timedelta(days=10))
+    callback_attempt_record(callback=busy, agent=UserFactory(username="dcrc_lead", roles=[Role.DCRC_SUPERVISOR]),
+                            outcome=Outcome.BUSY, now=DAY1_10)
+    unanswered.refresh_from_db()
+    busy.refresh_from_db()
+    assert (unanswered.due_at, busy.due_at) == (at(2, 14), at(2, 10, 30))
+
+
+@pytest.mark.django_db
+def test_someone_outside_the_callback_centre_cannot_record_a_call(agent):
+    callback = taken(agent, now=DAY1_10)
+    for role in (Role.SALES_MANAGER, Role.SERVICE_MANAGER):
+        outsider = UserFactory(username=f"outsider_{role.value}", roles=[role])
+        with pytest.raises(PermissionDenied):
+            callback_attempt_record(callback=callback, agent=outsider, outcome=Outcome.REFUSED, now=DAY1_10)
+    callback.refresh_from_db()
+    assert callback.status == Callback.Status.IN_PROGRESS and callback.attempts == 0
+
+
+@pytest.mark.django_db
+def test_a_call_entry_names_the_callback_its_car_the_agent_and_the_moment_of_the_call(agent):
+    from django.contrib.contenttypes.models import ContentType
+
+    from tests.customers.factories import make_vehicle
+
+    customer = CustomerFactory()
+    vehicle = make_vehicle(customer, serial=31)
+    callback = make_callback(customer=customer, vehicle=vehicle, due_at=DAY1_10 - timedelta(minutes=1), rule=ssi_rule(),
+                             expires_at=DAY1_10 + timedelta(days=10))
+    assert callback_take_next(agent=agent, now=DAY1_10).pk == callback.pk
+    callback_attempt_record(callback=callback, agent=agent, outcome=Outcome.BUSY, now=DAY1_10)
+    entry = customer.timeline.get(kind="callback")
+    assert (entry.vehicle_id, entry.created_by_id, entry.occurred_at) == (vehicle.pk, agent.pk, DAY1_10)
+    assert (entry.source_type, entry.source_id) == (ContentType.objects.get_for_model(Callback), str(callback.pk))
+    assert entry.params["callback"] == callback.pk
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("note", "kept"), [("  客户在开会，下午再打  ", "客户在开会，下午再打"), ("", ""), (None, ""),
+                                            ("很" * 600, "很" * 500)])
+def test_the_calls_note_is_kept_trimmed_and_cut_at_500_characters(agent, note, kept):
+    callback = taken(agent, now=DAY1_10)
+    attempt = callback_attempt_record(callback=callback, agent=agent, outcome=Outcome.BUSY, now=DAY1_10, note=note)
+    assert CallAttempt.objects.get(pk=attempt.pk).note == kept
+
+
+@pytest.mark.django_db
+def test_the_next_day_is_reckoned_from_the_calls_moment_not_the_servers_clock(agent):
+    callback = taken(agent, now=DAY1_10)
+    with time_machine.travel(at(5, 9), tick=False):  # recorded later, for the moment the call was made
+        callback_attempt_record(callback=callback, agent=agent, outcome=Outcome.NO_ANSWER, now=DAY1_10)
+    callback.refresh_from_db()
+    assert callback.due_at == at(2, 14)

@@ -439,3 +439,34 @@ def test_an_answer_from_another_callback_of_the_same_customer_is_refused(agent):
                                     due_at=MONDAY_10, created_on=MONDAY_10.date())
     with pytest.raises(ProblemError):
         raise_problem(by=agent, customer=customer, answer=answer, callback=other)
+
+
+# --- who and what each step records -------------------------------------------------------------
+def test_each_step_names_who_took_it(problem, agent, service_manager, supervisor):
+    services.problem_fix(problem=problem, cause="c", fix="f", by=service_manager)
+    services.problem_close(problem=problem, reason="客户出国", by=supervisor)
+    by = list(ProblemStep.objects.filter(problem=problem).order_by("at", "id").values_list("action", "by"))
+    assert by == [("raised", agent.pk), ("fixed", service_manager.pk), ("closed", supervisor.pk)]
+
+
+def test_the_timeline_entry_names_the_problem_and_its_car(problem):
+    entry = TimelineEntry.objects.get(customer=problem.customer, kind="problem")
+    assert (entry.vehicle_id, entry.params["problem"]) == (problem.vehicle_id, problem.pk)
+
+
+def test_a_complaint_from_a_csi_call_is_a_repair_quality_problem_for_after_sales(agent):
+    customer = CustomerFactory()
+    callback = Callback.objects.create(customer=customer, kind=CallbackKind.CSI, source_key="visit:7",
+                                       due_at=MONDAY_10, created_on=MONDAY_10.date())
+    problem = services.complaint_open(customer=customer, description="修完还是异响", by=agent, callback=callback)
+    assert (problem.department, problem.category, problem.is_complaint) == ("service", "repair", True)
+
+
+def test_a_complaint_without_a_call_keeps_its_car_and_the_moment_it_was_raised(agent):
+    customer = CustomerFactory()
+    vehicle = make_vehicle(customer, serial=13)
+    problem = services.complaint_open(customer=customer, description="展厅接待不理人", by=agent, vehicle=vehicle,
+                                      now=MONDAY_10)
+    problem.refresh_from_db()
+    assert (problem.vehicle, problem.raised_at, problem.deadline_at) == (vehicle, MONDAY_10,
+                                                                         MONDAY_10 + timedelta(hours=48))

@@ -219,3 +219,26 @@ def test_a_question_that_was_answered_cannot_be_deleted(script, agent):
         Question.objects.filter(pk=question.pk).delete()
     with pytest.raises(ProtectedError):
         version.delete()
+
+
+def test_a_question_without_words_is_refused(script, supervisor):
+    draft = services.script_draft_start(script=script, by=supervisor)
+    for text in ("", None, "   "):
+        with pytest.raises(ValidationError) as refused:
+            services.question_add(version=draft, text=text, kind="text", required=False)
+        assert "text" in refused.value.message_dict
+    assert draft.questions.count() == 2
+
+
+def test_blank_and_repeated_options_are_dropped(script, supervisor):
+    draft = services.script_draft_start(script=script, by=supervisor)
+    question = services.question_add(version=draft, text="您是从哪里了解到我们的？", kind="choice",
+                                     choices=[" 朋友介绍 ", "", "  ", "网络", "朋友介绍"])
+    assert Question.objects.get(pk=question.pk).choices == ["朋友介绍", "网络"]
+
+
+def test_a_yes_no_question_counting_another_answer_as_dissatisfied_says_so(script, supervisor):
+    draft = services.script_draft_start(script=script, by=supervisor)
+    with pytest.raises(ValidationError) as refused:
+        services.question_add(version=draft, text="是否满意？", kind="yes_no", dissatisfied_answers=["还行"])
+    assert refused.value.message_dict["dissatisfied_answers"] == ["是非题只能把“是”或“否”算作不满意。"]
