@@ -286,3 +286,56 @@ def test_the_rules_are_in_the_supervisor_s_callback_menu_before_the_scripts(supe
     assert urls[-1] == "/scripts/"
     agent_urls = [item["url"] for s in menu_for(agent) for item in s["items"]]
     assert LIST not in agent_urls
+
+
+# --- the rules a rule keeps, whoever changes it (services.building) --------------------------------
+def refused(**changes) -> dict[str, list[str]]:
+    from django.core.exceptions import ValidationError
+
+    from followups.callbacks.services.building import callback_rule_update
+
+    with pytest.raises(ValidationError) as error:
+        callback_rule_update(rule=ssi(), by=None, **changes)
+    return error.value.message_dict
+
+
+@pytest.mark.parametrize(("text", "days"), [("3、7", [3, 7]), ("14，3 7", [3, 7, 14]), ("365", [365])])
+def test_due_days_are_read_between_commas_of_either_width_enumeration_commas_and_spaces(text, days):
+    from followups.callbacks.services.building import due_days_parse
+
+    assert due_days_parse(text) == days
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "请至少填写一天，例如 3 或 3, 7。"),
+    ("3, 3", "有重复的天数。"),
+    ("3, 366", "回访须在一年内：366 天太多了。"),
+])
+def test_bad_due_days_say_what_is_wrong_as_the_catalogue_has_it(text, message):
+    from django.core.exceptions import ValidationError
+
+    from followups.callbacks.services.building import due_days_parse
+
+    with pytest.raises(ValidationError) as error:
+        due_days_parse(text)
+    assert error.value.messages == [message]
+
+
+def test_a_rule_without_due_days_is_refused_on_its_days():
+    assert refused(due_days=[]) == {"due_days": ["请至少填写一天，例如 3 或 3, 7。"]}
+
+
+def test_a_rule_may_expire_on_its_last_due_day_but_not_before():
+    from followups.callbacks.services.building import callback_rule_update
+
+    assert callback_rule_update(rule=ssi(), by=None, due_days=[3, 7], expires_after_days=7).expires_after_days == 7
+    assert refused(due_days=[3, 7], expires_after_days=6) == {
+        "expires_after_days": ["回访会在最后一个回访日（第 7 天）之前过期：请选择第 7 天或之后。"]}
+
+
+def test_the_sms_route_is_refused_on_its_text_without_one_or_with_another_purposes():
+    marketing = SmsTemplate.objects.create(key="promo", name="促销", purpose="marketing", text="{name}您好，本周末试驾有礼")
+    assert refused(no_calls="sms", sms_template=None) == {
+        "sms_template": ["请选择发给不接受来电客户的短信，或改为跳过。"]}
+    assert refused(no_calls="sms", sms_template=marketing) == {
+        "sms_template": ["请选择服务类短信：这条短信用于其他用途。"]}
