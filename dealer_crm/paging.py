@@ -4,6 +4,7 @@ half a second or more). It fetches one row more than a page to know whether ther
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.http import QueryDict
 
 
 @dataclass
@@ -52,3 +53,18 @@ def uncounted_page(queryset: QuerySet, page: str | None, *, per_page: int, rows:
     found = list(queryset[start : start + per_page + 1])
     return UncountedPage(object_list=found[:per_page], number=number, has_next=len(found) > per_page,
                          per_page=per_page, last=last)
+
+
+def sort_headers(query: QueryDict, *, current: str, columns: dict[str, tuple[str, str]]) -> dict[str, dict]:
+    """Per sortable column (`columns`: the order a first click asks for, and the reverse a second
+    click asks for): the link that sorts by it (reversed, if it is the current sort; the caller has
+    taken the page out of `query`, so it starts from page 1) and its aria-sort, "ascending" or
+    "descending" for the current sort, else ""."""
+    headers = {}
+    for column, (first, reverse) in columns.items():
+        params = query.copy()
+        params["order"] = reverse if current == first else first
+        sorted_here = current in (first, reverse)
+        headers[column] = {"href": f"?{params.urlencode()}",
+                           "aria": ("descending" if current.startswith("-") else "ascending") if sorted_here else ""}
+    return headers

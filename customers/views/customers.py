@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dealer_crm.access import require_perm
 from dealer_crm.exports import FORMATS, ExportTooLarge
-from dealer_crm.paging import uncounted_page
+from dealer_crm.paging import sort_headers, uncounted_page
 
 from .. import exports, selectors, services
 from ..access import can_edit_customer, get_customer_for_user
@@ -38,25 +38,12 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, {
         "form": form, "page": page, "count": count, "query": query.urlencode(),
         "query_items": [(name, value) for name, values in query.lists() for value in values],  # the page jump's
-        "sort_headers": _sort_headers(query, current=(filters or selectors.CustomerFilters()).order),
+        "sort_headers": sort_headers(query, columns=SORTABLE_COLUMNS, current=(filters or selectors.CustomerFilters()).order),
     })
 
 
 # The columns that sort: the order a first click asks for, and the reverse a second click asks for.
 SORTABLE_COLUMNS = {"name": ("name", "-name"), "last_visit": ("-last_visit_on", "last_visit_on")}
-
-
-def _sort_headers(query: QueryDict, *, current: str) -> dict[str, dict]:
-    """Per sortable column: the link that sorts by it (reversed, if it is the current sort; always
-    from page 1) and its aria-sort, "ascending"/"descending" for the current sort, else ""."""
-    headers = {}
-    for column, (first, reverse) in SORTABLE_COLUMNS.items():
-        params = query.copy()
-        params["order"] = reverse if current == first else first
-        sorted_here = current in (first, reverse)
-        headers[column] = {"href": f"?{params.urlencode()}",
-                           "aria": ("descending" if current.startswith("-") else "ascending") if sorted_here else ""}
-    return headers
 
 
 @require_GET

@@ -24,6 +24,7 @@ from customers.access import get_customer_for_user
 from customers.models import Customer, Vehicle
 from dealer_crm.access import require_perm
 
+from ..forms import MarksInvalid
 from ..models import Department, Problem
 from ..selectors import problems as selectors
 from ..services import problems as services
@@ -35,17 +36,6 @@ TEXT_MAX = 2000
 
 
 # --- forms ----------------------------------------------------------------------------------------
-class _MarksInvalid(forms.Form):
-    """A field that failed shows red (Bootstrap's is-invalid), next to its message."""
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-
-
 def _text_field(label, *, rows: int = 3, placeholder="") -> forms.CharField:
     return forms.CharField(
         label=label, max_length=TEXT_MAX, strip=True,
@@ -80,19 +70,19 @@ class ProblemFilterForm(forms.Form):
             complaint=bool(data.get("complaint")), sort=data.get("sort") or "")
 
 
-class ProblemFixForm(_MarksInvalid):
+class ProblemFixForm(MarksInvalid):
     cause = _text_field(gettext_lazy("Cause"), rows=2, placeholder=gettext_lazy("Why it happened"))
     fix = _text_field(gettext_lazy("What was done"), rows=3,
                       placeholder=gettext_lazy("What the department did for the customer, and when"))
 
 
-class ProblemCloseForm(_MarksInvalid):
+class ProblemCloseForm(MarksInvalid):
     reason = forms.CharField(label=gettext_lazy("Reason for closing"), max_length=200, strip=True,
                              error_messages={"required": gettext_lazy("Write why the problem is closed.")},
                              widget=forms.TextInput(attrs={"class": "form-control"}))
 
 
-class ProblemReassignForm(_MarksInvalid):
+class ProblemReassignForm(MarksInvalid):
     department = forms.ChoiceField(label=gettext_lazy("Move to"), choices=Department.choices,
                                    widget=forms.Select(attrs={"class": "form-select"}))
     note = forms.CharField(label=gettext_lazy("Why"), max_length=500, strip=True,
@@ -104,7 +94,7 @@ class ProblemReassignForm(_MarksInvalid):
         self.fields["department"].choices = [(c, label) for c, label in Department.choices if c != problem.department]
 
 
-class ProblemRaiseForm(_MarksInvalid):
+class ProblemRaiseForm(MarksInvalid):
     category = forms.ChoiceField(label=gettext_lazy("Category"), choices=[("", "—")] + Problem.Category.choices,
                                  error_messages={"required": gettext_lazy("Choose the problem's category.")},
                                  widget=forms.Select(attrs={"class": "form-select"}))

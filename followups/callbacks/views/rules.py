@@ -23,6 +23,7 @@ from customers.models import ServiceVisit, Vehicle
 from dealer_crm.access import get_for_user, require_perm
 from dealer_crm.messaging.models import Purpose, SmsTemplate
 
+from ..forms import MarksInvalid
 from ..models import CallbackKind, CallbackRule, OutcomeRule
 from ..services.building import (
     CallbackRequestError,
@@ -38,17 +39,6 @@ WORK = "callbacks.work_callback"
 
 
 # --- forms ----------------------------------------------------------------------------------------
-class _MarksInvalid(forms.Form):
-    """A field that failed shows red (Bootstrap's is-invalid), next to its message."""
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-
-
 def _number(label, *, low: int, high: int, help_text="") -> forms.IntegerField:
     return forms.IntegerField(
         label=label, min_value=low, max_value=high, help_text=help_text,
@@ -65,7 +55,7 @@ def _service_text(label, *, help_text) -> forms.ModelChoiceField:
         error_messages={"invalid_choice": gettext_lazy("Choose one of the service texts in use.")})
 
 
-class CallbackRuleForm(_MarksInvalid):
+class CallbackRuleForm(MarksInvalid):
     enabled = forms.BooleanField(label=gettext_lazy("Build these callbacks"), required=False,
                                  widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
     due_days = forms.CharField(
@@ -111,7 +101,7 @@ def _rule_initial(rule: CallbackRule) -> dict:
             "sms_template": rule.sms_template_id, "unreachable_sms_template": rule.unreachable_sms_template_id}
 
 
-class OutcomeRuleForm(_MarksInvalid):
+class OutcomeRuleForm(MarksInvalid):
     retry_after_minutes = forms.IntegerField(
         label=gettext_lazy("Reappears after (minutes)"), min_value=1, max_value=7 * 24 * 60,
         widget=forms.NumberInput(attrs={"class": "form-control", "min": 1, "max": 7 * 24 * 60}),
@@ -123,7 +113,7 @@ class OutcomeRuleForm(_MarksInvalid):
                         "max_value": gettext_lazy("At most %(limit_value)s (a week).")})
 
 
-class CallbackRequestForm(_MarksInvalid):
+class CallbackRequestForm(MarksInvalid):
     at = forms.DateTimeField(
         label=gettext_lazy("Call back at"), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"class": "form-control", "type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

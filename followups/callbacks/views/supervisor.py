@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dealer_crm.access import require_perm
 from dealer_crm.exports import FORMATS, ExportTooLarge
-from dealer_crm.paging import uncounted_page
+from dealer_crm.paging import sort_headers, uncounted_page
 
 from .. import exports
 from ..models import Callback, CallbackKind
@@ -208,7 +208,7 @@ def callback_list(request: HttpRequest) -> HttpResponse:
     return render(request, "callbacks/supervisor_list.html", {
         "form": form, "page": page, "count": count, "query": query.urlencode(),
         "query_items": [(name, value) for name, values in query.lists() for value in values],
-        "sort_headers": _sort_headers(query, current=(filters or selectors.CallbackFilters()).order),
+        "sort_headers": sort_headers(query, columns=SORTABLE_COLUMNS, current=(filters or selectors.CallbackFilters()).order),
         "agents": agents, "can_supervise": can_supervise,
         "can_export": request.user.has_perm(EXPORT),
         "reassign_form": ReassignForm(agents=agents) if can_supervise else None,
@@ -218,17 +218,6 @@ def callback_list(request: HttpRequest) -> HttpResponse:
 # The columns that sort: the order a first click asks for, and the reverse a second click asks for.
 SORTABLE_COLUMNS = {"due": ("due", "-due"), "customer": ("customer", "-customer"),
                     "attempts": ("-attempts", "attempts"), "status": ("status", "-status")}
-
-
-def _sort_headers(query: QueryDict, *, current: str) -> dict[str, dict]:
-    headers = {}
-    for column, (first, reverse_) in SORTABLE_COLUMNS.items():
-        params = query.copy()
-        params["order"] = reverse_ if current == first else first
-        sorted_here = current in (first, reverse_)
-        headers[column] = {"href": f"?{params.urlencode()}",
-                           "aria": ("descending" if current.startswith("-") else "ascending") if sorted_here else ""}
-    return headers
 
 
 def _back_to_list(query: str) -> str:
