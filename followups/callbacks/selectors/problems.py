@@ -92,12 +92,6 @@ def tab_counts(*, user, filters: ProblemFilters, now: datetime | None = None) ->
     return counts
 
 
-def overdue_count(*, user, now: datetime | None = None) -> int:
-    now = now or timezone.now()
-    return Problem.objects.filter(department__in=departments_of(user), status=Problem.Status.OPEN,
-                                  deadline_at__lt=now).count()
-
-
 def problem_detail(*, problems: QuerySet[Problem], pk: int) -> Problem:
     """One problem with what it was raised from (the callback, the answer and its question), its
     log with who did each step, and its second callbacks with the answers the customer gave."""

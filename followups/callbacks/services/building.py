@@ -91,14 +91,6 @@ def close_reason_label(code: str) -> str:
     return str(CloseReason.LABELS.get(code, code))
 
 
-def delivery_source_key(*, vehicle_id: int, day: int) -> str:
-    return f"delivery:{vehicle_id}:d{day}"
-
-
-def visit_source_key(*, visit_id: int, day: int) -> str:
-    return f"visit:{visit_id}:d{day}"
-
-
 def shift_start() -> time:
     return time.fromisoformat(settings.CALLBACK_SHIFT_START)
 

@@ -74,6 +74,7 @@ from customers.models import TimelineEntry
 from customers.services import timeline_add
 from followups.scripts.models import Question, ScriptVersion
 
+from .building import shift_start
 from ..models import Answer, CallAttempt, Callback, CallbackKind, CallbackRule, Outcome, OutcomeRule, ScriptResponse
 
 FAILED_OUTCOMES = (Outcome.NO_ANSWER, Outcome.BUSY)
@@ -237,7 +238,7 @@ def _retry_minutes(outcome: str) -> int:
 
 
 def _shift() -> tuple[time, time]:
-    return time.fromisoformat(settings.CALLBACK_SHIFT_START), time.fromisoformat(settings.CALLBACK_SHIFT_END)
+    return shift_start(), time.fromisoformat(settings.CALLBACK_SHIFT_END)
 
 
 def _within_shift(at: datetime, on) -> datetime:

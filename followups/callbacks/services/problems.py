@@ -18,7 +18,7 @@ the department's manager (`ROUTING`) or the DCRC supervisor records the fix; onl
 closes without the customer's satisfaction.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -30,6 +30,7 @@ from customers.models import Customer, TimelineEntry, Vehicle
 from customers.services import timeline_add
 from dealer_crm.accounts.roles import Role
 
+from .building import callback_window
 from ..models import Answer, Callback, CallbackKind, CallbackRule, Department, Problem, ProblemStep
 
 
@@ -204,13 +205,10 @@ def _second_callback_dates(rule: CallbackRule | None, fixed_at: datetime) -> tup
     if rule is not None:
         due_days = min((int(day) for day in rule.due_days or [] if int(day) >= 0), default=SECOND_DUE_DAYS)
         expires_days = max(rule.expires_after_days, due_days)
-    fixed_on = timezone.localtime(fixed_at).date()
-    tz = timezone.get_current_timezone()
-    start = time.fromisoformat(settings.CALLBACK_SHIFT_START)
-    due_at = datetime.combine(fixed_on + timedelta(days=due_days), start, tzinfo=tz)
+    due_at, expires_at = callback_window(source_on=timezone.localtime(fixed_at).date(), due_day=due_days,
+                                         expires_day=expires_days)
     if due_at < fixed_at:  # a rule of day 0 fixed after the shift started: due at once
         due_at = fixed_at
-    expires_at = datetime.combine(fixed_on + timedelta(days=expires_days + 1), time(0), tzinfo=tz)
     return due_at, max(expires_at, due_at)
 
 

@@ -14,9 +14,8 @@ agent's attempt, if they still record one, is kept like any other.
 Every bulk move is one audit event with the number of callbacks that moved and to whom.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, When
 from django.utils import timezone
@@ -27,6 +26,7 @@ from customers.services import timeline_add
 from dealer_crm.audit.models import AuditEvent
 from dealer_crm.audit.services import audit_record
 
+from .building import callback_window
 from ..models import Callback, CallbackKind, CallbackRule
 
 WORK_PERM = "callbacks.work_callback"
@@ -102,11 +102,9 @@ def retry_source_key(callback: Callback) -> str:
 
 def _retry_dates(rule: CallbackRule | None, now: datetime) -> tuple[datetime, datetime]:
     """Due tomorrow at the shift's start; open until the end of the rule's expiry day counted from then."""
-    tz = timezone.get_current_timezone()
-    due_on = timezone.localdate(now) + timedelta(days=1)
-    due_at = datetime.combine(due_on, time.fromisoformat(settings.CALLBACK_SHIFT_START), tzinfo=tz)
     days = rule.expires_after_days if rule is not None else RETRY_EXPIRES_DAYS
-    return due_at, datetime.combine(due_on + timedelta(days=days + 1), time(0), tzinfo=tz)
+    # counted from today: due on day 1, open until the end of day 1 + the rule's days
+    return callback_window(source_on=timezone.localdate(now), due_day=1, expires_day=1 + days)
 
 
 @transaction.atomic
