@@ -34,6 +34,7 @@ urlpatterns = [
     path("sms/", include("dealer_crm.messaging.urls")),
     path("callbacks/", include("followups.callbacks.urls")),
     path("scripts/", include("followups.scripts.urls")),
+    path("complaints/", include("followups.complaints.urls")),
     path("admin/imports/importbatch/", include("customers.imports.old_admin_urls")),  # moved to /imports/
     path("admin/", admin.site.urls),
 ]

@@ -60,6 +60,16 @@ CALLBACK_RUN = CALLBACK_WORK | {
     "scripts.view_question",  # the questions' Excel export and import in the admin
 }
 PROBLEM_FIX = {"callbacks.view_problem", "callbacks.fix_problem"}
+# Complaints (followups.complaints). Whoever meets customers registers a complaint; a department's
+# manager handles those the supervisor gives them; the supervisor assigns, reclassifies, sets the
+# severities and the store's calendar, and enters the manufacturer's dissatisfaction items.
+COMPLAINT_REGISTER = {"complaints.view_complaint", "complaints.add_complaint"}
+COMPLAINT_HANDLE = COMPLAINT_REGISTER | {"complaints.handle_complaint"}
+COMPLAINT_RUN = COMPLAINT_HANDLE | {
+    "complaints.supervise_complaint", "complaints.view_severity", "complaints.change_severity",
+    "complaints.add_severity", "complaints.view_storeday", "complaints.add_storeday", "complaints.change_storeday",
+    "complaints.delete_storeday", "complaints.view_manufactureritem", "complaints.add_manufactureritem",
+}
 
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
     # Not change_customer: the customer edit form shows the full numbers (customers.access.can_edit_customer)
@@ -86,19 +96,19 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "messaging.add_smstemplate",
         "messaging.change_smstemplate",
     },
-    Role.GENERAL_MANAGER: ARCHIVE_READ | EXPORT | PROBLEM_FIX | {
+    Role.GENERAL_MANAGER: ARCHIVE_READ | EXPORT | PROBLEM_FIX | COMPLAINT_HANDLE | {
         "jobs.view_jobrun", "messaging.view_outboundmessage", "messaging.view_bulksend", "callbacks.view_callback",
     },
     Role.DCRC_SUPERVISOR: ARCHIVE_KEEP | PHONE_REVEAL | EXPORT | {
         "audit.view_auditevent", "accounts.view_user", "customers.merge_customer",
         "customers.view_duplicatecandidate",
-    } | SMS_RUN | CALLBACK_RUN,
-    Role.SERVICE_MANAGER: ARCHIVE_READ | PHONE_REVEAL | SMS_SEND | PROBLEM_FIX,
-    Role.SALES_MANAGER: ARCHIVE_READ | PHONE_REVEAL | SMS_BULK | PROBLEM_FIX,
+    } | SMS_RUN | CALLBACK_RUN | COMPLAINT_RUN,
+    Role.SERVICE_MANAGER: ARCHIVE_READ | PHONE_REVEAL | SMS_SEND | PROBLEM_FIX | COMPLAINT_HANDLE,
+    Role.SALES_MANAGER: ARCHIVE_READ | PHONE_REVEAL | SMS_BULK | PROBLEM_FIX | COMPLAINT_HANDLE,
     Role.SALES_SUPERVISOR: ARCHIVE_READ | SMS_BULK,
-    Role.CALLBACK_AGENT: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND | CALLBACK_WORK,
-    Role.INTERVIEWER: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND,
-    Role.LOUNGE_HOST: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND,
+    Role.CALLBACK_AGENT: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND | CALLBACK_WORK | COMPLAINT_REGISTER,
+    Role.INTERVIEWER: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND | COMPLAINT_REGISTER,
+    Role.LOUNGE_HOST: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND | COMPLAINT_REGISTER,
     Role.MARKETING: ARCHIVE_READ | SMS_BULK | {"messaging.send_marketing"},
 }
 

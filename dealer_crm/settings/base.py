@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "followups",
     "followups.scripts",
     "followups.callbacks",
+    "followups.complaints",
     "events",
 ]
 
@@ -225,6 +226,17 @@ CALLBACK_SHIFT_START = env.str("CALLBACK_SHIFT_START", default="08:30")
 CALLBACK_SHIFT_END = env.str("CALLBACK_SHIFT_END", default="18:00")
 # A callback taken with "take the next" and not worked for this long is free for the other agents again.
 CALLBACK_CLAIM_LEASE_MINUTES = env.int("CALLBACK_CLAIM_LEASE_MINUTES", default=30)
+
+# --- Complaints (followups/complaints). ---
+# The store's working hours for the complaints' working-hour clock (local time, HH:MM); the working
+# days are China's official ones (chinese-calendar: holidays and make-up working days 调休), with
+# the store's own exceptions entered as store calendar days.
+COMPLAINT_WORKDAY_START = env.str("COMPLAINT_WORKDAY_START", default="08:30")
+COMPLAINT_WORKDAY_END = env.str("COMPLAINT_WORKDAY_END", default="17:30")
+# The follow-up call after the solution is due this many calendar days later.
+COMPLAINT_FOLLOW_UP_DAYS = env.int("COMPLAINT_FOLLOW_UP_DAYS", default=7)
+# Tell the staff an escalation by SMS too (to their mobile on their account), besides their home page.
+COMPLAINT_ESCALATION_SMS = env.bool("COMPLAINT_ESCALATION_SMS", default=False)
 
 # --- The SMS platform (dealer_crm/messaging; the README lists each gateway's settings). ---
 # Who the recipients are, and the archive's side of the platform (preferences, variables, timeline).

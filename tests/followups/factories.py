@@ -72,6 +72,7 @@ def default_callback_rules() -> None:
     importlib.import_module("followups.callbacks.migrations.0002_default_rules").create_defaults(apps, None)
     importlib.import_module("followups.callbacks.migrations.0006_unreachable_sms_defaults").unreachable_text_set(
         apps, None)
+    importlib.import_module("followups.complaints.migrations.0002_default_severities").create(apps, None)
 
 
 _serials = iter(range(700_000, 800_000))

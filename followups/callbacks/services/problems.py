@@ -162,6 +162,16 @@ def problem_raise(
     return problem
 
 
+# Who turns what a customer said into a complaint: the complaints app registers its own from its
+# AppConfig.ready() (it sits above the callback centre, which imports nothing of it).
+_complaint_opener = None
+
+
+def complaint_opener_register(opener) -> None:
+    global _complaint_opener
+    _complaint_opener = opener
+
+
 def complaint_open(
     *,
     customer: Customer,
@@ -171,16 +181,14 @@ def complaint_open(
     answer: Answer | None = None,
     vehicle: Vehicle | None = None,
     now: datetime | None = None,
-) -> Problem:
-    """Escalate what a customer said to a complaint (the agent's one click on a low score).
-
-    THE HOOK OF THE COMPLAINTS ISSUE: the complaints app replaces this body with its own
-    `complaint_create` (severity, the complaint's deadline in working hours, its own inbox) and
-    keeps this signature, so the workbench does not change. Until then it raises a problem flagged
-    `is_complaint=True` with an ESCALATED step: routed to after-sales service by default, to sales
-    when it came from a thank-you or SSI call (the sale is what the customer judged); the category
-    follows the call's kind (repair quality after a CSI call, paperwork and delivery after an SSI
-    call, other without a call)."""
+):
+    """Escalate what a customer said to a complaint (the agent's one click on a low score): the
+    registered opener's complaint (followups.complaints: `complaint_from_callback`). Without the
+    complaints app it raises a problem flagged `is_complaint=True` with an ESCALATED step, routed to
+    after-sales service by default, to sales after a thank-you or SSI call."""
+    if _complaint_opener is not None:
+        return _complaint_opener(customer=customer, description=description, by=by, callback=callback,
+                                 answer=answer, vehicle=vehicle, now=now)
     department, category = Department.SERVICE, Problem.Category.OTHER
     if callback is not None:
         if callback.kind == CallbackKind.CSI:
