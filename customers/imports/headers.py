@@ -56,15 +56,31 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
         "handbook_checked_on": ["核对日期", "手册核对日期", "登记日期"],
         "model_name": ["车型", "车型名称"],
     },
+    # The manufacturer's dissatisfaction items (厂家不满意事项, followups.complaints.manufacturer): read
+    # with the same reader and header mapping, written by that app.
+    "manufacturer_items": {
+        "reference": ["编号", "不满意事项编号", "事项编号", "不满意编号", "单据编号", "投诉编号"],
+        "received_on": ["下发日期", "下发时间", "派发日期", "派单日期", "接收日期", "发布日期"],
+        "reply_due_on": ["要求回复日期", "要求回复时间", "回复期限", "回复截止日期", "要求完成日期"],
+        "name": COMMON["name"],
+        "mobile": COMMON["mobile"],
+        "vin": COMMON["vin"],
+        "plate": COMMON["plate"],
+        "item_type": ["问题类型", "不满意类型", "事项类型", "问题分类", "投诉类型", "不满意分类"],
+        "description": ["问题描述", "不满意内容", "不满意事项", "事项描述", "问题内容", "投诉内容", "详细描述",
+                        "不满意描述"],
+    },
 }
 # A header row must name at least one of these, so a title row never passes for one.
-KEY_FIELDS = {"deliveries": {"name", "vin"}, "service-visits": {"ro_number"}, "handbook": {"vin", "name"}}
+KEY_FIELDS = {"deliveries": {"name", "vin"}, "service-visits": {"ro_number"}, "handbook": {"vin", "name"},
+              "manufacturer_items": {"reference", "description"}}
 SCAN_ROWS = 30
 # The columns a file of each kind cannot do without: each tuple needs one of its fields.
 REQUIRED = {
     "deliveries": [("name",), ("vin", "plate")],
     "service-visits": [("ro_number",), ("opened_on",), ("kind",), ("vin", "plate")],
     "handbook": [("name",), ("vin", "plate"), ("handbook_checked_on",)],
+    "manufacturer_items": [("reference",), ("description",), ("vin", "plate", "mobile")],
 }
 
 
