@@ -48,10 +48,10 @@ class UserAdmin(DjangoUserAdmin):
     form = UserRolesForm
     list_display = ["username", "display_name", "role_names", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", RoleListFilter]
-    search_fields = ["username", "display_name", "first_name", "last_name", "email"]
+    search_fields = ["username", "display_name", "first_name", "last_name", "email", "mobile"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Personal info"), {"fields": ("display_name", "first_name", "last_name", "email")}),
+        (_("Personal info"), {"fields": ("display_name", "first_name", "last_name", "email", "mobile")}),
         (_("Roles"), {"fields": ("roles",)}),
         (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),

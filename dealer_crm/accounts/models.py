@@ -1,19 +1,29 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .roles import Role
+
+MOBILE_REGEX = r"^1[3-9][0-9]{9}$"
+validate_mobile = RegexValidator(MOBILE_REGEX, _("A mobile number has 11 digits and starts with 13 to 19."))
 
 
 class User(AbstractUser):
     """A member of staff. Roles are Django groups named by `Role` values."""
 
     display_name = models.CharField(_("display name"), max_length=50, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=11, blank=True, validators=[validate_mobile],
+                              help_text=_("Alerts of one's work (a complaint's escalation) go here by SMS."))
 
     class Meta:
         verbose_name = _("staff member")
         verbose_name_plural = _("staff members")
         ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(condition=Q(mobile="") | Q(mobile__regex=MOBILE_REGEX), name="user_mobile_format"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username

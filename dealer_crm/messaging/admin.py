@@ -1,7 +1,9 @@
 """SMS templates in the admin, with export to xlsx and import back (resources.py). Messages, bulk
-sends and replies are read on the platform's own pages (the outbox, 群发), not here."""
+sends and replies are read on the platform's own pages (the outbox, 群发), not here; the alerts sent
+to staff (a complaint's escalation), which no page lists, are read here, never changed."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import XLSX
 from import_export.forms import ExportForm
@@ -12,7 +14,7 @@ from dealer_crm.audit.services import audit_record
 
 from . import services
 from .forms import SmsTemplateForm
-from .models import SmsTemplate
+from .models import SmsTemplate, StaffAlert
 from .resources import SmsTemplateResource
 
 
@@ -52,3 +54,27 @@ class SmsTemplateAdmin(ImportExportModelAdmin):
             "list": str(SmsTemplate._meta.verbose_name_plural), "format": file_format.get_extension(),
             "rows": queryset.count(), "filters": {}})
         return data
+
+
+@admin.register(StaffAlert)
+class StaffAlertAdmin(admin.ModelAdmin):
+    """What was texted to whom of the staff, and what the gateway answered: a record, read only."""
+
+    list_display = ["created_at", "user", "phone", "text", "status", "sent_at", "reason_text"]
+    list_filter = ["status"]
+    search_fields = ["phone", "text", "idempotency_key", "user__username", "user__display_name"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, alert: StaffAlert) -> str:
+        return alert.reason_text
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -240,3 +240,51 @@ class InboundReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone}: {self.text[:30]}"
+
+
+class StaffAlert(models.Model):
+    """A text to a member of staff (a complaint's escalation to the manager on duty), not to a
+    customer: no preferences, no quiet hours (the caller picks the hour: the escalations wait for
+    the store's opening), no marketing line. Kept apart from the outbox, whose rows are a customer's
+    and whose ids the gateways echo in their receipts: a staff alert goes out under its id negated,
+    so that no receipt can be taken for a customer's message. Its idempotency key is unique in the
+    database: a second worker or a retried job finds the row and sends nothing twice."""
+
+    Status = OutboundMessage.Status
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("staff member"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="sms_alerts")
+    phone = models.CharField(_("mobile"), max_length=11)
+    text = models.TextField(_("text"))
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=OutboundMessage.Status.choices,
+                              default=OutboundMessage.Status.QUEUED)
+    not_before = models.DateTimeField(_("not before"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    gateway = models.CharField(_("gateway"), max_length=20, blank=True)
+    gateway_ref = models.CharField(_("gateway's message id"), max_length=100, blank=True)
+    reason_code = models.CharField(_("reason code"), max_length=30, blank=True)
+    reason = models.CharField(_("reason detail"), max_length=500, blank=True)
+    created_at = models.DateTimeField(pgettext_lazy("sms", "created"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff SMS alert")
+        verbose_name_plural = _("staff SMS alerts")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["not_before", "id"], condition=Q(status="queued"), name="staff_alert_due_idx"),
+            models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="staff_alert_sending_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(phone=""), name="staff_alert_phone_required"),
+            models.CheckConstraint(condition=~Q(text=""), name="staff_alert_text_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} → {self.phone}"
+
+    @property
+    def reason_text(self) -> str:
+        return reasons.reason_text(self.reason_code, self.reason, attempts=self.attempts)

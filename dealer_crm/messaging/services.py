@@ -35,7 +35,7 @@ from . import reasons, schedule, texts
 from .audience import Candidate, Exclusion, audience
 from .gateways import get_gateway
 from .gateways.base import ACCEPTED, REJECTED, TEMPORARY, UNKNOWN, Gateway, Outgoing, Receipt, Reply, Result
-from .models import BulkSend, DeliveryReceipt, InboundReply, OutboundMessage, Purpose, SmsTemplate
+from .models import BulkSend, DeliveryReceipt, InboundReply, OutboundMessage, Purpose, SmsTemplate, StaffAlert
 from .ratelimit import throttle
 
 logger = logging.getLogger(__name__)
@@ -735,3 +735,92 @@ def reply_record(*, gateway_name: str, reply: Reply) -> InboundReply:
     except IntegrityError:  # the same push, stored meanwhile by another request
         return InboundReply.objects.get(gateway=gateway_name, gateway_ref=reply.ref[:100])
     return record
+
+
+# --- alerts to staff -----------------------------------------------------------------------------
+STAFF_ALERT_BATCH = 100
+
+
+def staff_alert_queue(*, mobile: str, text: str, idempotency_key: str, user_id: int | None = None,
+                      now: datetime | None = None) -> tuple[StaffAlert, bool]:
+    """Queue a text to a member of staff, once per key: (the alert, whether it is new). The caller
+    builds the key from what makes the alert one (`"complaint-escalation:<escalation>:<user>"`) and
+    chooses the hour — staff alerts are not held by the quiet hours. Sent by `staff_alerts_dispatch`
+    once the caller's transaction has committed (the caller calls it: the alert may be part of a
+    transaction that also records why it was sent)."""
+    now = now or timezone.now()
+    mobile, text = (mobile or "").strip(), (text or "").strip()
+    if not MOBILE.match(mobile):
+        raise MessagingError(_("%(mobile)s is not a mobile number.") % {"mobile": mobile})
+    if not text:
+        raise MessagingError(_("Write the text."))
+    return StaffAlert.objects.get_or_create(idempotency_key=idempotency_key[:200], defaults={
+        "phone": mobile, "text": text, "user_id": user_id, "not_before": now, "created_at": now})
+
+
+def staff_alerts_dispatch(*, gateway: Gateway | None = None, now: datetime | None = None) -> Counter:
+    """Send the staff alerts that are due through the configured gateway, each by one sender only.
+
+    As the outbox does: due rows are claimed with SELECT … FOR UPDATE SKIP LOCKED and marked
+    SENDING in a transaction committed before the gateway is called; a temporary error waits with a
+    doubling back-off up to SMS_MAX_ATTEMPTS; a timeout, or a claim older than the lease (a sender
+    stopped during the call), is UNKNOWN and never sent again by itself. A gateway that sends only
+    approved templates (Aliyun, Tencent) cannot send them: they fail with that reason, recorded."""
+    now = now or timezone.now()
+    gateway = gateway or get_gateway()
+    outcomes = Counter()
+    StaffAlert.objects.filter(status=Status.SENDING,
+                              claimed_at__lt=now - timedelta(seconds=settings.SMS_CLAIM_LEASE_SECONDS)).update(
+        status=Status.UNKNOWN, reason_code=reasons.SENDER_STOPPED, reason="")
+    while True:
+        with transaction.atomic():
+            alerts = list(StaffAlert.objects.filter(status=Status.QUEUED, not_before__lte=now)
+                          .order_by("not_before", "id").select_for_update(skip_locked=True)[:STAFF_ALERT_BATCH])
+            if not alerts:
+                return outcomes
+            StaffAlert.objects.filter(id__in=[alert.id for alert in alerts]).update(
+                status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, gateway=gateway.name)
+        for alert in alerts:
+            alert.attempts += 1
+        outcomes += _staff_alerts_send(alerts, gateway=gateway, now=now)
+
+
+def _staff_alerts_send(alerts: list[StaffAlert], *, gateway: Gateway, now: datetime) -> Counter:
+    if not gateway.free_text:
+        results = [Result(id=-alert.id, outcome=REJECTED, code=reasons.NO_TEMPLATE_ID, reason=gateway.name)
+                   for alert in alerts]
+    else:
+        # Negated ids: a receipt echoing one cannot be read as a customer's message (read_out_id).
+        outgoing = [Outgoing(id=-alert.id, phone=alert.phone, text=alert.text) for alert in alerts]
+        throttle(gateway.name, len(outgoing))
+        try:
+            results = gateway.send(outgoing)
+        except Exception:  # our own code failed around the call: the gateway may have them
+            logger.exception("The %s gateway failed while sending %d staff alerts", gateway.name, len(outgoing))
+            results = [Result(id=m.id, outcome=UNKNOWN, code=reasons.SEND_CRASHED) for m in outgoing]
+    by_id = {-alert.id: alert for alert in alerts}
+    outcomes = Counter()
+    for result in results:
+        alert = by_id.pop(result.id, None)
+        if alert is None:
+            continue
+        outcomes[result.outcome] += 1
+        code = result.code or (reasons.GATEWAY if result.reason or result.outcome == REJECTED else "")
+        if result.outcome == ACCEPTED:
+            fields = {"status": Status.SENT, "sent_at": now, "gateway_ref": result.ref[:100]}
+        elif result.outcome == REJECTED:
+            fields = {"status": Status.FAILED, "reason_code": code, "reason": result.reason[:500]}
+        elif result.outcome == TEMPORARY and alert.attempts < settings.SMS_MAX_ATTEMPTS:
+            fields = {"status": Status.QUEUED, "reason_code": code, "reason": result.reason[:500],
+                      "not_before": now + timedelta(
+                          seconds=settings.SMS_RETRY_BACKOFF_SECONDS * 2 ** (alert.attempts - 1))}
+        elif result.outcome == TEMPORARY:
+            fields = {"status": Status.FAILED, "reason_code": reasons.TEMPORARY_GAVE_UP, "reason": result.reason[:500]}
+        else:
+            fields = {"status": Status.UNKNOWN, "reason_code": code, "reason": result.reason[:500]}
+        StaffAlert.objects.filter(pk=alert.pk, status=Status.SENDING).update(**fields)
+    if by_id:  # not in the gateway's answer: it may have them
+        StaffAlert.objects.filter(pk__in=[alert.pk for alert in by_id.values()], status=Status.SENDING).update(
+            status=Status.UNKNOWN, reason_code=reasons.NOT_IN_ANSWER, reason="")
+        outcomes[UNKNOWN] += len(by_id)
+    return outcomes
