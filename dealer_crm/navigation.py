@@ -64,6 +64,18 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        _("Complaints"),
+        (
+            MenuItem(_("Complaints"), "complaints:complaint_list", "exclamation-octagon", perm="complaints.view_complaint"),
+            MenuItem(_("My inbox"), "complaints:inbox", "inbox", perm="complaints.handle_complaint"),
+            MenuItem(_("Improvement plans"), "complaints:plan_list", "clipboard-check",
+                     perm="complaints.handle_complaint"),
+            # (the manufacturer's dissatisfaction items go here)
+            MenuItem(_("Severities and calendar"), "complaints:severity_list", "calendar3",
+                     perm="complaints.view_severity"),
+        ),
+    ),
+    MenuSection(
         _("SMS"),
         (
             MenuItem(_("Outbox"), "messaging:outbox", "envelope", perm="messaging.view_outboundmessage"),
