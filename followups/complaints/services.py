@@ -140,6 +140,20 @@ def complaint_register(
     a problem already escalated, the complaint that exists is returned (one per answer, one per
     problem: a double click or two agents make one)."""
     now = now or timezone.now()
+    if answer is not None:
+        if answer.response.callback.customer_id != customer.pk or (
+                callback is not None and answer.response.callback_id != callback.pk):
+            raise ComplaintError(_("The answer is not from this customer's callback."))
+        callback = answer.response.callback  # the answer's call is where the complaint was raised
+    if callback is not None and callback.customer_id != customer.pk:
+        raise ComplaintError(_("The callback is not this customer's."))
+    if problem is not None and problem.customer_id != customer.pk:
+        raise ComplaintError(_("The problem is not this customer's."))
+    # A second click (or a second agent) gets the complaint the first made, whatever else it sends
+    # and even if the severity it named has since gone out of use.
+    existing = _existing(answer=answer, problem=problem)
+    if existing is not None:
+        return existing
     if channel not in Complaint.Channel.values:
         raise ComplaintError(_("Choose how the complaint came in."))
     if category not in Complaint.Category.values:
@@ -152,16 +166,6 @@ def complaint_register(
         raise ComplaintError(_("This severity is no longer in use."))
     if vehicle is not None and not vehicle.roles.filter(customer=customer).exists():
         raise ComplaintError(_("The vehicle is not one of this customer's."))
-    if callback is not None and callback.customer_id != customer.pk:
-        raise ComplaintError(_("The callback is not this customer's."))
-    if answer is not None and (answer.response.callback.customer_id != customer.pk
-                               or (callback is not None and answer.response.callback_id != callback.pk)):
-        raise ComplaintError(_("The answer is not from this customer's callback."))
-    if problem is not None and problem.customer_id != customer.pk:
-        raise ComplaintError(_("The problem is not this customer's."))
-    existing = _existing(answer=answer, problem=problem)
-    if existing is not None:
-        return existing
     if owner is not None and not owner.has_perm("complaints.handle_complaint"):
         raise ComplaintError(_("%(name)s cannot handle complaints.") % {"name": owner})
     clock = clock_for(severity)
@@ -210,8 +214,12 @@ def complaint_from_callback(
     now: datetime | None = None,
 ) -> Complaint:
     """The agent's one click on a low score (转投诉): a complaint of the default severity, to the
-    department the call was about: sales after a thank-you or SSI call, the problem's department
-    after a second callback, after-sales service otherwise; unassigned, for the supervisor."""
+    department the call was about: sales (a sales promise) after a thank-you or SSI call, repair
+    quality for after-sales after a CSI call, the problem's department and category after its second
+    callback, after-sales service quality otherwise; unassigned, for the supervisor. The call is the
+    answer's when only the answer is given."""
+    if callback is None and answer is not None:
+        callback = answer.response.callback
     department, category = Department.SERVICE, Complaint.Category.SERVICE
     if callback is not None:
         if callback.kind == CallbackKind.CSI:
@@ -219,22 +227,31 @@ def complaint_from_callback(
         elif callback.kind in (CallbackKind.SSI, CallbackKind.THANK_YOU):
             department, category = Department.SALES, Complaint.Category.SALES_PROMISE
         elif callback.kind == CallbackKind.SECOND and callback.problem_id:
-            department = callback.problem.department
+            department, category = callback.problem.department, _category_of(callback.problem)
     return complaint_register(customer=customer, channel=Complaint.Channel.CALLBACK, category=category,
                               description=description, department=department, by=by, callback=callback,
                               answer=answer, vehicle=vehicle, now=now)
 
 
+# A problem's category as a complaint's (the problems' list is longer: the rest are "other").
+PROBLEM_CATEGORY = {
+    Problem.Category.REPAIR: Complaint.Category.REPAIR, Problem.Category.STAFF: Complaint.Category.ATTITUDE,
+    Problem.Category.WAITING: Complaint.Category.WAITING, Problem.Category.PRICE: Complaint.Category.PRICE,
+    Problem.Category.PARTS: Complaint.Category.PARTS,
+}
+
+
+def _category_of(problem: Problem) -> str:
+    return PROBLEM_CATEGORY.get(problem.category, Complaint.Category.OTHER)
+
+
 def complaint_from_problem(*, problem: Problem, by, severity: Severity | None = None,
                            now: datetime | None = None) -> Complaint:
     """A problem the department could not settle, escalated to a complaint (once per problem)."""
-    category = {Problem.Category.REPAIR: Complaint.Category.REPAIR, Problem.Category.STAFF: Complaint.Category.ATTITUDE,
-                Problem.Category.WAITING: Complaint.Category.WAITING, Problem.Category.PRICE: Complaint.Category.PRICE,
-                Problem.Category.PARTS: Complaint.Category.PARTS}.get(problem.category, Complaint.Category.OTHER)
-    return complaint_register(customer=problem.customer, channel=Complaint.Channel.CALLBACK, category=category,
-                              description=problem.description, department=problem.department, by=by,
-                              severity=severity, vehicle=problem.vehicle, callback=problem.callback,
-                              problem=problem, now=now)
+    return complaint_register(customer=problem.customer, channel=Complaint.Channel.CALLBACK,
+                              category=_category_of(problem), description=problem.description,
+                              department=problem.department, by=by, severity=severity, vehicle=problem.vehicle,
+                              callback=problem.callback, problem=problem, now=now)
 
 
 # --- the supervisor's acts -------------------------------------------------------------------------
@@ -262,7 +279,8 @@ def complaint_assign(*, complaint: Complaint, owner, by, note: str = "", now: da
 def complaint_reclassify(*, complaint: Complaint, severity: Severity, by, note: str,
                          now: datetime | None = None) -> Complaint:
     """Another severity: the deadlines of the running round are computed again on its clock, from the
-    round's start, with the pauses so far added back."""
+    round's start, with the round's ended pauses added back. A pause still running is not: the
+    resume adds it (counting it here too would add it twice)."""
     now = now or timezone.now()
     if not can_supervise(by):
         raise PermissionDenied
@@ -279,7 +297,7 @@ def complaint_reclassify(*, complaint: Complaint, severity: Severity, by, note: 
     round_start = complaint.registered_at
     if complaint.round > 1:
         round_start = complaint.steps.filter(action=A.REOPENED).latest("at", "id").at
-    paused = _paused_time(complaint, clock=clock, since=round_start, now=now)
+    paused = _paused_time(complaint, clock=clock, since=round_start)
     complaint.severity = severity
     complaint.contact_due_at = clock.add(complaint.registered_at, severity.first_contact_hours)
     complaint.solve_due_at = max(clock.add(clock.add(round_start, severity.solve_hours), _hours(paused)),
@@ -305,8 +323,8 @@ def complaint_move(*, complaint: Complaint, action: str, by, note: str = "", sol
     if complaint.status not in move.sources:
         raise ComplaintError(_("A complaint that is “%(status)s” cannot be moved to “%(action)s”.") % {
             "status": complaint.get_status_display(), "action": A(action).label})
-    note = (note or "").strip()
-    if move.note_required and not note and not (action == A.AGREED and solution.strip()):
+    note, solution = (note or "").strip(), (solution or "").strip()
+    if move.note_required and not note and not (action == A.AGREED and solution):
         raise ComplaintError(str(move.note_required))
     if cost is not None and cost < 0:
         raise ComplaintError(_("The cost cannot be negative."))
@@ -318,7 +336,7 @@ def complaint_move(*, complaint: Complaint, action: str, by, note: str = "", sol
     if action == A.CONTACTED:
         complaint.contacted_at, fields = now, fields + ["contacted_at"]
     elif action == A.AGREED:
-        complaint.solution = (solution or note).strip()
+        complaint.solution = solution or note
         complaint.cost = cost
         fields += ["solution", "cost"]
     elif action == A.SOLVED:
@@ -337,10 +355,9 @@ def complaint_move(*, complaint: Complaint, action: str, by, note: str = "", sol
     from_status = complaint.status
     complaint.status = move.target
     complaint.save(update_fields=fields)
-    _step(complaint, action, by=by, at=now, from_status=from_status, to_status=move.target,
-          note=note if action != A.AGREED else (solution or note).strip(), cost=cost)
-    _timeline(complaint, action, by=by, at=now, note=(solution if action == A.AGREED and solution else note)[:500],
-              **({"cost": str(cost)} if cost is not None else {}))
+    said = (solution or note) if action == A.AGREED else note
+    _step(complaint, action, by=by, at=now, from_status=from_status, to_status=move.target, note=said, cost=cost)
+    _timeline(complaint, action, by=by, at=now, note=said[:500], **({"cost": str(cost)} if cost is not None else {}))
     return complaint
 
 
@@ -429,12 +446,21 @@ def analysis_write(*, complaint: Complaint, root_cause: str, root_cause_text: st
 
 def plan_add(*, analysis: CaseAnalysis, action: str, department: str, owner, due_on, by,
              now: datetime | None = None) -> ImprovementPlan:
+    """One more improvement plan of the case analysis, by whoever may act on the complaint, until
+    it closes."""
     now = now or timezone.now()
+    complaint = analysis.complaint
+    if not can_act(by, complaint):
+        raise PermissionDenied
+    if complaint.status == S.CLOSED:
+        raise ComplaintError(_("The complaint is closed: its case analysis is final."))
     action = _text(action, _("Write the improvement."))
     if department not in Department.values:
         raise ComplaintError(_("Choose the department of the improvement."))
     if owner is None:
         raise ComplaintError(_("Choose who carries out the improvement."))
+    if not owner.is_active:
+        raise ComplaintError(_("%(name)s no longer works here.") % {"name": owner})
     if due_on is None:
         raise ComplaintError(_("Give the improvement's due date."))
     if due_on < timezone.localdate(now):
@@ -459,17 +485,17 @@ def plan_done(*, plan: ImprovementPlan, by, note: str, now: datetime | None = No
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-def _paused_time(complaint: Complaint, *, clock: StoreClock, since: datetime, now: datetime) -> timedelta:
-    """The clock's time the complaint was paused since `since` (a pause still running counts to now)."""
+def _paused_time(complaint: Complaint, *, clock: StoreClock, since: datetime) -> timedelta:
+    """The clock's time of the complaint's pauses that began at `since` or later and have ended
+    (a pause still running is the resume's to count)."""
     total, started = timedelta(0), None
-    for action, at in complaint.steps.filter(at__gte=since, action__in=[A.PAUSED, A.RESUMED]).values_list("action", "at"):
+    steps = complaint.steps.filter(at__gte=since, action__in=[A.PAUSED, A.RESUMED]).order_by("at", "id")
+    for action, at in steps.values_list("action", "at"):
         if action == A.PAUSED:
             started = at
         elif started is not None:
             total += clock.between(started, at)
             started = None
-    if complaint.paused_at is not None:
-        total += clock.between(complaint.paused_at, now)
     return total
 
 
