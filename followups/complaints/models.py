@@ -84,10 +84,10 @@ class Complaint(models.Model):
         MANUFACTURER = "manufacturer", _("Manufacturer's dissatisfaction item")
 
     class Category(models.TextChoices):
-        SERVICE = "service", _("Service quality")
+        SERVICE = "service", pgettext_lazy("complaint category", "Service quality")
         REPAIR = "repair", _("Repair quality")
         PRICE = "price", _("Price")
-        PARTS = "parts", _("Parts")
+        PARTS = "parts", pgettext_lazy("complaint category", "Parts")
         SALES_PROMISE = "promise", _("Sales promise")
         ATTITUDE = "attitude", _("Attitude")
         WAITING = "waiting", _("Waiting time")
