@@ -113,6 +113,9 @@ PANELS: dict[str, Panel] = {
         Panel("interviews", _("Interviews today"), "person-vcard", _("No interviews planned today.")),
         Panel("unassigned", _("Callbacks to assign"), "inboxes", _("Every callback has an agent.")),
         Panel("complaints", _("Open complaints"), "exclamation-octagon", _("No open complaints.")),
+        # Information on the complaints already in "complaints": not counted again as work.
+        Panel("complaint_escalations", _("Complaint escalations"), "bell",
+              _("No complaint escalations in the last 7 days."), is_work=False),
         Panel("feedback", _("Problems routed to my department"), "signpost-split",
               _("No problems are waiting for your department.")),
         Panel("gift_approvals", _("Gifts awaiting approval"), "gift", _("No gifts are waiting for approval.")),
@@ -132,12 +135,12 @@ ROLE_HOME: dict[Role, list[str]] = {
     Role.CALLBACK_AGENT: ["callbacks", "second_callbacks", "reminders", "appointments"],
     Role.LOUNGE_HOST: ["lounge", "appointments"],
     Role.INTERVIEWER: ["interviews", "gift_approvals"],
-    Role.DCRC_SUPERVISOR: ["unassigned", "complaints", "feedback", "bulk_approvals", "security"],
-    Role.SERVICE_MANAGER: ["feedback", "complaints", "appointments"],
-    Role.SALES_MANAGER: ["feedback", "complaints", "showroom"],
+    Role.DCRC_SUPERVISOR: ["unassigned", "complaints", "complaint_escalations", "feedback", "bulk_approvals", "security"],
+    Role.SERVICE_MANAGER: ["feedback", "complaints", "complaint_escalations", "appointments"],
+    Role.SALES_MANAGER: ["feedback", "complaints", "complaint_escalations", "showroom"],
     Role.SALES_SUPERVISOR: ["showroom"],  # no problems: the sales department's go to the sales manager
     Role.MARKETING: ["events"],
-    Role.GENERAL_MANAGER: ["gift_approvals", "complaints", "feedback", "job_runs"],  # feedback: finance's problems
+    Role.GENERAL_MANAGER: ["gift_approvals", "complaints", "complaint_escalations", "feedback", "job_runs"],  # feedback: finance's problems
     Role.ADMIN: ["job_runs", "security"],
 }
 

@@ -15,7 +15,8 @@ class ComplaintsConfig(AppConfig):
         from customers.timeline import messages_register
         from followups.callbacks.services.problems import complaint_opener_register
 
-        from . import services, timeline
+        from . import panels, services, timeline
 
         messages_register(timeline.MESSAGES)
         complaint_opener_register(services.complaint_from_callback)
+        panels.register()  # after the callback centre's (installed first): the open complaints panel is ours
