@@ -1,8 +1,9 @@
 """The archive's side of the SMS platform (`dealer_crm.messaging.audience.Audience`).
 
-Who the customers of a list filter are, which of them refuse SMS of a purpose, the variables a
-template fills in for each, who owns a number that replied "stop", and the timeline entries of the
-messages sent. `settings.MESSAGING_AUDIENCE` names `CustomerAudience`.
+Who the customers of a list filter are, which of them refuse SMS of a purpose (or are held from
+marketing for now, `holds`), the variables a template fills in for each, who owns a number that
+replied "stop", and the timeline entries of the messages sent. `settings.MESSAGING_AUDIENCE` names
+`CustomerAudience`.
 """
 
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from dealer_crm.messaging.audience import Candidate, Exclusion
 
 from .forms import CustomerFilterForm
+from .holds import marketing_held
 from .models import ContactPreference, Customer, Gender, ServiceVisit, TimelineEntry, VehicleRole
 from .selectors import customer_list
 from .services import contact_preference_set, timeline_add
@@ -82,10 +84,14 @@ class CustomerAudience:
                 for pk, mobile in Customer.objects.filter(pk__in=list(customer_ids)).order_by("id").values_list("id", "mobile")]
 
     def refusals(self, *, purpose: str, customer_ids: Iterable[int] | None = None) -> dict[int, str]:
+        """Who refuses SMS of this purpose (their preferences), and for marketing also whose marketing
+        is held (`holds`: an open complaint). The customer's own refusal names the reason when both apply."""
+        if customer_ids is not None:
+            customer_ids = list(customer_ids)
         answers = ContactPreference.objects.filter(channel__in=[Channel.SMS, Channel.ANY],
                                                    purpose__in=[purpose, PrefPurpose.ALL])
         if customer_ids is not None:
-            answers = answers.filter(customer_id__in=list(customer_ids))
+            answers = answers.filter(customer_id__in=customer_ids)
         by_customer: dict[int, dict[tuple[str, str], bool]] = {}
         for customer_id, channel, answer_purpose, allowed in answers.values_list("customer_id", "channel", "purpose", "allowed"):
             by_customer.setdefault(customer_id, {})[(channel, answer_purpose)] = allowed
@@ -97,6 +103,9 @@ class CustomerAudience:
                     if not said[key]:
                         refusing[customer_id] = _refusal_reason(*key)
                     break
+        if purpose == PrefPurpose.MARKETING:
+            for customer_id, reason in marketing_held(customer_ids).items():
+                refusing.setdefault(customer_id, reason)
         return refusing
 
     def variables(self, customer_ids: Iterable[int]) -> dict[int, dict[str, str]]:

@@ -29,6 +29,8 @@ class Exclusion(models.TextChoices):
     SAME_TEMPLATE_TODAY = "same_template", _("Already got this template today")
     NOT_A_CUSTOMER = "not_a_customer", _("Not a customer in the archive")
     ALREADY_QUEUED = "already_queued", _("Already has this message")
+    # A hold the archive reports (customers.holds): marketing waits until the complaint closes.
+    COMPLAINT_OPEN = "complaint_open", _("Open complaint: marketing held")
 
 
 class Candidate(NamedTuple):
@@ -53,7 +55,8 @@ class Audience(Protocol):
         """These customers with their mobiles."""
 
     def refusals(self, *, purpose: str, customer_ids: Iterable[int] | None = None) -> dict[int, str]:
-        """customer id → Exclusion of those who refuse SMS of this purpose (all of them when no ids)."""
+        """customer id → Exclusion of those who refuse SMS of this purpose, or whose SMS of this
+        purpose are held for now (marketing during an open complaint); all of them when no ids."""
 
     def variables(self, customer_ids: Iterable[int]) -> dict[int, dict[str, str]]:
         """customer id → the template variables known of them (name, title, plate, model, advisor)."""

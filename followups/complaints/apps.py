@@ -15,8 +15,9 @@ class ComplaintsConfig(AppConfig):
         from customers.timeline import messages_register
         from followups.callbacks.services.problems import complaint_opener_register
 
-        from . import panels, services, timeline
+        from . import holds, panels, services, timeline
 
         messages_register(timeline.MESSAGES)
         complaint_opener_register(services.complaint_from_callback)
+        holds.register()  # the marketing hold, the flags and the callback build's boost
         panels.register()  # after the callback centre's (installed first): the open complaints panel is ours

@@ -19,8 +19,9 @@ became of it (completed, skipped, expired).
 
 Each callback is due on its wave's day at the start of the agents' shift (CALLBACK_SHIFT_START) and
 expires at the end of its expiry day. Its priority is the rule's plus the customer's boosts
-(`IMPORTANCE_BOOST`, and `COMPLAINT_BOOST` or `OPEN_PROBLEM_BOOST`), so that complainers and
-important customers come first in the queue.
+(`IMPORTANCE_BOOST`, and `COMPLAINT_BOOST` for an open complaint — the complaints app says who has
+one, `complaint_boost_sql_register` — or `OPEN_PROBLEM_BOOST`), so that complainers and important
+customers come first in the queue.
 
 Who is not called:
 - merged customers (the survivor has the vehicles and visits) are not built at all;
@@ -56,9 +57,24 @@ logger = logging.getLogger(__name__)
 # Priority boosts, added to the rule's priority when the callback is built.
 IMPORTANCE_BOOST = {Customer.Importance.IMPORTANT: 5, Customer.Importance.VIP: 10}
 # A customer with an open problem (waiting for the department or for the customer's confirmation);
-# a complaint instead counts for more (the boosts do not add up).
+# an open complaint instead counts for more (the boosts do not add up).
 OPEN_PROBLEM_BOOST = 10
 COMPLAINT_BOOST = 20
+
+# Who has an open complaint is the complaints app's to say (it sits above the callback centre): it
+# registers a condition on the build's `customer` row from its AppConfig.ready(), read for the new
+# rows only. Without it, nobody has one.
+_NO_COMPLAINT_SQL = "1 = 0"
+_complaint_sql = _NO_COMPLAINT_SQL
+
+
+def complaint_boost_sql_register(sql: str) -> None:
+    """The SQL condition, true when the build's `customer` (the alias) has an open complaint; plain
+    SQL that PostgreSQL and SQLite both run, on an index by customer (it runs once per new row),
+    without a % (the statement's parameters are %(name)s)."""
+    global _complaint_sql
+    _complaint_sql = sql or _NO_COMPLAINT_SQL
+
 
 # The kinds the daily build makes. Second callbacks come from problems (services.problems), and
 # requested ones from `callback_request`; their rules hold their attempt policy and expiry.
@@ -152,7 +168,7 @@ _INSERT = """
 WITH source AS (
     SELECT source.*, %(key_prefix)s || ':' || source.source_id || ':d' || %(day)s AS source_key
       FROM ({source}) source
-), fresh AS MATERIALIZED (  -- each new row's preferences and problems read once, not per use
+), fresh AS MATERIALIZED (  -- each new row's preferences, problems and complaints read once, not per use
     SELECT source.*, customer.mobile, customer.phone2, customer.importance,
            (SELECT preference.allowed FROM {preference} preference
              WHERE preference.customer_id = customer.id AND preference.channel IN ('phone', 'any')
@@ -162,8 +178,7 @@ WITH source AS (
              WHERE preference.customer_id = customer.id AND preference.channel IN ('sms', 'any')
                AND preference.purpose IN ('service', 'all')
              ORDER BY preference.channel = 'any', preference.purpose = 'all' LIMIT 1) AS takes_sms,
-           EXISTS (SELECT 1 FROM {problem} problem WHERE problem.customer_id = customer.id
-                      AND problem.status IN ('open', 'fixed') AND problem.is_complaint) AS has_complaint,
+           ({has_complaint}) AS has_complaint,
            EXISTS (SELECT 1 FROM {problem} problem WHERE problem.customer_id = customer.id
                       AND problem.status IN ('open', 'fixed')) AS has_problem
       FROM source
@@ -235,7 +250,7 @@ def build_wave_sql(rule: CallbackRule, *, day: int, on: date, now: datetime) -> 
     wave = "(VALUES " + ", ".join(dates) + ")"
     routes = _routes(rule)
     sql = _INSERT.format(source=source.sql.format(wave=wave, **tables), status=_case(routes, 1),
-                         reason=_case(routes, 2), **tables)
+                         reason=_case(routes, 2), has_complaint=_complaint_sql, **tables)
     params |= {
         "key_prefix": source.key_prefix, "day": day, "kind": rule.kind, "rule": rule.pk, "visit_kind": rule.visit_kind,
         "priority": rule.priority, "boost_important": IMPORTANCE_BOOST[Customer.Importance.IMPORTANT],

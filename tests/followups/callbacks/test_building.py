@@ -1,6 +1,7 @@
 """The daily build of the callback queues: each rule's days, its window's edges, who is called."""
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -290,23 +291,55 @@ def test_a_customer_without_a_phone_is_recorded_as_skipped():
     assert Callback.objects.get(kind="ssi", vehicle=landline).status == Callback.Status.OPEN
 
 
-def test_important_customers_and_those_with_open_problems_come_first(supervisor):
+def complain(vehicle, status: str = "investigating") -> None:
+    """A complaint of the complaints app about the vehicle's owner (the build's complaint boost is
+    the SQL condition that app registers)."""
+    from followups.complaints.models import Complaint, Severity
+
+    severity, _created = Severity.objects.get_or_create(code="general", defaults={
+        "name": "一般", "rank": 1, "first_contact_hours": Decimal(24), "solve_hours": Decimal(72)})
+    now = datetime(2026, 6, 2, 10, 0, tzinfo=SHANGHAI)
+    Complaint.objects.create(customer=vehicle.roles.get().customer, channel="phone", category="attitude",
+                             severity=severity, description="态度差", department="sales", status=status,
+                             registered_at=now, contact_due_at=now, solve_due_at=now)
+
+
+def test_important_customers_and_those_with_open_problems_or_complaints_come_first(supervisor):
+    from followups.complaints.models import Complaint
+
     normal = deliver(on=DELIVERED, name="普通")
     important = deliver(on=DELIVERED, name="重要", importance=Customer.Importance.IMPORTANT)
     vip = deliver(on=DELIVERED, name="贵宾", importance=Customer.Importance.VIP)
     with_problem = deliver(on=DELIVERED, name="有问题")
     raise_problem(by=supervisor, customer=with_problem.roles.get().customer)
     complained = deliver(on=DELIVERED, name="投诉")
-    raise_problem(by=supervisor, customer=complained.roles.get().customer, as_complaint=True)
-    settled = deliver(on=DELIVERED, name="已解决")
-    problem = raise_problem(by=supervisor, customer=settled.roles.get().customer, as_complaint=True)
-    Problem.objects.filter(pk=problem.pk).update(status=Problem.Status.SATISFIED)
+    complain(complained)
+    satisfied = deliver(on=DELIVERED, name="已满意未结案")  # open until closed with its case analysis
+    complain(satisfied, status=Complaint.Status.SATISFIED)
+    settled = deliver(on=DELIVERED, name="已结案")
+    complain(settled, status=Complaint.Status.CLOSED)
+    escalated_before = deliver(on=DELIVERED, name="旧投诉")  # a problem flagged before complaints existed
+    problem = raise_problem(by=supervisor, customer=escalated_before.roles.get().customer)
+    Problem.objects.filter(pk=problem.pk).update(is_complaint=True)
 
     build(day(3))
 
     priority = {c.vehicle_id: c.priority for c in Callback.objects.filter(kind="ssi")}
     assert priority == {normal.pk: 10, important.pk: 15, vip.pk: 20, with_problem.pk: 20, complained.pk: 30,
-                        settled.pk: 10}
+                        satisfied.pk: 30, settled.pk: 10, escalated_before.pk: 20}
+
+
+def test_without_the_complaints_condition_nobody_gets_the_complaint_boost(supervisor, monkeypatch):
+    from followups.callbacks.services import building
+
+    monkeypatch.setattr(building, "_complaint_sql", building._NO_COMPLAINT_SQL)
+    vehicle = deliver(on=DELIVERED, name="投诉")
+    complain(vehicle)
+    with_problem = deliver(on=DELIVERED, name="有问题")
+    raise_problem(by=supervisor, customer=with_problem.roles.get().customer)
+    build(day(3))
+    priority = {c.vehicle_id: c.priority for c in Callback.objects.filter(kind="ssi")}
+    assert priority == {vehicle.pk: 10, with_problem.pk: 20}
 
 
 def test_the_expiry_leaves_a_call_in_progress_and_what_has_not_expired():
