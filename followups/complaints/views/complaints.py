@@ -186,6 +186,8 @@ def _detail(request: HttpRequest, complaint: Complaint, *, bound: dict | None = 
         "reclassify_form": (bound.get("reclassify") or forms.ReclassifyForm(complaint=complaint))
         if can_supervise and is_open else None,
         "analysis_form": analysis_form, "plan_formset": plan_formset,
+        # The case analysis is written once the customer has had their say: its form opens by itself then.
+        "analysis_due": (Complaint.Status.FOLLOWED_UP, Complaint.Status.SATISFIED),
     }, status=status)
 
 

@@ -461,3 +461,11 @@ def test_the_page_runs_the_same_queries_for_a_short_story_and_a_long_one(login, 
     # One more: the case analysis's plans (with their people) are read once an analysis exists.
     with django_assert_num_queries(len(short) + 1):
         assert client.get(detail_url(complaint)).status_code == 200
+
+
+def test_the_case_analysis_form_opens_by_itself_once_the_customer_has_had_their_say(login, service_manager, complaint):
+    client = login(service_manager)
+    walk(complaint, "agreed", by=service_manager)
+    assert '<details class="analysis-form">' in html(client.get(detail_url(complaint)))
+    walk(stored(complaint), "satisfied", by=service_manager, start=MONDAY_10 + timedelta(hours=4))
+    assert '<details class="analysis-form" open>' in html(client.get(detail_url(complaint)))

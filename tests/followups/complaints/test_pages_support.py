@@ -1,11 +1,11 @@
 """What the complaint pages' tests share: complaints made through the services at known moments, the
 workflow walked by its owner, and reading a page's rows. (No tests here.)
 
-Moments are in the store's zone. Monday 30 November 2026 has no holiday near it; the store opens
-08:30–17:30, so a 重大 (major) complaint registered at 10:00 is due for first contact at 12:00 and
-solved by 10:00 on Thursday 3 December (24 working hours: 7.5 + 9 + 7.5), a 一般 (general) one at
-10:00 on Thursday 3 December for first contact (24 working hours) and for the solution 72 working
-hours on, Wednesday 9 December at 17:30 less … (the tests read it from the page, not from here).
+Moments are in the store's zone. Monday 30 November 2026 has no holiday near it and the store opens
+08:30–17:30 (9 working hours a day), so a complaint registered then at 10:00 is due, for a 重大
+(major) one, first contacted at 12:00 (2 working hours) and solved on Wednesday at 16:00 (24: 7.5 +
+9 + 7.5); for a 一般 (general) one, first contacted on Wednesday at 16:00 (24) and solved on Thursday
+10 December at 10:00 (72).
 """
 
 import re
@@ -53,10 +53,11 @@ def file_complaint(*, by, customer=None, severity_code: str = "general", departm
 
 
 def walk(complaint: Complaint, to: str, *, by, start: datetime = MONDAY_10) -> Complaint:
-    """Moves the complaint along the workflow's usual path up to the state `to`, an hour a move;
-    the case analysis is written before it closes."""
+    """Moves the complaint along the workflow's usual path from its state up to the state `to`, an
+    hour a move; the case analysis is written before it closes."""
     at = start
-    for action in PATH[:PATH.index(to) + 1]:
+    begin = PATH.index(complaint.status) + 1 if complaint.status in PATH else 0
+    for action in PATH[begin:PATH.index(to) + 1]:
         at += timedelta(hours=1)
         if action == "closed":
             write_analysis(complaint, by=by, now=at)
