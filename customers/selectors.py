@@ -9,6 +9,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from .holds import HOLDS, HeldCase, Hold
 from .normalize import mask_id_number, mask_phone
 from .models import (
     ContactPreference,
@@ -216,6 +217,29 @@ def customer_detail(*, pk: int) -> Customer:
         )
         .get(pk=pk)
     )
+
+
+@dataclass(frozen=True)
+class CustomerHold:
+    """A hold on the customer's marketing for their page: the hold, and its open cases when the
+    reader may read them (empty: the page only says that marketing is held)."""
+
+    hold: Hold
+    cases: list[HeldCase]
+
+
+def customer_holds(*, customer: Customer, user) -> list[CustomerHold]:
+    """What holds this customer's marketing (an open complaint), for the top of their page, so that
+    nobody sends them a cheerful text: one query per registered hold, whatever the cases."""
+    found = []
+    for hold in HOLDS.values():
+        if hold.cases is not None and (not hold.view_perm or user.has_perm(hold.view_perm)):
+            cases = hold.cases(customer.pk, user)
+            if cases:
+                found.append(CustomerHold(hold=hold, cases=cases))
+        elif customer.pk in hold.held([customer.pk]):
+            found.append(CustomerHold(hold=hold, cases=[]))
+    return found
 
 
 def customer_timeline(*, customer: Customer) -> QuerySet[TimelineEntry]:

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -79,6 +80,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "past_roles": [role for role in customer.all_roles if not role.is_current],
         "timeline": timeline,
         "can_edit": can_edit_customer(request.user),
+        "holds": selectors.customer_holds(customer=customer, user=request.user),
+        "now": timezone.now(),
     })
 
 

@@ -21,8 +21,10 @@ from dealer_crm.messaging import texts
 from dealer_crm.messaging.audience import Exclusion
 from dealer_crm.messaging.bulk_forms import date_value
 from dealer_crm.messaging.forms import SingleSendForm
+from dealer_crm.messaging.models import Purpose
 
 from ..access import get_customer_for_user
+from ..holds import marketing_held
 
 VIEW_SMS, SEND_SMS = "messaging.view_outboundmessage", "messaging.add_outboundmessage"
 CARD_MESSAGES = 5
@@ -44,8 +46,12 @@ def _preview(customer, template, variables: dict) -> dict | None:
     body = sms.message_text(template=template, text="", purpose=template.purpose,
                             values={"store": settings.SMS_STORE_NAME, **values})
     characters, parts = texts.length(body)
+    # A marketing text to a customer whose marketing is held (an open complaint) is not sent: the
+    # sender is told before pressing Send, not only after.
+    held = marketing_held([customer.pk]).get(customer.pk) if template.purpose == Purpose.MARKETING else None
     return {"body": body, "signature": texts.signature(), "characters": characters, "parts": parts,
-            "customer": customer, "needs_date": "date" in texts.variables_used(template.text)}
+            "customer": customer, "needs_date": "date" in texts.variables_used(template.text),
+            "held": Exclusion(held).label if held else ""}
 
 
 def _form_preview(form: SingleSendForm, customer) -> dict | None:

@@ -8,6 +8,7 @@ from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, V
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from customers.holds import Hold, holds_of
 from customers.models import ContactPreference, Customer, ServiceVisit, VehicleRole
 from dealer_crm.paging import UncountedPage, page_number, uncounted_page
 from followups.scripts.models import ScriptVersion
@@ -70,10 +71,21 @@ def _rows(queryset: QuerySet) -> QuerySet:
     return queryset.select_related("customer", "vehicle", "assigned_to", "problem")
 
 
+def mark_holds(callbacks: list[Callback]) -> list[Callback]:
+    """Set `customer_holds` on each callback: what holds its customer's marketing (an open complaint,
+    the archive's `customers.holds`), so the agent sees 投诉中 before calling. One query per
+    registered hold for the whole list."""
+    found = holds_of(callback.customer_id for callback in callbacks)
+    for callback in callbacks:
+        callback.customer_holds = found.get(callback.customer_id, [])
+    return callbacks
+
+
 def callbacks_due(*, agent, now: datetime | None = None, kind: str = "", page: str | None = None) -> Queue:
     """The agent's queue: the callback they are calling, then today's open callbacks that are theirs
     or nobody's — the ones due now in the order "take the next" gives them (priority, due time),
-    then the ones due later today by time — with counts per kind. Four queries."""
+    then the ones due later today by time — with counts per kind, each row marked with its
+    customer's holds (`mark_holds`). Five queries at most."""
     now = now or timezone.now()
     today = Callback.objects.filter(_open_for(agent, now))
     counts = today.aggregate(
@@ -92,9 +104,11 @@ def callbacks_due(*, agent, now: datetime | None = None, kind: str = "", page: s
     listed = _rows(Callback.objects.filter(pk__in=first)).annotate(
         later=Case(When(due_at__gt=now, then=Value(1)), default=Value(0), output_field=IntegerField()),
     ).order_by("later", "-priority", "due_at", "id")
+    shown = uncounted_page(listed, page, per_page=QUEUE_PAGE_SIZE, rows=rows)
+    mark_holds([*shown.object_list, *([in_progress] if in_progress else [])])
     return Queue(
         in_progress=in_progress,
-        page=uncounted_page(listed, page, per_page=QUEUE_PAGE_SIZE, rows=rows),
+        page=shown,
         due_now=counts["due_now"], later_today=counts["later"],
         by_kind={value: counts[f"kind_{value}"] for value in CallbackKind.values},
         kind=kind if kind in CallbackKind.values else "",
@@ -122,6 +136,7 @@ class Workbench:
     vehicle_roles: list[VehicleRole]
     last_visit: ServiceVisit | None
     open_problems: list[Problem]
+    customer_holds: list[Hold]  # what holds the customer's marketing (an open complaint: 投诉中)
     earlier: list[Callback]  # the customer's other callbacks, newest first, each with its `answered` response
     preferences: list[ContactPreference]
     attempts: list[CallAttempt]
@@ -153,6 +168,7 @@ def callback_workbench(*, pk: int, now: datetime | None = None) -> Workbench:
                                     .select_related("vehicle").order_by("-opened_on", "-id").first())
     open_problems = list(Problem.objects.filter(customer=customer, status__in=[Problem.Status.OPEN, Problem.Status.FIXED])
                          .select_related("raised_by").order_by("deadline_at", "id"))
+    customer_holds = holds_of([customer.pk]).get(customer.pk, [])
     earlier = list(Callback.objects.filter(customer=customer).exclude(pk=callback.pk)
                    .select_related("closed_by", "vehicle").order_by("-due_at", "-id")[:EARLIER_CALLBACKS])
     responses = list(ScriptResponse.objects.filter(callback__in=[callback, *earlier])
@@ -179,7 +195,8 @@ def callback_workbench(*, pk: int, now: datetime | None = None) -> Workbench:
     else:
         version = None
     return Workbench(callback=callback, customer=customer, vehicle_roles=vehicle_roles, last_visit=last_visit,
-                     open_problems=open_problems, earlier=earlier, preferences=preferences, attempts=attempts,
+                     open_problems=open_problems, customer_holds=customer_holds, earlier=earlier,
+                     preferences=preferences, attempts=attempts,
                      response=response, version=version)
 
 
