@@ -8,7 +8,7 @@ their outcomes (no answer and busy before reaching the customer, a few wrong num
 customers never reached), the answers to the scripts in use (most satisfied, 8–10; some not, 3–6
 on a question or two), the problems raised from them in every state of their life (waiting for
 the department, some overdue; fixed and waiting for the second callback; satisfied; closed by the
-supervisor; one escalated as a complaint), the second callbacks of each round, a few callbacks the
+supervisor), the second callbacks of each round, a few callbacks the
 customers asked for, and today's queue: callbacks due today, some given to an agent, most anyone's,
 and yesterday's unreached ones back in it. Every call and every step of a problem is on the
 customer's timeline, with the parameters the pages word.
@@ -50,7 +50,7 @@ from .models import (
     ProblemStep,
     ScriptResponse,
 )
-from .services.building import BUILT_KINDS, COMPLAINT_BOOST, IMPORTANCE_BOOST, OPEN_PROBLEM_BOOST, CloseReason
+from .services.building import BUILT_KINDS, IMPORTANCE_BOOST, OPEN_PROBLEM_BOOST, CloseReason
 from .services.calls import DEFAULT_RETRY_MINUTES, UNREACHABLE, _next_try
 from .services.problems import ROUTING
 
@@ -76,8 +76,7 @@ FAILED_CALLS = (Outcome.NO_ANSWER, Outcome.NO_ANSWER, Outcome.BUSY)
 
 # Dissatisfaction is commoner in the newest calls, so even a small store has problems at every step.
 DISSATISFIED_SHARE = ((2, 0.5), (7, 0.3), (14, 0.15), (HISTORY_DAYS + 30, 0.07))  # (days ago up to, share)
-PROBLEM_SHARE = 0.85  # of dissatisfied answers, the agent raises a problem
-COMPLAINT_SHARE = 0.03
+PROBLEM_SHARE = 0.85  # of dissatisfied answers, the agent raises a problem (complaints: the complaints' demo)
 SECOND_SATISFIED = {1: 0.75, 2: 0.85}  # later rounds: satisfied
 FIX_HOURS = (((3, 40), 0.75), ((50, 100), 0.18), ((120, 240), 0.07))  # within the 48 hours, late, very late
 SUPERVISOR_CLOSES = 0.05  # a problem the supervisor closes before any fix
@@ -200,7 +199,6 @@ class DemoCallCentre:
         self.staff, self.rules, self.outcomes, self.versions = staff, rules, outcomes, versions
         self.content_types = content_types
         self.batch = Batch()
-        self.complaints = 0
         self.dissatisfied: dict[int, bool] = {}  # callback id: its answers counted as dissatisfied
         self.problems: dict[int, list[dict]] = {}  # customer id: the problems raised so far
         self.importance: dict[int, str] = {}  # customer id: importance, of the chunk's customers with callbacks
@@ -288,10 +286,7 @@ class DemoCallCentre:
         if source.kind not in BUILT_KINDS:
             return priority
         priority += IMPORTANCE_BOOST.get(self.importance.get(source.customer_id), 0)
-        open_problems = self._open_problems(source.customer_id, source.created_at)
-        if any(p["is_complaint"] for p in open_problems):
-            priority += COMPLAINT_BOOST
-        elif open_problems:
+        if self._open_problems(source.customer_id, source.created_at):
             priority += OPEN_PROBLEM_BOOST
         return priority
 
@@ -520,7 +515,6 @@ class DemoCallCentre:
         """A problem raised from the worst answer, and its life until now: the department's fix, the
         second callback of each round, satisfied or the next round, or the supervisor's close."""
         rng = self.rng
-        complaint = rng.random() < COMPLAINT_SHARE or (not self.complaints and (answer["score"] or 10) <= 4)
         sales_call = source.kind in (CallbackKind.SSI, CallbackKind.THANK_YOU)
         category = (CATEGORY_OF_FACTOR.get(question.factor)
                     or rng.choice(OVERALL_CATEGORIES["sales" if sales_call else "service"]))
@@ -529,25 +523,18 @@ class DemoCallCentre:
             department = Department.FINANCE
         if category == Problem.Category.REPAIR and rng.random() < 0.15:
             category, department = Problem.Category.PARTS, Department.PARTS
-        if complaint:  # as complaint_open files it
-            self.complaints += 1
-            department = Department.SALES if sales_call else Department.SERVICE
-            category = Problem.Category.PAPERWORK if sales_call else Problem.Category.REPAIR
         words = DESCRIPTIONS[category]
         description = rng.choice(words.get("sales" if sales_call else "service") or words["any"])
         problem = dict(
             id=self.ids.take(Problem), customer_id=row["customer_id"], vehicle_id=row["vehicle_id"],
             callback_id=row["id"], answer_id=answer["id"], category=category, department=department,
-            description=description, status=Problem.Status.OPEN, is_complaint=complaint, round=1,
+            description=description, status=Problem.Status.OPEN, is_complaint=False, round=1,
             deadline_at=at + timedelta(hours=settings.PROBLEM_DEADLINE_HOURS), raised_at=at, raised_by_id=agent,
             cause="", fix="", fixed_at=None, fixed_by_id=None, closed_at=None, closed_by_id=None, close_reason="")
         self._keep(Problem, problem)
         self.problems.setdefault(problem["customer_id"], []).append(problem)
         self._step(problem, ProblemStep.Action.RAISED, at=at, by=agent)
-        if complaint:
-            self._step(problem, ProblemStep.Action.ESCALATED, at=at, by=agent)
-        self._timeline_problem(problem, "escalated" if complaint else "raised", at=at, by=agent,
-                               description=description, callback=row["id"])
+        self._timeline_problem(problem, "raised", at=at, by=agent, description=description, callback=row["id"])
         self._problem_life(problem, source, start=at)
 
     def _problem_life(self, problem: dict, source: Source, *, start: datetime) -> None:

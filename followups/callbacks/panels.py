@@ -28,36 +28,6 @@ def _problems_routed_to_me(*, user, today):
     return PanelRows(rows=rows, total=problems.count())
 
 
-COMPLAINT_ROWS = 6
-
-
-def _complaints_open(*, user, today):
-    """Until the complaints have their own records, the problems escalated as complaints that are
-    not settled yet (waiting for the department or for the customer's word) and that the user may
-    read, the nearest deadline first (red: overdue). Two queries."""
-    from django.urls import reverse
-    from django.utils import timezone
-
-    from dealer_crm.home import NOTHING, PanelRow, PanelRows
-
-    from .models import Problem
-    from .selectors.problems import visible_problems
-
-    if not user.has_perm("callbacks.view_problem"):
-        return NOTHING
-    now = timezone.now()
-    complaints = (visible_problems(user=user).filter(is_complaint=True, status__in=[Problem.Status.OPEN, Problem.Status.FIXED])
-                  .select_related("customer").order_by("deadline_at", "id"))
-    rows = [
-        PanelRow(text=f"{problem.customer.name} · {problem.get_category_display()}",
-                 url=reverse("callbacks:problem_detail", args=[problem.pk]),
-                 meta=f"{timezone.localtime(problem.deadline_at):%m-%d %H:%M}",
-                 tone="danger" if problem.deadline_at < now else "")
-        for problem in complaints[:COMPLAINT_ROWS]
-    ]
-    return PanelRows(rows=rows, total=complaints.count())
-
-
 UNASSIGNED_ROWS = 6
 
 
@@ -140,5 +110,4 @@ def register() -> None:
     panel_fill("unassigned", items=_callbacks_to_assign, link_url_name="callbacks:callback_list")
 
     panel_fill("feedback", items=_problems_routed_to_me, link_url_name="callbacks:problem_inbox")
-    # The complaints issue gives this panel its own records; until then, escalated problems.
-    panel_fill("complaints", items=_complaints_open, link_url_name="callbacks:problem_inbox")
+    # The complaints panel is the complaints app's (followups/complaints/panels.py).

@@ -21,7 +21,7 @@ closes without the customer's satisfaction.
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -122,13 +122,11 @@ def problem_raise(
     vehicle: Vehicle | None = None,
     callback: Callback | None = None,
     answer: Answer | None = None,
-    as_complaint: bool = False,
     now: datetime | None = None,
 ) -> Problem:
-    """A problem the customer raised, in the department's inbox with its deadline.
-
-    As a complaint (`as_complaint`, from `complaint_open`) it is flagged and gets an ESCALATED step
-    after the RAISED one; its timeline entry says it was escalated."""
+    """A problem the customer raised, in the department's inbox with its deadline. (A complaint is
+    the complaints app's record, `complaint_open`: `Problem.is_complaint` and the ESCALATED step are
+    kept for the problems escalated before it, and set by nothing now.)"""
     now = now or timezone.now()
     if category not in Problem.Category.values:
         raise ProblemError(_("Choose the problem's category."))
@@ -149,16 +147,14 @@ def problem_raise(
         vehicle = callback.vehicle
     problem = Problem(
         customer=customer, vehicle=vehicle, callback=callback, answer=answer, category=category,
-        department=department, description=description, is_complaint=as_complaint, round=1,
+        department=department, description=description, round=1,
         status=Problem.Status.OPEN, raised_at=now, raised_by=by, deadline_at=deadline_from(now),
     )
     problem.full_clean()
     problem.save()
     _step(problem, ProblemStep.Action.RAISED, by=by, at=now)
-    if as_complaint:
-        _step(problem, ProblemStep.Action.ESCALATED, by=by, at=now)
-    _timeline(problem, "escalated" if as_complaint else "raised", by=by, at=now,
-              description=description[:500], callback=callback.pk if callback else None)
+    _timeline(problem, "raised", by=by, at=now, description=description[:500],
+              callback=callback.pk if callback else None)
     return problem
 
 
@@ -183,22 +179,14 @@ def complaint_open(
     now: datetime | None = None,
 ):
     """Escalate what a customer said to a complaint (the agent's one click on a low score): the
-    registered opener's complaint (followups.complaints: `complaint_from_callback`). Without the
-    complaints app it raises a problem flagged `is_complaint=True` with an ESCALATED step, routed to
-    after-sales service by default, to sales after a thank-you or SSI call."""
-    if _complaint_opener is not None:
-        return _complaint_opener(customer=customer, description=description, by=by, callback=callback,
-                                 answer=answer, vehicle=vehicle, now=now)
-    department, category = Department.SERVICE, Problem.Category.OTHER
-    if callback is not None:
-        if callback.kind == CallbackKind.CSI:
-            category = Problem.Category.REPAIR
-        elif callback.kind in (CallbackKind.SSI, CallbackKind.THANK_YOU):
-            department, category = Department.SALES, Problem.Category.PAPERWORK
-        elif callback.kind == CallbackKind.SECOND and callback.problem_id:
-            department, category = callback.problem.department, callback.problem.category
-    return problem_raise(customer=customer, category=category, department=department, description=description,
-                         by=by, vehicle=vehicle, callback=callback, answer=answer, as_complaint=True, now=now)
+    registered opener's complaint (followups.complaints: `complaint_from_callback`, a `Complaint`
+    of channel callback with the callback and the answer). An installation without an opener is
+    misconfigured: the complaints app is what 转投诉 files into."""
+    if _complaint_opener is None:
+        raise ImproperlyConfigured("No complaint opener is registered: install followups.complaints, whose "
+                                   "ComplaintsConfig.ready() registers it (complaint_opener_register).")
+    return _complaint_opener(customer=customer, description=description, by=by, callback=callback,
+                             answer=answer, vehicle=vehicle, now=now)
 
 
 def second_callback_source_key(problem: Problem) -> str:

@@ -148,17 +148,18 @@ def test_a_correction_needs_a_reason(agent):
 
 
 @pytest.mark.django_db
-def test_problems_and_complaints_raised_from_answers_name_the_answer(agent):
+def test_a_problem_raised_from_an_answer_names_the_answer_and_is_dated_by_the_call(agent):
+    """(转投诉 from an answer: tests/followups/complaints/test_from_callbacks.py.)"""
     version = publish()
     callback = held(agent)
-    q1, q2, *_rest = version.questions.order_by("position")
+    _q1, q2, *_rest = version.questions.order_by("position")
     response = callback_complete(
         callback=callback, agent=agent, version=version, answers=answers_for(version, score="3", yes_no="no"), now=NOW,
-        problems=[ProblemRaised(question_id=q2.pk, category="staff", department="service", description="顾问没解释"),
-                  ProblemRaised(question_id=q1.pk, category="", department="", description="只给3分", as_complaint=True)])
-    problems = {p.is_complaint: p for p in Problem.objects.filter(callback=callback)}
-    assert problems[False].answer.question_id == q2.pk and problems[False].department == "service"
-    assert problems[True].answer.question_id == q1.pk and problems[True].answer.response_id == response.pk
+        problems=[ProblemRaised(question_id=q2.pk, category="staff", department="service", description="顾问没解释")])
+    problem = Problem.objects.get(callback=callback)
+    assert (problem.answer.question_id, problem.answer.response_id) == (q2.pk, response.pk)
+    assert (problem.department, problem.category, problem.raised_at, problem.is_complaint) == (
+        "service", "staff", NOW, False)
 
 
 @pytest.mark.django_db
@@ -237,17 +238,3 @@ def test_a_completed_call_without_remark_keeps_no_note_remark_or_correction_reas
                                  now=NOW)
     response.refresh_from_db()
     assert (response.remark, response.correction_reason, response.attempt.note) == ("", "", "")
-
-
-@pytest.mark.django_db
-def test_a_complaint_from_an_ssi_answer_goes_to_sales_and_problems_are_dated_by_the_call(agent):
-    version = publish()
-    callback = held(agent)
-    q1, q2, *_rest = version.questions.order_by("position")
-    callback_complete(
-        callback=callback, agent=agent, version=version, answers=answers_for(version, score="3", yes_no="no"), now=NOW,
-        problems=[ProblemRaised(question_id=q2.pk, category="staff", department="service", description="顾问没解释"),
-                  ProblemRaised(question_id=q1.pk, category="", department="", description="只给3分", as_complaint=True)])
-    problems = {p.is_complaint: p for p in Problem.objects.filter(callback=callback)}
-    assert (problems[True].department, problems[True].category) == ("sales", "paperwork")  # the sale was judged
-    assert problems[True].raised_at == problems[False].raised_at == NOW

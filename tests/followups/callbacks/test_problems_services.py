@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.utils import translation
 
 from customers.models import TimelineEntry
@@ -77,21 +77,14 @@ def test_it_refuses_a_vehicle_of_another_customer(agent):
         raise_problem(by=agent, vehicle=make_vehicle(other, serial=12))
 
 
-def test_complaint_open_raises_a_problem_flagged_as_complaint_with_an_escalated_step(agent):
+def test_complaint_open_without_a_registered_opener_is_a_misconfiguration(agent, monkeypatch):
+    """The complaints app registers the opener; 转投诉 raises no flagged problem any more
+    (tests/followups/complaints/test_from_callbacks.py: the complaint it files)."""
+    monkeypatch.setattr(services, "_complaint_opener", None)
     customer = CustomerFactory()
-    problem = services.complaint_open(customer=customer, description="服务顾问态度恶劣，要投诉", by=agent, now=MONDAY_10)
-    assert problem.is_complaint
-    assert problem.department == "service" and problem.category == "other"
-    assert steps(problem) == ["raised", "escalated"]
-    assert timeline_titles(customer, "en") == ["Escalated as a complaint · Other, for After-sales service"]
-
-
-def test_a_complaint_from_an_ssi_call_goes_to_sales(agent):
-    customer = CustomerFactory()
-    callback = Callback.objects.create(customer=customer, kind=CallbackKind.SSI, source_key="delivery:1:d3",
-                                       due_at=MONDAY_10, created_on=MONDAY_10.date())
-    problem = services.complaint_open(customer=customer, description="交车时没讲解功能", by=agent, callback=callback)
-    assert (problem.department, problem.category, problem.callback) == ("sales", "paperwork", callback)
+    with pytest.raises(ImproperlyConfigured):
+        services.complaint_open(customer=customer, description="要投诉", by=agent, now=MONDAY_10)
+    assert not Problem.objects.filter(customer=customer).exists()
 
 
 # --- fixing -------------------------------------------------------------------------------------
@@ -415,14 +408,6 @@ def test_a_switched_off_second_callback_rule_still_queues_the_callback_on_the_de
     assert (callback.rule, callback.priority) == (None, 0)
 
 
-def test_a_complaint_from_a_second_callback_stays_with_the_problems_department(problem, service_manager, agent):
-    problem = services.problem_reassign(problem=problem, department="parts", note="配件问题", by=service_manager)
-    problem = services.problem_fix(problem=problem, cause="c", fix="f", by=service_manager)
-    complaint = services.complaint_open(customer=problem.customer, description="还是没解决，要投诉", by=agent,
-                                        callback=second_callback(problem))
-    assert (complaint.department, complaint.category, complaint.is_complaint) == ("parts", "repair", True)
-
-
 def test_a_manager_whose_role_lost_the_right_to_fix_may_not_fix(problem, service_manager):
     from django.contrib.auth.models import Group, Permission
 
@@ -454,19 +439,3 @@ def test_the_timeline_entry_names_the_problem_and_its_car(problem):
     assert (entry.vehicle_id, entry.params["problem"]) == (problem.vehicle_id, problem.pk)
 
 
-def test_a_complaint_from_a_csi_call_is_a_repair_quality_problem_for_after_sales(agent):
-    customer = CustomerFactory()
-    callback = Callback.objects.create(customer=customer, kind=CallbackKind.CSI, source_key="visit:7",
-                                       due_at=MONDAY_10, created_on=MONDAY_10.date())
-    problem = services.complaint_open(customer=customer, description="修完还是异响", by=agent, callback=callback)
-    assert (problem.department, problem.category, problem.is_complaint) == ("service", "repair", True)
-
-
-def test_a_complaint_without_a_call_keeps_its_car_and_the_moment_it_was_raised(agent):
-    customer = CustomerFactory()
-    vehicle = make_vehicle(customer, serial=13)
-    problem = services.complaint_open(customer=customer, description="展厅接待不理人", by=agent, vehicle=vehicle,
-                                      now=MONDAY_10)
-    problem.refresh_from_db()
-    assert (problem.vehicle, problem.raised_at, problem.deadline_at) == (vehicle, MONDAY_10,
-                                                                         MONDAY_10 + timedelta(hours=48))
