@@ -38,6 +38,10 @@ UPLOAD_MAX_AGE = 60 * 60  # a check waits an hour for its confirmation
 
 
 # --- forms ----------------------------------------------------------------------------------------
+def _date_input(css: str) -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date", "class": css}, format="%Y-%m-%d")  # what type=date reads
+
+
 def _month(value: str) -> date | None:
     try:
         year, month = (int(part) for part in value.split("-"))
@@ -52,7 +56,7 @@ class ItemFilterForm(forms.Form):
         choices=[("", gettext_lazy("All")), (manufacturer.OPEN, gettext_lazy("Not closed"))] + Complaint.Status.choices,
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
     month = forms.CharField(label=gettext_lazy("Received in"), required=False, max_length=7,
-                            widget=forms.DateInput(attrs={"type": "month", "class": "form-control form-control-sm"}))
+                            widget=forms.TextInput(attrs={"type": "month", "class": "form-control form-control-sm"}))
     overdue = forms.BooleanField(label=gettext_lazy("Reply overdue"), required=False,
                                  widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
 
@@ -65,9 +69,9 @@ class ItemFilterForm(forms.Form):
 
 class ExportForm(forms.Form):
     start = forms.DateField(label=gettext_lazy("Received from"),
-                            widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}))
+                            widget=_date_input("form-control form-control-sm"))
     end = forms.DateField(label=gettext_lazy("to"),
-                          widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}))
+                          widget=_date_input("form-control form-control-sm"))
     report_back = forms.BooleanField(
         label=gettext_lazy("Report back: mark the exported items as reported to the manufacturer"), required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
@@ -82,7 +86,7 @@ class ExportForm(forms.Form):
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("The manufacturer's file"),
-        help_text=gettext_lazy(".xlsx, .xls or .csv (UTF-8 or GBK), at most 1 MB and 2,000 rows."),
+        help_text=gettext_lazy(".xlsx, .xls or .csv (UTF-8 or GBK), at most 1 MB and 1,000 rows."),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv", "class": "form-control"}))
 
     def clean_file(self):
@@ -103,9 +107,9 @@ class ItemEntryForm(MarksInvalid):
 
     reference = forms.CharField(label=gettext_lazy("Manufacturer's number"), max_length=40, widget=_text_input())
     received_on = forms.DateField(label=gettext_lazy("Sent on"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+                                  widget=_date_input("form-control"))
     reply_due_on = forms.DateField(label=gettext_lazy("Reply due on"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+                                   widget=_date_input("form-control"))
     customer_name = forms.CharField(label=gettext_lazy("Customer's name"), max_length=50, required=False,
                                     widget=_text_input())
     mobile = forms.CharField(label=gettext_lazy("Phone"), max_length=30, required=False,

@@ -13,7 +13,7 @@ from customers.imports.reading import ImportFileError
 from customers.models import Customer, TimelineEntry
 from followups.complaints import manufacturer
 from followups.complaints.manufacturer import manufacturer_import
-from followups.complaints.models import Complaint, ComplaintStep, ManufacturerItem
+from followups.complaints.models import Complaint, ComplaintStep, ManufacturerItem, Severity
 from tests.customers.factories import make_vehicle, valid_vin, workbook
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -185,6 +185,16 @@ def test_a_file_without_a_header_row_is_refused(supervisor, store):
 def test_a_file_with_more_rows_than_the_limit_is_refused(supervisor, store, monkeypatch):
     monkeypatch.setattr(manufacturer, "MAX_ROWS", 2)
     assert refused(three_items(), supervisor) == "文件超过 2 行，请拆分后分别导入。"
+
+
+@pytest.mark.django_db
+def test_without_a_severity_in_use_the_file_is_refused_by_the_check_already(supervisor, store):
+    Severity.objects.update(active=False)
+    before = counts()
+    with pytest.raises(ImportFileError, match="没有启用的投诉级别：请先由主管设置。"):
+        manufacturer_import(data=three_items(), filename="厂家.xlsx", by=supervisor, dry_run=True, now=NOW)
+    assert refused(three_items(), supervisor) == "没有启用的投诉级别：请先由主管设置。"
+    assert counts() == before
 
 
 @pytest.mark.django_db
