@@ -162,6 +162,11 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused(supervisor, store, data):
 
 
 @pytest.mark.django_db
+def test_a_damaged_workbook_is_refused(supervisor, store):
+    assert refused(three_items()[:400], supervisor) == "文件已损坏，无法打开。"
+
+
+@pytest.mark.django_db
 def test_a_file_without_the_number_column_is_refused_naming_it_and_the_files_columns(supervisor, store):
     data = workbook(["下发日期", "客户姓名", "VIN", "问题描述"], ["2026/3/2", "张三", valid_vin(1), "态度差"])
     assert refused(data, supervisor) == ("文件缺少这些列：编号。请补上该列（用这个列名或常见写法）后重新上传。 "

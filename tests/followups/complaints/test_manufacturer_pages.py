@@ -10,6 +10,8 @@ import openpyxl
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers import services as archive
@@ -97,6 +99,18 @@ def test_the_list_filters_by_state_month_and_overdue_reply(login, supervisor, im
     assert rows_shown(overdue) == ["DF1"]  # DF0's reply date passed too, but it was reported back
     assert 'class="table-danger manufacturer-overdue" id="item-%s"' % imported["DF1"].pk in overdue.content.decode()
     assert "1 项回复逾期" in client.get(LIST).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_list_reads_in_the_same_number_of_queries_for_more_items(login, supervisor, imported,
+                                                                       django_assert_max_num_queries):
+    client = login(supervisor)
+    with CaptureQueriesContext(connection) as few:
+        client.get(LIST)
+    more = [[f"M{i}", "2026/3/6", "2026/3/8", "张三", "", valid_vin(1), "", "", "又一项"] for i in range(6)]
+    manufacturer_import(data=workbook(HEADER, *more), filename="更多.xlsx", by=supervisor, now=TODAY)
+    with django_assert_max_num_queries(len(few)):
+        assert len(rows_shown(client.get(LIST))) == 9
 
 
 @pytest.mark.django_db
