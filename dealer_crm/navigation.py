@@ -70,7 +70,8 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem(_("My inbox"), "complaints:inbox", "inbox", perm="complaints.handle_complaint"),
             MenuItem(_("Improvement plans"), "complaints:plan_list", "clipboard-check",
                      perm="complaints.handle_complaint"),
-            # (the manufacturer's dissatisfaction items go here)
+            MenuItem(_("Manufacturer's dissatisfaction items"), "complaints:manufacturer_list", "building-exclamation",
+                     perm="complaints.view_manufactureritem"),
             MenuItem(_("Severities and calendar"), "complaints:severity_list", "calendar3",
                      perm="complaints.view_severity"),
         ),

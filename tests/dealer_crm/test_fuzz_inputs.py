@@ -13,7 +13,7 @@ named test in test_odd_input.py.
 """
 
 import os
-from datetime import date
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
 
@@ -161,6 +161,28 @@ def _script_draft(world: dict, name: str):
     return world["script_draft"]
 
 
+def _complaint(world: dict, name: str):
+    """A complaint of the world's customer (registered the first time a page needs one), its case
+    analysis's plan, a severity or a store calendar day, for the complaints' pages of one object."""
+    from followups.complaints import services as complaints
+    from followups.complaints.models import Severity, StoreDay
+
+    if name.startswith("complaints:severity_"):
+        return Severity.objects.order_by("pk").first()
+    if name.startswith("complaints:storeday_"):
+        return StoreDay.objects.get_or_create(day=date(2027, 1, 1), defaults={"is_workday": False})[0]
+    if "complaint" not in world:
+        complaint = complaints.complaint_register(
+            customer=world["customer"], channel="phone", category="service", description="等了三个小时没人管",
+            department="service", by=world["supervisor"], owner=world["supervisor"])
+        analysis = complaints.analysis_write(
+            complaint=complaint, root_cause="process", root_cause_text="接待无人跟进", by=world["supervisor"],
+            plans=[complaints.PlanInput(action="晨会强调接待流程", department="service", owner=world["supervisor"],
+                                        due_on=timezone.localdate() + timedelta(days=30))])
+        world["complaint"], world["plan"] = complaint, analysis.plans.get()
+    return world["plan"] if name == "complaints:plan_done" else world["complaint"]
+
+
 def path_for(name: str, world: dict) -> str | None:
     """The URL `name` with real objects behind its arguments; None for the admin's unnamed redirects."""
     short = name.split(":", 1)[-1]
@@ -207,6 +229,15 @@ def path_for(name: str, world: dict) -> str | None:
     elif name.startswith("callbacks:callback_") and name not in {"callbacks:callback_list",
                                                                   "callbacks:callback_reassign"}:
         kwargs = {"pk": _lost_contact(world).pk}  # the workbench's pages of one callback
+    if name == "complaints:escalate_problem":
+        kwargs = {"problem_pk": _problem(world).pk}
+    elif name == "complaints:complaint_move":
+        kwargs = {"pk": _complaint(world, name).pk, "action": "contacted"}
+    elif name.startswith(("complaints:complaint_", "complaints:plan_", "complaints:severity_",
+                          "complaints:storeday_")) and name not in {
+            "complaints:complaint_list", "complaints:complaint_create", "complaints:plan_list",
+            "complaints:severity_list", "complaints:severity_create", "complaints:storeday_list"}:
+        kwargs = {"pk": _complaint(world, name).pk}
     if name.startswith("scripts:") and name not in {"scripts:script_list", "scripts:script_new"}:
         kwargs = {"pk": _script_draft(world, name).pk}
     if name.startswith("imports:batch_") and name not in {"imports:batch_list", "imports:batch_upload"}:

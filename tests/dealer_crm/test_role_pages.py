@@ -142,6 +142,13 @@ def pages_of_rights(archive) -> dict[str, tuple[str, str]]:
         "customers.merge_customer": ("get", reverse("customers:duplicate_merge", args=[pair.pk])),
         "audit.view_auditevent": ("get", reverse("audit:event_list")),
         "jobs.view_jobrun": ("get", reverse("jobs:run_list")),
+        "complaints.view_complaint": ("get", reverse("complaints:complaint_list")),
+        "complaints.add_complaint": ("get", reverse("complaints:complaint_create") + f"?customer={customer.pk}"),
+        "complaints.handle_complaint": ("get", reverse("complaints:inbox")),
+        "complaints.view_severity": ("get", reverse("complaints:severity_list")),
+        "complaints.view_storeday": ("get", reverse("complaints:storeday_list")),
+        "complaints.view_manufactureritem": ("get", reverse("complaints:manufacturer_list")),
+        "complaints.add_manufactureritem": ("get", reverse("complaints:manufacturer_new")),
     }
 
 
