@@ -132,6 +132,8 @@ def _candidates(*, severities: list[Severity], working: StoreClock, calendar: St
     """The open, running complaints whose deadline may be near or past, in one query on the open
     complaints' index: per severity, a deadline no later than the moment its warning time is left
     (`_warn_bound`), so that only what may escalate is read; the exact test is `levels_reached`."""
+    if not severities:
+        return Complaint.objects.none()
     reach = Q()
     for severity in severities:
         clock = working if severity.clock == Severity.Clock.WORKING else calendar
@@ -142,8 +144,6 @@ def _candidates(*, severities: list[Severity], working: StoreClock, calendar: St
                    solve_due_at__lte=_warn_bound(clock, now, severity.solve_hours * share))
         reach |= Q(severity=severity, status=S.SOLVED,
                    follow_up_due_at__lte=_warn_bound(calendar, now, follow_up_hours() * share))
-    if not severities:
-        return Complaint.objects.none()
     return (Complaint.objects.filter(~Q(status=S.CLOSED), reach, paused_at__isnull=True)
             .select_related("severity").order_by("id"))
 
