@@ -95,6 +95,7 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "messaging.view_smstemplate",
         "messaging.add_smstemplate",
         "messaging.change_smstemplate",
+        "messaging.view_staffalert",  # the complaints' escalation SMS to staff, in the Django admin
     },
     Role.GENERAL_MANAGER: ARCHIVE_READ | EXPORT | PROBLEM_FIX | COMPLAINT_HANDLE | {
         "jobs.view_jobrun", "messaging.view_outboundmessage", "messaging.view_bulksend", "callbacks.view_callback",

@@ -18,6 +18,7 @@ real hours. This module holds no models and reads no table: the caller hands it 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cache
 
 import chinese_calendar
 from django.conf import settings
@@ -32,6 +33,17 @@ DEFAULT_WORKDAY_END = "17:30"
 MAX_DAYS = 400
 
 _MICROSECONDS_PER_HOUR = 3_600_000_000
+
+
+@cache
+def _official_workday(day: date) -> bool | None:
+    """China's official answer for `day`, None for a year the library lacks. Cached: the library
+    checks each date against the bounds of its whole table (about 50 µs a call), and the escalation
+    check asks for the same few hundred days thousands of times."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return None
 
 
 def _setting_time(name: str, default: str) -> time:
@@ -81,20 +93,14 @@ class StoreClock:
         then China's official calendar, then Monday to Friday for a year the calendar lacks."""
         if day in self.overrides:
             return bool(self.overrides[day])
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            return day.weekday() < 5
+        official = _official_workday(day)
+        return day.weekday() < 5 if official is None else official
 
     def covered(self, day: date) -> bool:
         """Whether the official calendar has `day`'s year; when not, `is_workday` counts Monday to
         Friday, which misses that year's holidays until the library is updated (or the store
         enters them as overrides)."""
-        try:
-            chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            return False
-        return True
+        return _official_workday(day) is not None
 
     def _hours_of(self, day: date) -> tuple[datetime, datetime]:
         """When the store opens and closes on `day`, as UTC instants."""

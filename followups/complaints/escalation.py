@@ -106,7 +106,9 @@ def levels_reached(running: RunningDeadline, *, warn_percent: int, now: datetime
         return []
     if now < running.due_at:
         return [L.NEAR]
-    if running.clock.between(running.due_at, now) < _duration(running.hours):
+    # Past by as long again: counted forward from the deadline (as many days as the deadline is
+    # long), not back from now (as many days as it has been overdue, which grows without end).
+    if running.clock.add(running.due_at, running.hours) > now:
         return [L.NEAR, L.PASSED]
     return [L.NEAR, L.PASSED, L.LATE]
 
@@ -188,9 +190,15 @@ def complaints_escalate(*, now: datetime | None = None) -> dict[str, int]:
     notify_at = working.next_opening(now)
     severities = list(Severity.objects.all())
     rows, checked = [], 0
-    for complaint in _candidates(severities=severities, working=working, calendar=calendar, now=now):
+    candidates = list(_candidates(severities=severities, working=working, calendar=calendar, now=now))
+    # A deadline already escalated to the last level has nothing more to reach: not computed again.
+    done = set(Escalation.objects.filter(complaint__in=[complaint.pk for complaint in candidates], level=L.LATE)
+               .values_list("complaint_id", "deadline", "round"))
+    for complaint in candidates:
         checked += 1
         for running in running_deadlines(complaint, working=working, calendar=calendar):
+            if (complaint.pk, running.deadline, complaint.round) in done:
+                continue
             for level in levels_reached(running, warn_percent=complaint.severity.warn_percent, now=now):
                 rows.append((complaint.pk, running.deadline, level, complaint.round,
                              role_for(level, complaint).value, running.due_at, now, notify_at))

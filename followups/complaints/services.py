@@ -30,7 +30,7 @@ from customers.models import Customer, TimelineEntry, Vehicle
 from customers.services import timeline_add
 from dealer_crm.accounts.roles import Role
 from followups.callbacks.models import Answer, Callback, CallbackKind, Department, Problem
-from followups.callbacks.services.problems import ROUTING
+from followups.callbacks.services.problems import ROUTING, ProblemError
 
 from .clock import StoreClock
 from .models import CaseAnalysis, Complaint, ComplaintStep, ImprovementPlan, Severity, StoreDay
@@ -39,8 +39,10 @@ S = Complaint.Status
 A = ComplaintStep.Action
 
 
-class ComplaintError(Exception):
-    """A step the complaint's state or the input does not allow (the message says why, in the user's language)."""
+class ComplaintError(ProblemError):
+    """A step the complaint's state or the input does not allow (the message says why, in the user's
+    language). A kind of the callback centre's ProblemError, so that the workbench's 转投诉, which
+    knows only that, shows it as it shows a problem's refusal."""
 
 
 @dataclass(frozen=True)

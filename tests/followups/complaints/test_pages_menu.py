@@ -39,4 +39,4 @@ def test_each_role_sees_the_complaint_pages_it_may_open(login, role):
 
 def test_the_entries_stand_in_their_own_section(supervisor):
     sections = {section["label"]: [item["label"] for item in section["items"]] for section in menu_for(supervisor)}
-    assert sections["投诉"] == ["投诉", "我的待办", "改进计划", "严重程度与日历"]
+    assert sections["投诉"] == ["投诉", "我的待办", "改进计划", "厂家不满意事项", "严重程度与日历"]
