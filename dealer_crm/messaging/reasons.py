@@ -20,6 +20,7 @@ HTTP_ERROR = "http_error"
 NO_TEMPLATE_ID = "no_template_id"
 SEND_CRASHED = "send_crashed"
 REFUSED_AT_SEND = "refused_at_send"
+HELD_AT_SEND = "held_at_send"
 TEMPORARY_GAVE_UP = "temporary_gave_up"
 SENDER_STOPPED = "sender_stopped"
 RESENT_BY_PERSON = "resent_by_person"
@@ -42,6 +43,7 @@ MESSAGES = {
                      _("The template has no approved ID at the gateway %(detail)s.")),
     SEND_CRASHED: _("The send failed unexpectedly."),
     REFUSED_AT_SEND: _("The customer refused it after it was queued."),
+    HELD_AT_SEND: _("Not sent: the customer has an open complaint, so marketing is held."),
     TEMPORARY_GAVE_UP: (_("Given up at attempt %(n)s."), _("Given up at attempt %(n)s: %(detail)s")),
     SENDER_STOPPED: _("The sender stopped during the send: the gateway may have it."),
     RESENT_BY_PERSON: (_("Sent again: it had not arrived."), _("Sent again by %(detail)s: it had not arrived.")),

@@ -453,8 +453,11 @@ def claim(*, batch_size: int, gateway_name: str, now: datetime | None = None) ->
             return []
         refused = _refused(rows)
         if refused:
-            OutboundMessage.objects.filter(id__in=refused, status=Status.QUEUED).update(
-                status=Status.CANCELLED, reason_code=reasons.REFUSED_AT_SEND, reason="", settled_at=now)
+            held = {pk for pk, why in refused.items() if why == Exclusion.COMPLAINT_OPEN}
+            for ids, code in ((held, reasons.HELD_AT_SEND), (refused.keys() - held, reasons.REFUSED_AT_SEND)):
+                if ids:
+                    OutboundMessage.objects.filter(id__in=ids, status=Status.QUEUED).update(
+                        status=Status.CANCELLED, reason_code=code, reason="", settled_at=now)
             _bulk_finish({row.bulk_id for row in rows if row.id in refused and row.bulk_id}, now=now)
         rows = [row for row in rows if row.id not in refused]
         if not rows:
@@ -469,13 +472,15 @@ def claim(*, batch_size: int, gateway_name: str, now: datetime | None = None) ->
     return rows
 
 
-def _refused(messages: list[OutboundMessage]) -> set[int]:
-    """The messages whose customers now refuse SMS of their purpose: one read per purpose."""
-    refused: set[int] = set()
+def _refused(messages: list[OutboundMessage]) -> dict[int, str]:
+    """message id → why (an Exclusion) of the messages whose customers now refuse SMS of their
+    purpose, or are held from it: one read per purpose."""
+    refused: dict[int, str] = {}
     for purpose in {message.purpose for message in messages}:
         of_purpose = [message for message in messages if message.purpose == purpose]
         refusing = audience().refusals(purpose=purpose, customer_ids={message.customer_id for message in of_purpose})
-        refused |= {message.id for message in of_purpose if message.customer_id in refusing}
+        refused |= {message.id: refusing[message.customer_id] for message in of_purpose
+                    if message.customer_id in refusing}
     return refused
 
 

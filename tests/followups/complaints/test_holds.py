@@ -191,7 +191,8 @@ def test_a_queued_marketing_text_is_not_sent_when_the_customer_complains_before_
     sms.dispatch(gateway=gateway)
 
     assert [m.id for m in gateway.sent] == [service.pk]
-    assert OutboundMessage.objects.get(pk=marketing.pk).status == Status.CANCELLED
+    held = OutboundMessage.objects.get(pk=marketing.pk)
+    assert (held.status, held.reason_code) == (Status.CANCELLED, "held_at_send")
     assert OutboundMessage.objects.get(pk=service.pk).status == Status.SENT
 
 
