@@ -138,3 +138,11 @@ def test_a_merged_customer_takes_no_complaint(login, agent, customer):
     survivor = CustomerFactory()
     Customer.all_objects.filter(pk=customer.pk).update(merged_into=survivor)
     assert login(agent).get(url_for(customer)).status_code == 404
+
+
+def test_the_customer_page_offers_registering_a_complaint_to_who_may(login, agent, customer):
+    page = html(login(agent).get(reverse("customers:detail", args=[customer.pk])))
+    assert f'href="{url_for(customer)}" id="complaint-register-link"' in page.replace("&amp;", "&")
+    assert "登记投诉" in page
+    other = html(login(marketing_user()).get(reverse("customers:detail", args=[customer.pk])))
+    assert 'id="complaint-register-link"' not in other
