@@ -39,7 +39,7 @@ class Severity(models.Model):
     clock = models.CharField(_("clock"), max_length=8, choices=Clock.choices, default=Clock.WORKING)
     # The supervisor is told when this share of a deadline's time is left.
     warn_percent = models.PositiveSmallIntegerField(
-        _("warn when this % of the time is left"), default=25, validators=[MinValueValidator(0), MaxValueValidator(90)])
+        _("warn when this percentage of the time is left"), default=25, validators=[MinValueValidator(0), MaxValueValidator(90)])
     active = models.BooleanField(_("in use"), default=True)
 
     class Meta:

@@ -120,7 +120,7 @@ class Migration(migrations.Migration):
                 ('first_contact_hours', models.DecimalField(decimal_places=1, max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(720)], verbose_name='first contact within (hours)')),
                 ('solve_hours', models.DecimalField(decimal_places=1, max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(2160)], verbose_name='solved within (hours)')),
                 ('clock', models.CharField(choices=[('working', 'Working hours of the store'), ('calendar', 'Calendar hours')], default='working', max_length=8, verbose_name='clock')),
-                ('warn_percent', models.PositiveSmallIntegerField(default=25, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(90)], verbose_name='warn when this % of the time is left')),
+                ('warn_percent', models.PositiveSmallIntegerField(default=25, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(90)], verbose_name='warn when this percentage of the time is left')),
                 ('active', models.BooleanField(default=True, verbose_name='in use')),
             ],
             options={
