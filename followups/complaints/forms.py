@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from followups.callbacks.forms import MarksInvalid
 from followups.callbacks.models import Department
@@ -80,7 +80,7 @@ class ComplaintFilterForm(forms.Form):
                                 widget=forms.Select(attrs=SMALL_SELECT))
     q = forms.CharField(label=gettext_lazy("Customer or number"), required=False, max_length=50, strip=True,
                         widget=forms.TextInput(attrs={"placeholder": gettext_lazy("Name, whole mobile or TS number"),
-                                                      "type": "search", **SMALL_INPUT}))
+                                                      "type": "search", "size": 26, **SMALL_INPUT}))
     overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False,
                                  widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
     order = forms.ChoiceField(required=False, choices=[(key, key) for key in selectors.SORTS], widget=forms.HiddenInput)
@@ -256,7 +256,7 @@ class NoteForm(MarksInvalid):
 
 
 class AssignForm(MarksInvalid):
-    owner = _handler_choice(gettext_lazy("Give to"), required=True, empty_label="—")
+    owner = _handler_choice(pgettext_lazy("complaint", "Give to"), required=True, empty_label="—")
     note = _line(gettext_lazy("Note"), required=False, max_length=500)
 
     def __init__(self, *args, handlers=None, **kwargs):

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
 from dealer_crm.accounts.roles import Role
@@ -109,6 +110,15 @@ class TimeLeft:
     @property
     def overdue(self) -> bool:
         return self.state == "overdue"
+
+    @property
+    def label(self) -> str:
+        """Which deadline it is, as the complaint's page names them ("" for a problem's)."""
+        return str(DEADLINE_LABELS.get(self.kind, ""))
+
+
+DEADLINE_LABELS = {"contact": gettext_lazy("First contact"), "solve": gettext_lazy("Solution"),
+                   "follow_up": gettext_lazy("Follow-up")}
 
 
 def duration_words(delta: timedelta, *, late: bool) -> str:

@@ -169,6 +169,7 @@ def _detail(request: HttpRequest, complaint: Complaint, *, bound: dict | None = 
         step.severity_to = severity_names.get(step.params.get("to"), step.params.get("to"))
     clocks = selectors.Clocks()
     running = selectors.running_deadline(complaint, now=now, clocks=clocks)
+    assign_first = can_supervise and is_open and complaint.owner_id is None
     return render(request, "complaints/complaint_detail.html", {
         "complaint": complaint, "now": now, "deadlines": selectors.deadlines_of(complaint, now=now, clocks=clocks),
         "running": running, "overdue": running is not None and running.overdue,
@@ -186,6 +187,10 @@ def _detail(request: HttpRequest, complaint: Complaint, *, bound: dict | None = 
         "reclassify_form": (bound.get("reclassify") or forms.ReclassifyForm(complaint=complaint))
         if can_supervise and is_open else None,
         "analysis_form": analysis_form, "plan_formset": plan_formset,
+        # Nobody handles it yet: for the supervisor, giving it to someone comes before its next step.
+        "assign_first": assign_first,
+        # A step forward is there to take (reopening is not one: it is folded away).
+        "next_step_due": not assign_first and any(move.action != A.REOPENED for move in moves),
         # The case analysis is written once the customer has had their say: its form opens by itself then.
         "analysis_due": (Complaint.Status.FOLLOWED_UP, Complaint.Status.SATISFIED),
     }, status=status)
