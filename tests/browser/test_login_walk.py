@@ -45,9 +45,9 @@ def test_each_role_sees_its_own_home_page(page, live_server, role, panel_title, 
     if menu_item:
         expect(menu.get_by_role("link", name=menu_item)).to_be_visible()
     else:
-        # today, customers, new customer, the workbench, problems, the callback scripts, the outbox and
-        # the SMS templates: nothing else
-        expect(menu.get_by_role("link")).to_have_count(8)
+        # today, customers, new customer, the workbench, problems, the callback scripts, the complaints
+        # they register, the outbox and the SMS templates: nothing else
+        expect(menu.get_by_role("link")).to_have_count(9)
         expect(menu.get_by_role("link", name="审计日志")).to_have_count(0)
 
 
