@@ -247,36 +247,33 @@ def complaint_move(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         str(MOVE_DONE[action]) % {"days": settings.COMPLAINT_FOLLOW_UP_DAYS})
 
 
+def _noted_step(request: HttpRequest, pk: int, *, form_class, key: str, service, done: str) -> HttpResponse:
+    """A step whose form is one note (pause, resume, add a note): the owner's or the supervisor's,
+    the form shown again with its error on bad input, else the one service."""
+    complaint = _acting(request, pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _detail(request, complaint, bound={key: form}, status=400)
+    return _done(request, complaint, lambda: service(complaint=complaint, by=request.user,
+                                                     note=form.cleaned_data["note"]), done)
+
+
 @require_POST
 def complaint_pause(request: HttpRequest, pk: int) -> HttpResponse:
-    complaint = _acting(request, pk)
-    form = forms.PauseForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, complaint, bound={"pause": form}, status=400)
-    return _done(request, complaint, lambda: services.complaint_pause(
-        complaint=complaint, by=request.user, note=form.cleaned_data["note"]),
-        _("The clock is paused until the customer answers."))
+    return _noted_step(request, pk, form_class=forms.PauseForm, key="pause", service=services.complaint_pause,
+                       done=_("The clock is paused until the customer answers."))
 
 
 @require_POST
 def complaint_resume(request: HttpRequest, pk: int) -> HttpResponse:
-    complaint = _acting(request, pk)
-    form = forms.ResumeForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, complaint, bound={"resume": form}, status=400)
-    return _done(request, complaint, lambda: services.complaint_resume(
-        complaint=complaint, by=request.user, note=form.cleaned_data["note"]),
-        _("The clock runs again: the solution deadline moved on by the time it stood."))
+    return _noted_step(request, pk, form_class=forms.ResumeForm, key="resume", service=services.complaint_resume,
+                       done=_("The clock runs again: the solution deadline moved on by the time it stood."))
 
 
 @require_POST
 def complaint_note(request: HttpRequest, pk: int) -> HttpResponse:
-    complaint = _acting(request, pk)
-    form = forms.NoteForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, complaint, bound={"note": form}, status=400)
-    return _done(request, complaint, lambda: services.complaint_note(
-        complaint=complaint, by=request.user, note=form.cleaned_data["note"]), _("The note is added."))
+    return _noted_step(request, pk, form_class=forms.NoteForm, key="note", service=services.complaint_note,
+                       done=_("The note is added."))
 
 
 @require_POST
