@@ -77,6 +77,21 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        _("Retention and appointments"),
+        (
+            MenuItem(_("Reminders and solicitations"), "retention:reminder_list", "bell", perm="retention.view_reminder"),
+            MenuItem(_("Letters to print"), "retention:letters", "envelope-paper", perm="retention.change_reminder"),
+            MenuItem(_("Lapsed customers"), "retention:lapse_list", "person-dash", perm="retention.view_lapse"),
+            MenuItem(_("Retention results"), "retention:report", "graph-up", perm="retention.view_reminder"),
+            MenuItem(_("Appointment calendar"), "appointments:calendar", "calendar-week",
+                     perm="appointments.view_appointment"),
+            MenuItem(_("Service desk today"), "appointments:day", "clipboard2-check", perm="appointments.view_appointment"),
+            MenuItem(_("Workshop capacity"), "appointments:capacity", "sliders2", perm="appointments.view_capacity"),
+            MenuItem(_("Lapse bands"), "retention:band_list", "hourglass-split", perm="retention.view_lapseband"),
+            MenuItem(_("Sales leads"), "leads:lead_list", "person-up", perm="leads.view_lead"),
+        ),
+    ),
+    MenuSection(
         _("SMS"),
         (
             MenuItem(_("Outbox"), "messaging:outbox", "envelope", perm="messaging.view_outboundmessage"),

@@ -35,6 +35,9 @@ urlpatterns = [
     path("callbacks/", include("followups.callbacks.urls")),
     path("scripts/", include("followups.scripts.urls")),
     path("complaints/", include("followups.complaints.urls")),
+    path("retention/", include("followups.retention.urls")),
+    path("appointments/", include("followups.appointments.urls")),
+    path("leads/", include("followups.leads.urls")),
     path("admin/imports/importbatch/", include("customers.imports.old_admin_urls")),  # moved to /imports/
     path("admin/", admin.site.urls),
 ]

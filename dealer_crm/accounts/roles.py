@@ -71,6 +71,26 @@ COMPLAINT_RUN = COMPLAINT_HANDLE | {
     "complaints.delete_storeday", "complaints.view_manufactureritem", "complaints.add_manufactureritem",
 }
 
+# Retention (followups.retention, followups.appointments, followups.leads). Whoever talks to customers
+# books appointments and hands buyers to sales; the agents work the reminders and the lapse list and
+# print the letters; the supervisor also sets the lapse bands and the workshop's capacity; the service
+# desk (the after-sales manager) checks the booked customers in; the sales side works the leads.
+RETENTION_WORK = {
+    "retention.view_reminder", "retention.change_reminder", "retention.view_lapse", "retention.add_lapsereason",
+    "appointments.view_appointment", "appointments.book_appointment", "leads.add_lead",
+}
+RETENTION_RUN = RETENTION_WORK | {
+    "retention.view_lapseband", "retention.add_lapseband", "retention.change_lapseband",
+    "appointments.view_capacity", "appointments.change_capacity", "appointments.add_capacity",
+    "appointments.view_serviceresource", "appointments.add_serviceresource", "appointments.change_serviceresource",
+    "appointments.desk_appointment", "leads.view_lead",
+}
+APPOINTMENT_BOOK = {"appointments.view_appointment", "appointments.book_appointment", "leads.add_lead"}
+SERVICE_DESK = APPOINTMENT_BOOK | {"appointments.desk_appointment", "appointments.view_capacity",
+                                   "retention.view_reminder"}
+LEAD_FOLLOW = {"leads.view_lead", "leads.add_lead", "leads.follow_lead"}
+LEAD_RUN = LEAD_FOLLOW | {"leads.manage_lead"}
+
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
     # Not change_customer: the customer edit form shows the full numbers (customers.access.can_edit_customer)
     # and the admin sees them masked only, so it would be a right that no page honours.
@@ -99,17 +119,18 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
     },
     Role.GENERAL_MANAGER: ARCHIVE_READ | EXPORT | PROBLEM_FIX | COMPLAINT_HANDLE | {
         "jobs.view_jobrun", "messaging.view_outboundmessage", "messaging.view_bulksend", "callbacks.view_callback",
+        "retention.view_reminder", "retention.view_lapse", "appointments.view_appointment", "leads.view_lead",
     },
     Role.DCRC_SUPERVISOR: ARCHIVE_KEEP | PHONE_REVEAL | EXPORT | {
         "audit.view_auditevent", "accounts.view_user", "customers.merge_customer",
         "customers.view_duplicatecandidate",
-    } | SMS_RUN | CALLBACK_RUN | COMPLAINT_RUN,
-    Role.SERVICE_MANAGER: ARCHIVE_READ | PHONE_REVEAL | SMS_SEND | PROBLEM_FIX | COMPLAINT_HANDLE,
-    Role.SALES_MANAGER: ARCHIVE_READ | PHONE_REVEAL | SMS_BULK | PROBLEM_FIX | COMPLAINT_HANDLE,
-    Role.SALES_SUPERVISOR: ARCHIVE_READ | SMS_BULK,
-    Role.CALLBACK_AGENT: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND | CALLBACK_WORK | COMPLAINT_REGISTER,
-    Role.INTERVIEWER: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND | COMPLAINT_REGISTER,
-    Role.LOUNGE_HOST: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND | COMPLAINT_REGISTER,
+    } | SMS_RUN | CALLBACK_RUN | COMPLAINT_RUN | RETENTION_RUN,
+    Role.SERVICE_MANAGER: ARCHIVE_READ | PHONE_REVEAL | SMS_SEND | PROBLEM_FIX | COMPLAINT_HANDLE | SERVICE_DESK,
+    Role.SALES_MANAGER: ARCHIVE_READ | PHONE_REVEAL | SMS_BULK | PROBLEM_FIX | COMPLAINT_HANDLE | LEAD_RUN,
+    Role.SALES_SUPERVISOR: ARCHIVE_READ | SMS_BULK | LEAD_FOLLOW,
+    Role.CALLBACK_AGENT: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND | CALLBACK_WORK | COMPLAINT_REGISTER | RETENTION_WORK,
+    Role.INTERVIEWER: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND | COMPLAINT_REGISTER | APPOINTMENT_BOOK,
+    Role.LOUNGE_HOST: ARCHIVE_KEEP | PHONE_REVEAL | SMS_SEND | COMPLAINT_REGISTER | APPOINTMENT_BOOK,
     Role.MARKETING: ARCHIVE_READ | SMS_BULK | {"messaging.send_marketing"},
 }
 

@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "followups.scripts",
     "followups.callbacks",
     "followups.complaints",
+    "followups.retention",
+    "followups.appointments",
+    "followups.leads",
     "events",
 ]
 
@@ -237,6 +240,29 @@ COMPLAINT_WORKDAY_END = env.str("COMPLAINT_WORKDAY_END", default="17:30")
 COMPLAINT_FOLLOW_UP_DAYS = env.int("COMPLAINT_FOLLOW_UP_DAYS", default=7)
 # Tell the staff an escalation by SMS too (to their mobile on their account), besides their home page.
 COMPLAINT_ESCALATION_SMS = env.bool("COMPLAINT_ESCALATION_SMS", default=False)
+
+# --- Retention (followups/retention): reminders, solicitations, lapses. ---
+# The first maintenance (首保) and the maintenance interval for a vehicle whose model the catalogue does
+# not know (the catalogue's models carry their own): months and kilometres, whichever comes first.
+RETENTION_FIRST_MONTHS = env.int("RETENTION_FIRST_MONTHS", default=3)
+RETENTION_FIRST_KM = env.int("RETENTION_FIRST_KM", default=5000)
+RETENTION_INTERVAL_MONTHS = env.int("RETENTION_INTERVAL_MONTHS", default=6)
+RETENTION_INTERVAL_KM = env.int("RETENTION_INTERVAL_KM", default=5000)
+# The solicitation goes this many days before the first maintenance falls due (3 months: day 60 or so),
+# the chasing call this many days before it, to those who have not come.
+RETENTION_SOLICIT_DAYS_BEFORE = env.int("RETENTION_SOLICIT_DAYS_BEFORE", default=30)
+RETENTION_CHASE_DAYS_BEFORE = env.int("RETENTION_CHASE_DAYS_BEFORE", default=10)
+# A maintenance reminder goes this many days before the vehicle is due; a visit up to this many days
+# after it fell due still counts as the reminder's return.
+RETENTION_REMINDER_DAYS_BEFORE = env.int("RETENTION_REMINDER_DAYS_BEFORE", default=14)
+RETENTION_RETURN_DAYS_AFTER = env.int("RETENTION_RETURN_DAYS_AFTER", default=30)
+# A problem or complaint closed this recently still turns the reminder into a call that asks about it.
+RETENTION_RECENT_CASE_DAYS = env.int("RETENTION_RECENT_CASE_DAYS", default=90)
+
+# --- Appointments (followups/appointments). ---
+# Slots are made this many days ahead; the day-before reminder SMS goes at this time (local, HH:MM).
+APPOINTMENT_DAYS_AHEAD = env.int("APPOINTMENT_DAYS_AHEAD", default=30)
+APPOINTMENT_REMINDER_AT = env.str("APPOINTMENT_REMINDER_AT", default="10:00")
 
 # --- The SMS platform (dealer_crm/messaging; the README lists each gateway's settings). ---
 # Who the recipients are, and the archive's side of the platform (preferences, variables, timeline).

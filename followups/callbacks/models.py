@@ -29,10 +29,16 @@ class CallbackKind(models.TextChoices):
     CSI = "csi", _("CSI callback")
     SECOND = "second", _("Second callback")
     REQUESTED = "requested", _("Requested callback")
+    # Retention's calls (followups.retention and followups.appointments make them, not the build).
+    SOLICIT = "solicit", _("First-maintenance call")  # 首保招揽 / 追踪
+    REMINDER = "reminder", _("Maintenance reminder call")  # 保养提醒
+    WIN_BACK = "win_back", _("Win-back call")  # 流失挽回
+    NO_SHOW = "no_show", _("No-show follow-up")  # 预约未到
 
     @property
     def script_kind(self) -> str:
-        return {"requested": ScriptKind.CUSTOM}.get(self.value, self.value)
+        return {"requested": ScriptKind.CUSTOM, "solicit": ScriptKind.FIRST_MAINTENANCE,
+                "no_show": ScriptKind.REMINDER}.get(self.value, self.value)
 
 
 class CallbackRule(models.Model):

@@ -23,6 +23,8 @@ class ScriptKind(models.TextChoices):
     CSI = "csi", _("CSI (service satisfaction)")
     FIRST_MAINTENANCE = "first_maint", _("First maintenance")
     SECOND = "second", _("Second callback")
+    REMINDER = "reminder", _("Maintenance reminder")
+    WIN_BACK = "win_back", _("Win-back")
     CUSTOM = "custom", _("Custom")
 
 
