@@ -440,6 +440,9 @@ class TimelineEntry(models.Model):
         MERGE = "merge", _("Merge")
         CALLBACK = "callback", _("Callback")
         PROBLEM = "problem", _("Problem")
+        REMINDER = "reminder", _("Reminder")
+        APPOINTMENT = "appointment", _("Appointment")
+        LEAD = "lead", _("Sales lead")
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE,
                                  related_name="timeline")

@@ -121,6 +121,7 @@ PANELS: dict[str, Panel] = {
         Panel("gift_approvals", _("Gifts awaiting approval"), "gift", _("No gifts are waiting for approval.")),
         Panel("events", _("Upcoming events"), "balloon", _("No events planned.")),
         Panel("showroom", _("Showroom today"), "shop", _("No duty rota for today yet.")),
+        Panel("leads", _("Sales leads to follow up"), "person-up", _("No sales leads to follow up today.")),
         Panel("bulk_approvals", _("Bulk SMS awaiting approval"), "send-check",
               _("No bulk sends are waiting for approval."), items=_bulk_sends_awaiting_approval,
               link_url_name="messaging:bulk_approvals"),
@@ -137,8 +138,8 @@ ROLE_HOME: dict[Role, list[str]] = {
     Role.INTERVIEWER: ["interviews", "gift_approvals"],
     Role.DCRC_SUPERVISOR: ["unassigned", "complaints", "complaint_escalations", "feedback", "bulk_approvals", "security"],
     Role.SERVICE_MANAGER: ["feedback", "complaints", "complaint_escalations", "appointments"],
-    Role.SALES_MANAGER: ["feedback", "complaints", "complaint_escalations", "showroom"],
-    Role.SALES_SUPERVISOR: ["showroom"],  # no problems: the sales department's go to the sales manager
+    Role.SALES_MANAGER: ["leads", "feedback", "complaints", "complaint_escalations", "showroom"],
+    Role.SALES_SUPERVISOR: ["leads", "showroom"],  # no problems: the sales department's go to the sales manager
     Role.MARKETING: ["events"],
     Role.GENERAL_MANAGER: ["gift_approvals", "complaints", "complaint_escalations", "feedback", "job_runs"],  # feedback: finance's problems
     Role.ADMIN: ["job_runs", "security"],
