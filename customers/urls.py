@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/sms/send/", sms.customer_sms_send, name="sms_send"),
     path("<int:pk>/sms/preview/", sms.customer_sms_preview, name="sms_preview"),
     path("<int:customer_pk>/vehicles/new/", vehicles.vehicle_add, name="vehicle_add"),
+    path("<int:pk>/vehicles/<int:vehicle_pk>/<slug:action>/", vehicles.vehicle_act, name="vehicle_act"),
     path("<int:customer_pk>/family/new/", family.family_member_add, name="family_add"),
     path("family/<int:pk>/edit/", family.family_member_edit, name="family_edit"),
     path("family/<int:pk>/delete/", family.family_member_delete, name="family_delete"),

@@ -16,6 +16,7 @@ from .. import exports, selectors, services
 from ..access import can_edit_customer, get_customer_for_user
 from ..forms import ContactPreferenceForm, CustomerFilterForm, CustomerForm
 from ..models import ContactPreference, Customer
+from ..sections import sections_for, vehicle_actions_for
 from .meanwhile import note_kept
 
 PAGE_SIZE = 50
@@ -74,6 +75,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("customers:detail", pk=customer.merged_into_id)
     customer = selectors.customer_detail(pk=pk)
     timeline = Paginator(selectors.customer_timeline(customer=customer), TIMELINE_PAGE_SIZE).get_page(1)
+    now = timezone.now()
     return render(request, "customers/customer_detail.html", {
         "customer": customer,
         "current_roles": [role for role in customer.all_roles if role.is_current],
@@ -81,7 +83,10 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": timeline,
         "can_edit": can_edit_customer(request.user),
         "holds": selectors.customer_holds(customer=customer, user=request.user),
-        "now": timezone.now(),
+        # what the features above the archive add (customers/sections.py): appointments, retention
+        "sections": sections_for(customer=customer, user=request.user, now=now),
+        "vehicle_actions": vehicle_actions_for(request.user),
+        "now": now,
     })
 
 

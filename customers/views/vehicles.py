@@ -1,15 +1,19 @@
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from dealer_crm.access import require_perm
+
 from .. import selectors, services
 from ..access import get_customer_for_user, get_vehicle_for_user
 from ..forms import DeliveryFileForm, OwnerChangeForm, VehicleForm
-from ..models import DeliveryFile, Vehicle
+from ..models import DeliveryFile, Vehicle, VehicleRole
+from ..sections import VEHICLE_ACTIONS
 from .meanwhile import note_kept
 
 
@@ -102,3 +106,30 @@ def delivery_file_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form, "vehicle": vehicle, "title": _("Delivery file"),
         "intro": _("Tick the documents kept in the delivery file, and when the maintenance handbook was checked."),
     })
+
+
+@require_http_methods(["GET", "POST"])
+def vehicle_act(request: HttpRequest, pk: int, vehicle_pk: int, action: str) -> HttpResponse:
+    """An action a feature registered on the customer's vehicles (customers/sections.py, e.g. 车已卖):
+    its form and what confirming does, then the action itself on the confirmed form."""
+    customer = get_customer_for_user(request.user, pk)
+    act = VEHICLE_ACTIONS.get(action)
+    if act is None:
+        raise Http404
+    require_perm(request.user, act.perm)
+    role = (VehicleRole.objects.filter(customer=customer, vehicle_id=vehicle_pk, kind__in=act.role_kinds,
+                                       ended_on__isnull=True).select_related("vehicle").first())
+    if role is None:
+        raise Http404
+    form = act.form(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = act.act(customer=customer, vehicle=role.vehicle, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, done)
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/vehicle_action_confirm.html", {
+        "customer": customer, "vehicle": role.vehicle, "role": role, "action": act, "form": form})

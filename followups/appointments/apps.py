@@ -10,3 +10,8 @@ class AppointmentsConfig(AppConfig):
     label = "appointments"
     verbose_name = _("Appointments")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import customer_page
+
+        customer_page.register()  # the customer page's 预约 section

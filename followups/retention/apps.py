@@ -10,3 +10,9 @@ class RetentionConfig(AppConfig):
     label = "retention"
     verbose_name = _("Retention")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import customer_page, workbench
+
+        workbench.register()  # the retention call's purpose and lapse reasons on the callback workbench
+        customer_page.register()  # the customer page's 招揽 section and its 车已卖 button

@@ -198,6 +198,7 @@ def path_for(name: str, world: dict) -> str | None:
         "customers:family_delete": {"pk": world["member"].pk},
         "customers:duplicate_merge": {"pk": world["duplicate"].pk},
         "customers:duplicate_dismiss": {"pk": world["duplicate"].pk},
+        "customers:vehicle_act": {"pk": world["customer"].pk, "vehicle_pk": world["vehicle"].pk, "action": "sold"},
         "audit:event_detail": {"pk": world["event"].pk},
         "admin:view_on_site": {"content_type_id": ContentType.objects.get_for_model(Customer).pk,
                                "object_id": world["customer"].pk},
@@ -229,6 +230,8 @@ def path_for(name: str, world: dict) -> str | None:
     elif name.startswith("callbacks:callback_") and name not in {"callbacks:callback_list",
                                                                   "callbacks:callback_reassign"}:
         kwargs = {"pk": _lost_contact(world).pk}  # the workbench's pages of one callback
+    if name == "callbacks:callback_extra":  # a feature panel's form (callbacks/extras.py)
+        kwargs = {**kwargs, "name": "retention-reasons", "action": "record"}
     if name == "complaints:escalate_problem":
         kwargs = {"problem_pk": _problem(world).pk}
     elif name == "complaints:complaint_move":

@@ -4,6 +4,10 @@ customer's context on the left, the script with its answers on the right, the ca
 Who may record on a callback is the services' rule (services/calls.py: can_record): the agent
 holding it, or the supervisor. The pages ask the same function; an agent opening a colleague's
 callback gets 403.
+
+The features above the callback centre add their panels to a callback's page (a retention call's
+purpose, its booking form, the lapse reasons) through `extras`: the page shows them, and their forms
+post to `callback_extra`, which asks the same rule before the panel's action runs.
 """
 
 from datetime import datetime
@@ -12,7 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -22,6 +26,7 @@ from dealer_crm.access import require_perm
 from followups.scripts import texts
 from followups.scripts.models import ScriptVersion
 
+from .. import extras
 from ..models import Callback, CallbackKind, Department, Outcome, Problem
 from ..selectors import queue as selectors
 from ..services import calls as services
@@ -84,11 +89,12 @@ def _may_correct(user, response) -> bool:
 
 def _render_detail(request: HttpRequest, pk: int, *, version: ScriptVersion | None = None, values=None, errors=None,
                    problems=None, remark: str = "", status: int = 200, correcting: bool = False, reason: str = "",
-                   reason_error: str = "") -> HttpResponse:
+                   reason_error: str = "", extra_kept: dict | None = None) -> HttpResponse:
     bench = selectors.callback_workbench(pk=pk)
     callback = bench.callback
     shown = version or bench.version
     may_record = services.can_record(request.user, callback)
+    now = timezone.now()
     words = texts.values_for(customer=bench.customer, vehicle=callback.vehicle, agent=callback.assigned_to or request.user)
     answered = {}
     if bench.response is not None:
@@ -113,7 +119,9 @@ def _render_detail(request: HttpRequest, pk: int, *, version: ScriptVersion | No
         "min_call_back": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
         "opening": texts.fill(shown.opening, words) if shown else "",
         "closing": texts.fill(shown.closing, words) if shown else "",
-        "now": timezone.now(),
+        "extra_panels": extras.extra_panels(bench=bench, user=request.user, may_record=may_record, now=now,
+                                            kept=extra_kept),
+        "now": now,
     }, status=status)
 
 
@@ -242,6 +250,28 @@ def callback_correct(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("callbacks:callback_detail", pk=pk)
 
 
+@require_POST
+def callback_extra(request: HttpRequest, pk: int, name: str, action: str) -> HttpResponse:
+    """A form of a feature's panel (a booking, a lapse reason): the action runs for whoever may
+    record on the callback; a refusal shows the page again with the form as it was posted."""
+    _get_callback_for_user(request.user, pk)
+    callback = Callback.objects.select_related("customer", "vehicle", "assigned_to").get(pk=pk)
+    act = extras.extra_action(name, action, kind=callback.kind)
+    if act is None:
+        raise Http404
+    if not services.can_record(request.user, callback):
+        raise PermissionDenied
+    try:
+        done = act(callback=callback, user=request.user, data=request.POST, now=timezone.now())
+    except extras.ExtraRefused as exc:
+        return _render_detail(request, pk, status=400, extra_kept={name: {**exc.kept, "error": str(exc)}})
+    messages.success(request, done)
+    # An action may close the call (a sold car cancels the vehicle's retention calls): back to the queue.
+    if not Callback.objects.filter(pk=pk, status__in=[Callback.Status.OPEN, Callback.Status.IN_PROGRESS]).exists():
+        return redirect("callbacks:workbench")
+    return redirect(reverse("callbacks:callback_detail", args=[pk]) + f"#extra-{name}")
+
+
 urlpatterns = [
     path("", workbench, name="workbench"),
     path("next/", take_next, name="take_next"),
@@ -251,4 +281,5 @@ urlpatterns = [
     path("<int:pk>/attempt/", callback_attempt, name="callback_attempt"),
     path("<int:pk>/complete/", callback_complete, name="callback_complete"),
     path("<int:pk>/correct/", callback_correct, name="callback_correct"),
+    path("<int:pk>/extra/<str:name>/<str:action>/", callback_extra, name="callback_extra"),
 ]

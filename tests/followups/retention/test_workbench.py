@@ -1,0 +1,191 @@
+"""A retention call on the callback workbench: why the store calls (the reminder, the vehicle's due
+date by time or by mileage, the lapse), the concern asked about first, the lapse reasons recorded
+from the call (a sold car stops its reminders and ends the call), and what the panels cost."""
+
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import VehicleRole
+from dealer_crm.accounts.roles import Role
+from followups.callbacks import extras
+from followups.callbacks.models import Callback
+from followups.callbacks.services.calls import callback_take_next
+from followups.retention.models import Lapse, LapseBand, LapseReason, Reminder, ServiceDue
+from tests.factories import UserFactory
+from tests.followups.factories import CustomerFactory, make_callback, make_vehicle, publish_script
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI)  # a Wednesday
+
+
+@pytest.fixture(autouse=True)
+def _at_ten_on_a_wednesday():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def colleague_agent(db):
+    return UserFactory(username="agent_wu", display_name="吴敏", roles=[Role.CALLBACK_AGENT])
+
+
+@pytest.fixture
+def owner(db):
+    return CustomerFactory(name="王建华", mobile="13955501234")
+
+
+@pytest.fixture
+def car(owner):
+    return make_vehicle(owner, serial=610001, plate="皖C61001", model_name="科雷傲", delivered=date(2025, 6, 1))
+
+
+def due_state(vehicle, **fields) -> ServiceDue:
+    values = {"customer": vehicle.roles.get().customer, "delivered_on": date(2025, 6, 1),
+              "first_done_on": date(2025, 8, 20), "last_maintenance_on": date(2026, 6, 10),
+              "last_maintenance_km": 12000, "last_mileage": 12000, "last_mileage_on": date(2026, 6, 10),
+              "km_per_day": Decimal("40.0"), "cycle": "after:1", "due_on": date(2026, 12, 15),
+              "due_by": ServiceDue.DueBy.MILEAGE, "window_end": date(2027, 1, 14), "last_advisor": "李明"}
+    values.update(fields)
+    return ServiceDue.objects.create(vehicle=vehicle, **values)
+
+
+def reminder_call(vehicle, *, agent=None, concern: str = "", kind: str = "maintenance", cycle: str = "after:1",
+                  callback_kind: str = "reminder") -> Callback:
+    """A reminder made a call, as the daily build makes it (source key `reminder:<id>`), taken by `agent`."""
+    customer = vehicle.roles.get().customer
+    reminder = Reminder.objects.create(
+        vehicle=vehicle, customer=customer, kind=kind, cycle=cycle, channel="call", due_on=date(2026, 12, 15),
+        window_end=date(2027, 1, 14), created_on=date(2026, 12, 1), advisor="李明", concern=concern)
+    callback = make_callback(customer=customer, vehicle=vehicle, kind=callback_kind, source_key=f"reminder:{reminder.pk}",
+                             due_at=NOW - timedelta(hours=1), expires_at=NOW + timedelta(days=14))
+    Reminder.objects.filter(pk=reminder.pk).update(callback=callback)
+    if agent is not None:
+        assert callback_take_next(agent=agent).pk == callback.pk
+    return callback
+
+
+def win_back_call(customer, *, agent=None) -> Callback:
+    band = LapseBand.objects.get_or_create(months=12, defaults={"name": "流失12个月"})[0]
+    lapse = Lapse.objects.create(customer=customer, band=band, since=date(2025, 11, 20), created_on=date(2026, 11, 21))
+    callback = make_callback(customer=customer, kind="win_back", source_key=f"lapse:{lapse.pk}",
+                             due_at=NOW - timedelta(hours=1), expires_at=NOW + timedelta(days=14))
+    Lapse.objects.filter(pk=lapse.pk).update(callback=callback)
+    if agent is not None:
+        assert callback_take_next(agent=agent).pk == callback.pk
+    return callback
+
+
+def page(client, callback) -> str:
+    response = client.get(reverse("callbacks:callback_detail", args=[callback.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def purpose(body: str) -> str:
+    """The panel saying what the call is for."""
+    found = re.search(r'<section[^>]*id="call-purpose".*?</section>', body, re.S)
+    assert found, "no call-purpose panel"
+    return found.group(0)
+
+
+# --- why the store calls ----------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_a_reminder_call_says_what_is_due_by_mileage_with_the_pace_and_the_last_maintenance(login, agent, car):
+    due_state(car)
+    callback = reminder_call(car, agent=agent)
+    panel = purpose(page(login(agent), callback))
+    assert "保养提醒" in panel and "皖C61001" in panel
+    assert "2026-12-15" in panel and "按里程" in panel  # due on, and why then
+    assert "2027-01-14前到店计为回店" in panel  # the window the visit counts in
+    assert "2026-06-10" in panel and "12000 km" in panel and "日均40.0 km" in panel
+    # 12,000 km on 10 June at 40 km a day: 175 days later, 12,000 + 7,000
+    assert "今天约19000 km" in panel
+    assert 'id="retention-concern"' not in panel
+
+
+@pytest.mark.django_db
+def test_the_concern_is_asked_about_first_in_red(login, agent, car):
+    due_state(car)
+    callback = reminder_call(car, agent=agent, concern="上次保养后空调异响（未结）")
+    body = page(login(agent), callback)
+    panel = purpose(body)
+    concern = re.search(r'<div class="alert alert-danger[^"]*" role="alert" id="retention-concern">(.*?)</div>\s*</div>',
+                        panel, re.S)
+    assert concern and "先询问上次的问题" in concern.group(1) and "上次保养后空调异响（未结）" in concern.group(1)
+    assert panel.index("retention-concern") < panel.index("retention-reminder")  # before the reminder itself
+
+
+@pytest.mark.django_db
+def test_a_first_maintenance_call_before_any_maintenance_says_when_the_car_was_delivered(login, agent, car):
+    due_state(car, first_done_on=None, last_maintenance_on=None, last_maintenance_km=None, last_mileage=None,
+              last_mileage_on=None, km_per_day=None, cycle="first", due_on=date(2026, 12, 20),
+              due_by=ServiceDue.DueBy.TIME)
+    callback = reminder_call(car, agent=agent, kind="first", cycle="first", callback_kind="solicit")
+    panel = purpose(page(login(agent), callback))
+    assert "首保招揽" in panel and "按时间" in panel
+    assert "尚无（2025-06-01交车）" in panel
+
+
+@pytest.mark.django_db
+def test_the_due_state_of_a_later_cycle_does_not_claim_the_reminders_reason(login, agent, car):
+    """The car came meanwhile: its due state is the next cycle's, so the reminder's 'by mileage' is unknown."""
+    due_state(car, cycle="after:2", due_by=ServiceDue.DueBy.MILEAGE)
+    callback = reminder_call(car, agent=agent, cycle="after:1")
+    panel = purpose(page(login(agent), callback))
+    assert "按里程" not in panel and "2026-12-15" in panel
+
+
+@pytest.mark.django_db
+def test_a_reminder_call_asked_for_by_hand_shows_the_cars_due_state(login, agent, car, owner):
+    due_state(car)
+    callback = make_callback(customer=owner, vehicle=car, kind="reminder", due_at=NOW - timedelta(hours=1),
+                             expires_at=NOW + timedelta(days=3))
+    callback_take_next(agent=agent)
+    panel = purpose(page(login(agent), callback))
+    assert "2026-12-15" in panel and "按里程" in panel and "日均40.0 km" in panel
+
+
+@pytest.mark.django_db
+def test_a_win_back_call_says_since_when_the_customer_stays_away(login, agent, owner, car):
+    callback = win_back_call(owner, agent=agent)
+    panel = purpose(page(login(agent), callback))
+    assert "流失12个月" in panel and "自2025-11-20起未到店（12个月以上）" in panel
+    assert "请询问客户不再来店的原因" in panel
+
+
+@pytest.mark.django_db
+def test_an_ssi_call_has_no_retention_panel(login, agent):
+    publish_script("ssi")
+    callback = make_callback(kind="ssi", due_at=NOW - timedelta(hours=1), expires_at=NOW + timedelta(days=3))
+    callback_take_next(agent=agent)
+    body = page(login(agent), callback)
+    assert 'id="call-purpose"' not in body
+
+
+# --- what the panels cost ---------------------------------------------------------------------------
+def _queries(client, url) -> int:
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_an_ssi_calls_page_runs_no_query_for_the_retention_panels(login, agent, monkeypatch):
+    publish_script("ssi")
+    callback = make_callback(kind="ssi", due_at=NOW - timedelta(hours=1), expires_at=NOW + timedelta(days=3))
+    callback_take_next(agent=agent)
+    client = login(agent)
+    url = reverse("callbacks:callback_detail", args=[callback.pk])
+    with_panels = _queries(client, url)
+    monkeypatch.setattr(extras, "EXTRAS", {})
+    assert _queries(client, url) == with_panels
