@@ -31,7 +31,8 @@ def retention_context(*, customer, user, now: datetime) -> dict:
 
 
 class VehicleSoldForm(forms.Form):
-    on = forms.DateField(label=gettext_lazy("Sold on"), widget=forms.DateInput(attrs={"type": "date"}),
+    on = forms.DateField(label=gettext_lazy("Sold on"),
+                         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),  # what type=date reads
                          initial=timezone.localdate)
     note = forms.CharField(label=gettext_lazy("Note"), max_length=200, required=False,
                            help_text=gettext_lazy("e.g. sold to a friend; the new owner may come to us"))

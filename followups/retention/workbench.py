@@ -102,8 +102,6 @@ def _message_of(error: ValidationError) -> str:
 
 def reason_record(*, callback, user, data, now: datetime) -> str:
     """Record why the customer stays away; a sold (or scrapped) car names which of theirs it is."""
-    from . import services
-
     if not user.has_perm(ADD_REASON):
         raise PermissionDenied
     reason = data.get("reason", "")
@@ -123,6 +121,8 @@ def reason_record(*, callback, user, data, now: datetime) -> str:
         vehicle = role.vehicle
     if reason in (LapseReason.Reason.SOLD, LapseReason.Reason.SCRAPPED) and vehicle is None:
         raise ExtraRefused(_("Choose which vehicle was sold or scrapped."), kept=kept)
+    from . import services
+
     lapse = services.lapse_of_callback(callback=callback)
     try:
         services.lapse_reason_record(customer=callback.customer, reason=reason, by=user, note=note, vehicle=vehicle,

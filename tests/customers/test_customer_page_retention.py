@@ -170,6 +170,7 @@ def test_the_car_sold_page_says_what_confirming_does_before_anything_changes(log
     assert response.status_code == 200
     assert "客户已卖掉这辆车" in body and "皖C62001" in body
     assert "该车不再收到保养提醒，未完成的招揽电话将被取消" in body and "确定：车已卖" in body
+    assert 'name="on" value="2026-12-02"' in body  # today, as the date input reads it
     assert VehicleRole.objects.get(vehicle=car).ended_on is None
 
 

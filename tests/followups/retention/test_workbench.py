@@ -189,3 +189,80 @@ def test_an_ssi_calls_page_runs_no_query_for_the_retention_panels(login, agent, 
     with_panels = _queries(client, url)
     monkeypatch.setattr(extras, "EXTRAS", {})
     assert _queries(client, url) == with_panels
+
+
+@pytest.mark.django_db
+def test_a_reminder_calls_page_runs_the_same_queries_whatever_the_customers_history(login, agent, car, owner):
+    publish_script("reminder")
+    due_state(car)
+    callback = reminder_call(car, agent=agent)
+    client = login(agent)
+    url = reverse("callbacks:callback_detail", args=[callback.pk])
+    few = _queries(client, url)
+    for n in range(6):
+        other = make_vehicle(owner, serial=611000 + n, plate=f"皖C6110{n}")
+        Reminder.objects.create(vehicle=other, customer=owner, kind="maintenance", cycle="after:9", channel="sms",
+                                due_on=date(2026, 6, 1), window_end=date(2026, 7, 1), created_on=date(2026, 5, 18))
+        LapseReason.objects.create(customer=owner, reason="price", recorded_at=NOW - timedelta(days=n), recorded_by=agent)
+        make_callback(customer=owner, kind="reminder", status="completed", due_at=NOW - timedelta(days=n + 1))
+    assert _queries(client, url) == few
+
+
+# --- the lapse reasons, recorded from the call -------------------------------------------------------
+def record_url(callback) -> str:
+    return reverse("callbacks:callback_extra", args=[callback.pk, "retention-reasons", "record"])
+
+
+@pytest.mark.django_db
+def test_a_reason_not_chosen_is_refused_in_chinese_and_the_note_kept(login, agent, car):
+    callback = reminder_call(car, agent=agent)
+    response = login(agent).post(record_url(callback), {"reason": "", "note": "说下次再聊"})
+    body = response.content.decode()
+    assert response.status_code == 400 and "请选择原因。" in body
+    assert 'value="说下次再聊"' in body
+    assert not LapseReason.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_sold_car_must_be_one_the_customer_owns(login, agent, car):
+    stranger = make_vehicle(CustomerFactory(name="李四"), serial=612001, plate="皖C61201")
+    callback = reminder_call(car, agent=agent)
+    client = login(agent)
+    response = client.post(record_url(callback), {"reason": "sold", "vehicle": str(stranger.pk), "note": "卖了"})
+    assert response.status_code == 400 and "请选择客户名下的车辆。" in response.content.decode()
+    response = client.post(record_url(callback), {"reason": "sold", "vehicle": "", "note": "卖了"})
+    body = response.content.decode()
+    assert response.status_code == 400 and "请选择已卖或已报废的是哪辆车。" in body
+    assert re.search(r'<details class="reason-form" open>\s*<summary[^>]*id="reason-sold-open"', body)  # its form open
+    assert not LapseReason.objects.exists()
+    assert VehicleRole.objects.get(vehicle=stranger).ended_on is None
+
+
+@pytest.mark.django_db
+def test_only_who_holds_the_call_records_a_reason(login, agent, colleague_agent, car, colleague):
+    callback = reminder_call(car, agent=agent)
+    assert login(colleague_agent).post(record_url(callback), {"reason": "moved"}).status_code == 403
+    assert login(colleague).post(record_url(callback), {"reason": "moved"}).status_code == 403  # not an agent at all
+    assert not LapseReason.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_call_not_taken_shows_the_reasons_without_their_forms(login, agent, car):
+    callback = reminder_call(car)  # nobody's yet
+    LapseReason.objects.create(customer=callback.customer, reason="price", recorded_at=NOW - timedelta(days=3),
+                               recorded_by=agent)
+    panel = purpose(page(login(agent), callback))
+    assert len(re.findall(r'class="badge text-bg-light border lapse-reason"', panel)) == 1
+    assert 'id="reason-sold-form"' not in panel
+    assert login(agent).post(record_url(callback), {"reason": "moved"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_an_unknown_panel_or_a_panel_of_another_kind_is_not_found(login, agent, car):
+    callback = reminder_call(car, agent=agent)
+    client = login(agent)
+    assert client.post(reverse("callbacks:callback_extra", args=[callback.pk, "nothing", "record"])).status_code == 404
+    assert client.post(reverse("callbacks:callback_extra", args=[callback.pk, "retention-reasons", "x"])).status_code == 404
+    ssi = make_callback(kind="ssi", due_at=NOW - timedelta(hours=1), agent=agent, status="in_progress")
+    assert client.post(record_url(ssi), {"reason": "moved"}).status_code == 404
+    assert client.get(record_url(callback)).status_code == 405
