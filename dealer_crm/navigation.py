@@ -88,7 +88,8 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem(_("Service desk today"), "appointments:day", "clipboard2-check", perm="appointments.view_appointment"),
             MenuItem(_("Workshop capacity"), "appointments:capacity", "sliders2", perm="appointments.view_capacity"),
             MenuItem(_("Lapse bands"), "retention:band_list", "hourglass-split", perm="retention.view_lapseband"),
-            MenuItem(_("Sales leads"), "leads:lead_list", "person-up", perm="leads.view_lead"),
+            # Who reads leads, and who hands them over (an agent sees the leads they raised).
+            MenuItem(_("Sales leads"), "leads:lead_list", "person-up", rule="followups.leads.selectors.can_open_leads"),
         ),
     ),
     MenuSection(

@@ -10,3 +10,12 @@ class LeadsConfig(AppConfig):
     label = "leads"
     verbose_name = _("Sales leads")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from customers.timeline import messages_register
+
+        from . import panels, timeline, workbench
+
+        messages_register(timeline.MESSAGES)
+        panels.register()  # the "leads" home panel of the sales manager and the consultants
+        workbench.register()  # 转销售线索 on the retention calls' workbench

@@ -26,7 +26,7 @@ class Lead(models.Model):
         UNKNOWN = "unknown", _("Not decided")
 
     class Status(models.TextChoices):
-        NEW = "new", _("New")
+        NEW = "new", pgettext_lazy("lead status", "New")
         ASSIGNED = "assigned", _("Assigned")
         FOLLOWING = "following", _("Being followed up")
         WON = "won", _("Bought")
@@ -71,7 +71,12 @@ class Lead(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return f"{self.number} {self.name}" if self.pk else self.name
+
+    @property
+    def number(self) -> str:
+        """XS000012: how staff quote a lead (销售 XS), as a complaint is TS…."""
+        return f"XS{self.pk or 0:06d}"
 
     @property
     def is_open(self) -> bool:
@@ -79,15 +84,17 @@ class Lead(models.Model):
 
 
 class LeadStep(models.Model):
-    """One step of a lead: created, assigned, a contact with its note and the next date, won, lost."""
+    """One step of a lead: created, linked to the archive, assigned (to whom), a contact with its note
+    and the next date agreed, won, lost (the reason in the note), reopened."""
 
     class Action(models.TextChoices):
-        CREATED = "created", _("Created")
+        CREATED = "created", pgettext_lazy("lead step", "Created")
         ASSIGNED = "assigned", _("Assigned")
         CONTACTED = "contacted", _("Contacted")
         WON = "won", _("Bought")
         LOST = "lost", _("Lost")
         REOPENED = "reopened", _("Reopened")
+        LINKED = "linked", _("Linked to the archive")
 
     lead = models.ForeignKey(Lead, verbose_name=_("lead"), on_delete=models.CASCADE, related_name="steps")
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
@@ -95,6 +102,11 @@ class LeadStep(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL,
                            related_name="+")
     at = models.DateTimeField(_("when"))
+    # An assignment's consultant and a contact's (or an assignment's) next contact date, kept with the
+    # step: the lead holds only the latest, the story keeps each.
+    to = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("given to"), null=True, blank=True,
+                           on_delete=models.SET_NULL, related_name="+")
+    next_contact_on = models.DateField(_("next contact"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("lead step")

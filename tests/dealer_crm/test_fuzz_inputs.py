@@ -183,6 +183,18 @@ def _complaint(world: dict, name: str):
     return world["plan"] if name == "complaints:plan_done" else world["complaint"]
 
 
+def _lead(world: dict):
+    """A sales lead of the world's customer, referred by their twin, handed over the first time a page needs one."""
+    if "lead" not in world:
+        from followups.leads.services import lead_create
+
+        pair = world["duplicate"]
+        twin = pair.second if pair.first_id == world["customer"].pk else pair.first
+        world["lead"] = lead_create(by=world["supervisor"], source="referral", customer=world["customer"],
+                                    referred_by=twin, model_interest="科雷傲")
+    return world["lead"]
+
+
 def path_for(name: str, world: dict) -> str | None:
     """The URL `name` with real objects behind its arguments; None for the admin's unnamed redirects."""
     short = name.split(":", 1)[-1]
@@ -241,6 +253,8 @@ def path_for(name: str, world: dict) -> str | None:
             "complaints:complaint_list", "complaints:complaint_create", "complaints:plan_list",
             "complaints:severity_list", "complaints:severity_create", "complaints:storeday_list"}:
         kwargs = {"pk": _complaint(world, name).pk}
+    if name.startswith("leads:") and name not in {"leads:lead_list", "leads:lead_create"}:
+        kwargs = {"pk": _lead(world).pk}
     if name.startswith("scripts:") and name not in {"scripts:script_list", "scripts:script_new"}:
         kwargs = {"pk": _script_draft(world, name).pk}
     if name.startswith("imports:batch_") and name not in {"imports:batch_list", "imports:batch_upload"}:

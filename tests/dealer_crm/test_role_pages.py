@@ -149,6 +149,10 @@ def pages_of_rights(archive) -> dict[str, tuple[str, str]]:
         "complaints.view_storeday": ("get", reverse("complaints:storeday_list")),
         "complaints.view_manufactureritem": ("get", reverse("complaints:manufacturer_list")),
         "complaints.add_manufactureritem": ("get", reverse("complaints:manufacturer_new")),
+        "leads.view_lead": ("get", reverse("leads:lead_list")),
+        "leads.add_lead": ("get", reverse("leads:lead_create") + f"?customer={customer.pk}"),
+        "leads.follow_lead": ("get", reverse("leads:lead_list")),
+        "leads.manage_lead": ("get", reverse("leads:lead_list")),
     }
 
 
