@@ -290,6 +290,25 @@ def vehicle_change_owner(*, vehicle: Vehicle, new_owner: Customer, on: date, by)
 
 
 @transaction.atomic
+def vehicle_owner_end(*, vehicle: Vehicle, on: date, by, reason: str = "") -> VehicleRole | None:
+    """The current owner's role ends on `on` with no new owner in the archive (the car was sold to
+    someone the store does not know, or scrapped): the role stays, ended, with `reason` in its
+    history, and the owner's timeline says so. None when the vehicle has no current owner."""
+    current = _current_role(vehicle, VehicleRole.Kind.OWNER)
+    if current is None:
+        return None
+    if on < current.started_on:
+        raise ArchiveError(_("The change cannot be before the current owner's start (%(date)s).")
+                           % {"date": current.started_on})
+    if reason:
+        current._change_reason = reason[:100]
+    _save(current, by=by, ended_on=on)
+    timeline_add(customer=current.customer, kind=TimelineEntry.Kind.OWNERSHIP, vehicle=vehicle, source=current,
+                 by=by, params={"variant": "ended", "vehicle": str(vehicle)})
+    return current
+
+
+@transaction.atomic
 def vehicle_set_driver(*, vehicle: Vehicle, driver: Customer, on: date, by) -> VehicleRole:
     current = _current_role(vehicle, VehicleRole.Kind.DRIVER)
     if current is not None:

@@ -257,8 +257,10 @@ def _store_values(extra: dict | None) -> dict:
 
 def _rows(candidates: list[Candidate], *, key_for, template: SmsTemplate | None, text: str, purpose: str,
           variables: dict | None, now: datetime, bulk: BulkSend | None = None, source=None, by=None,
-          gateway_name: str) -> Iterable[list[OutboundMessage]]:
-    """The outbox rows for these recipients, a chunk at a time, each text filled in for its customer."""
+          gateway_name: str, values_for=None) -> Iterable[list[OutboundMessage]]:
+    """The outbox rows for these recipients, a chunk at a time, each text filled in for its customer
+    (and with `values_for(candidate)`, values of that recipient's own, e.g. the plate of the car a
+    reminder is about)."""
     given = _store_values(variables)
     exempt = template.quiet_hours_exempt if template is not None else False
     not_before = schedule.next_send_time(now, exempt=exempt)
@@ -270,6 +272,8 @@ def _rows(candidates: list[Candidate], *, key_for, template: SmsTemplate | None,
         rows = []
         for candidate in chunk:
             values = {**known.get(candidate.customer_id, {}), **given}
+            if values_for is not None:
+                values |= _store_values(values_for(candidate))
             rows.append(OutboundMessage(
                 customer_id=candidate.customer_id, phone=candidate.mobile, purpose=purpose,
                 text=message_text(template=template, text=text, purpose=purpose, values=values, gateway_name=gateway_name),
@@ -338,6 +342,104 @@ def message_queue(*, customer_id: int, purpose: str, idempotency_key: str, templ
                             excluded=Exclusion.ALREADY_QUEUED)
     dispatch_soon()
     return QueueOutcome(message=row, created=True)
+
+
+# --- many messages, each about its own record ------------------------------------------------------
+@dataclass(frozen=True)
+class QueueItem:
+    """One message of `messages_queue_many`: to whom, under which key, its own values (they win over
+    the customer's: the plate of the car it is about), and the record it is about (its id)."""
+
+    customer_id: int
+    idempotency_key: str
+    variables: dict = field(default_factory=dict)
+    source_id: str = ""
+
+
+@dataclass(frozen=True)
+class ManyOutcome:
+    queued: dict[str, int]  # key → the message's id (made now, or queued before under that key)
+    refused: dict[str, str]  # key → why nothing was queued (an Exclusion)
+
+
+@transaction.atomic
+def messages_queue_many(*, items: list[QueueItem], purpose: str, template: SmsTemplate, now: datetime | None = None,
+                        source_model=None, by=None) -> ManyOutcome:
+    """Queue one message per item with one template, screened as a bulk send is (`recipients_screen`:
+    preferences, holds, the same mobile twice, the same template today) and inserted a chunk at a
+    time: a daily job's thousands of reminders in a few queries, where `message_queue` would take
+    ten for each. A key queued before counts as queued (its message), never twice. The customer's
+    second item in the list (two cars due the same day) is refused as the same mobile twice, as a
+    bulk send refuses it. Raises MessagingError when the gateway cannot send the template at all."""
+    now = now or timezone.now()
+    if not items:
+        return ManyOutcome(queued={}, refused={})
+    gateway = get_gateway()
+    template_check(template=template, text="", gateway=gateway)
+    keys = [item.idempotency_key[:200] for item in items]
+    queued: dict[str, int] = {}
+    for start in range(0, len(keys), CHUNK):
+        queued |= dict(OutboundMessage.objects.filter(idempotency_key__in=keys[start:start + CHUNK])
+                       .values_list("idempotency_key", "id"))
+    fresh = [item for item in items if item.idempotency_key[:200] not in queued]
+    mobiles = dict(audience().of({item.customer_id for item in fresh}))
+    candidates = [Candidate(customer_id=item.customer_id, mobile=mobiles.get(item.customer_id, "")) for item in fresh]
+    screened = recipients_screen(candidates, purpose=purpose, template=template, now=now,
+                                 customer_ids=list(mobiles) or [0])
+    # Each kept candidate is its first item's (the screen keeps the first of a mobile).
+    kept, item_of = Counter(screened.candidates), {}
+    refused_items = []
+    for item, candidate in zip(fresh, candidates, strict=True):
+        if kept[candidate] and candidate not in item_of:
+            item_of[candidate] = item
+        else:
+            refused_items.append((item, candidate))
+    refused = _refusal_reasons(refused_items, kept=item_of, purpose=purpose, template=template, now=now)
+    source_type = ContentType.objects.get_for_model(source_model) if source_model is not None else None
+    recipients = list(item_of)
+    done = 0
+    for rows in _rows(recipients, key_for=lambda c: item_of[c].idempotency_key, template=template, text="",
+                      purpose=purpose, variables=None, now=now, by=by, gateway_name=gateway.name,
+                      values_for=lambda c: item_of[c].variables):
+        # _rows keeps the recipients' order, a chunk at a time.
+        for row, candidate in zip(rows, recipients[done:done + len(rows)], strict=True):
+            row.source_type, row.source_id = source_type, str(item_of[candidate].source_id)[:64]
+        done += len(rows)
+        _insert(rows)
+    made = [item.idempotency_key[:200] for item in item_of.values()]
+    for start in range(0, len(made), CHUNK):
+        queued |= dict(OutboundMessage.objects.filter(idempotency_key__in=made[start:start + CHUNK])
+                       .values_list("idempotency_key", "id"))
+    if made:
+        dispatch_soon(parallel=settings.SMS_DISPATCH_PARALLEL)
+    return ManyOutcome(queued=queued, refused={key: why for key, why in refused.items() if key not in queued})
+
+
+def _refusal_reasons(refused_items: list, *, kept: dict, purpose: str, template: SmsTemplate,
+                     now: datetime) -> dict[str, str]:
+    """Why each item the screen left out was left out, in the screen's order of reasons (one more
+    read of the preferences, for these customers only)."""
+    if not refused_items:
+        return {}
+    refusals = audience().refusals(purpose=purpose, customer_ids={item.customer_id for item, _c in refused_items})
+    had_today = _had_template_today(template=template, now=now) if settings.SMS_SAME_TEMPLATE_PER_DAY else set()
+    kept_mobiles = {candidate.mobile for candidate in kept}
+    reasons_of = {}
+    for item, candidate in refused_items:
+        if not candidate.mobile:
+            why = Exclusion.NO_MOBILE
+        elif not MOBILE.match(candidate.mobile):
+            why = Exclusion.INVALID_MOBILE
+        elif candidate.customer_id in refusals:
+            why = refusals[candidate.customer_id]
+        elif candidate.mobile in kept_mobiles:
+            why = Exclusion.DUPLICATE_MOBILE
+        elif candidate.mobile in had_today:
+            why = Exclusion.SAME_TEMPLATE_TODAY
+        else:
+            why = Exclusion.WEEKLY_CAP
+        reasons_of[item.idempotency_key[:200]] = why
+    return reasons_of
 
 
 # --- bulk sends ----------------------------------------------------------------------------------

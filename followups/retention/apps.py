@@ -12,7 +12,11 @@ class RetentionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import customer_page, workbench
+        from customers.timeline import messages_register
+
+        from . import customer_page, timeline, workbench
+
+        messages_register(timeline.MESSAGES)  # the reminders' entries on the customer's timeline
 
         workbench.register()  # the retention call's purpose and lapse reasons on the callback workbench
         customer_page.register()  # the customer page's 招揽 section and its 车已卖 button

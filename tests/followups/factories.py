@@ -73,6 +73,7 @@ def default_callback_rules() -> None:
     importlib.import_module("followups.callbacks.migrations.0006_unreachable_sms_defaults").unreachable_text_set(
         apps, None)
     importlib.import_module("followups.complaints.migrations.0002_default_severities").create(apps, None)
+    importlib.import_module("followups.appointments.migrations.0002_defaults").create_defaults(apps, None)
 
 
 _serials = iter(range(700_000, 800_000))
@@ -150,3 +151,42 @@ def seeded_scripts() -> None:
     from django.apps import apps
 
     import_module("followups.scripts.migrations.0002_seed_scripts").seed(apps, None)
+
+
+# --- retention (招揽): the shipped bands, rules, texts and scripts; visits with mileage; bookings -----
+def retention_defaults() -> None:
+    """The lapse bands, the retention calls' rules and texts (retention 0002) and the retention
+    scripts (scripts 0004), also in a reused test database that a transactional test emptied."""
+    import importlib
+
+    from django.apps import apps
+
+    default_callback_rules()  # the lost-contact text the retention rules name
+    importlib.import_module("followups.retention.migrations.0002_defaults").create(apps, None)
+    importlib.import_module("followups.scripts.migrations.0004_retention_scripts").seed(apps, None)
+
+
+def service_visit(vehicle, *, on, kind: str = "scheduled", mileage: int | None = None, customer=None,
+                  advisor: str = "马超"):
+    """A repair order of `kind` opened and closed on `on` at `mileage` km, for the vehicle's owner
+    unless `customer` (the archive's own service: the timeline entry and the last-visit date)."""
+    from customers.services import service_visit_record
+
+    return service_visit_record(vehicle=vehicle, customer=customer, ro_number=f"RO{next(_serials)}", opened_on=on,
+                                closed_on=on, kind=kind, mileage=mileage, advisor=advisor)
+
+
+def book(vehicle, *, at, customer=None, status: str = "booked"):
+    """An appointment of the vehicle at `at` (a slot of its own), made directly: the retention
+    builds only read whether one is booked ahead."""
+    from django.utils import timezone
+
+    from followups.appointments.models import Appointment, ServiceResource, Slot
+
+    resource, _created = ServiceResource.objects.get_or_create(name="测试顾问")
+    local = timezone.localtime(at)
+    slot, _created = Slot.objects.get_or_create(resource=resource, starts_at=at, defaults={
+        "day": local.date(), "hour": local.hour, "places": 5, "booked": 1})
+    customer = customer or vehicle.roles.filter(kind="owner").first().customer
+    return Appointment.objects.create(customer=customer, vehicle=vehicle, slot=slot, starts_at=at, status=status,
+                                      source="phone", booked_at=timezone.now())
