@@ -20,6 +20,7 @@ VARIABLES = {
     "plate": _("the plate of the customer's car"),
     "model": _("the model of the customer's car"),
     "date": _("a date given when sending (e.g. of the event)"),
+    "time": _("a time of day given when sending (e.g. of the appointment)"),
     "store": _("the store's name"),
     "advisor": _("the service advisor of the last visit"),
 }

@@ -12,6 +12,16 @@ class AppointmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import customer_page
+        from customers.timeline import messages_register
+        from followups.callbacks.services.building import CloseReason
+
+        from . import customer_page, panels, timeline, workbench
+        from .services import CallbackCloseReason
+
+        messages_register(timeline.MESSAGES)
+        # The callback centre words the reasons its pages show; a call this app closes gives its own.
+        CloseReason.LABELS.update(CallbackCloseReason.LABELS)
 
         customer_page.register()  # the customer page's 预约 section
+        workbench.register()  # booking from a retention call on the callback workbench
+        panels.register()  # the home panel 今日预约: today's expected arrivals
