@@ -315,7 +315,16 @@ def lead_mobile_reveal(*, lead: Lead, by) -> str:
 
 # --- helpers ---------------------------------------------------------------------------------------
 def _locked(lead: Lead) -> Lead:
-    return Lead.objects.select_for_update(of=("self",)).select_related("customer", "referred_by").get(pk=lead.pk)
+    """The lead's row, locked until the transaction ends: two clicks take turns, and the second sees
+    what the first did. Its prospect and referrer are the caller's, already read, when they are still
+    the same people (a lock with their joins costs twice the time; a stale copy is safe, as the
+    archive's service checks the referrer again on the locked customer)."""
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    for name in ("customer", "referred_by"):
+        field = Lead._meta.get_field(name)
+        if field.is_cached(lead) and getattr(lead, field.attname) == getattr(locked, field.attname):
+            field.set_cached_value(locked, field.get_cached_value(lead))
+    return locked
 
 
 def _step(lead: Lead, action: str, *, by, at: datetime, note: str = "", to=None,
