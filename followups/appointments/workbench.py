@@ -31,7 +31,6 @@ BOOK = "appointments.book_appointment"
 KINDS = (CallbackKind.SOLICIT, CallbackKind.REMINDER, CallbackKind.WIN_BACK, CallbackKind.NO_SHOW)
 SUGGESTED_DAYS = 7
 SUGGESTED_SLOTS = 6
-JOBS_MAX = 20
 WORDS_MAX = 2000
 
 
@@ -149,9 +148,7 @@ def book(*, callback, user, data, now: datetime) -> str:
     kept = {"slot": data.get("slot", ""), "day": data.get("day", ""), "hour": data.get("hour", ""),
             "jobs": jobs_text, "words": data.get("words", "").strip()[:WORDS_MAX],
             "parts": data.get("parts", "").strip()[:200], "vehicle": data.get("vehicle", "")}
-    jobs = [line.strip()[:100] for line in jobs_text.splitlines() if line.strip()][:JOBS_MAX]
-    if not jobs:
-        raise ExtraRefused(_("Write at least one job, one a line."), kept=kept)
+    jobs = [line.strip() for line in jobs_text.splitlines() if line.strip()]  # the service says what it refuses
     slot = _chosen_slot(data, now=now, kept=kept)
     vehicle = _vehicle(callback, data, kept=kept)
     try:

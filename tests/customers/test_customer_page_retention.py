@@ -175,6 +175,21 @@ def test_the_car_sold_page_says_what_confirming_does_before_anything_changes(log
 
 
 @pytest.mark.django_db
+def test_confirming_the_sale_ends_the_owner_role_and_the_cars_reminders(login, agent, owner, car):
+    pending = Reminder.objects.create(vehicle=car, customer=owner, kind="maintenance", cycle="after:1", channel="letter",
+                                      due_on=date(2026, 12, 15), window_end=date(2027, 1, 14), created_on=date(2026, 12, 1))
+    client = login(agent)
+    response = client.post(sold_url(owner, car), {"on": "2026-11-28", "note": "卖给了同事"})
+    assert response.status_code == 302 and response["Location"] == reverse("customers:detail", args=[owner.pk])
+    assert VehicleRole.objects.get(vehicle=car, customer=owner).ended_on == date(2026, 11, 28)
+    pending.refresh_from_db()
+    assert pending.status == Reminder.Status.CANCELLED
+    body = detail(client, owner)
+    assert "已记录：皖C62001 已卖。" in body
+    assert 'id="vehicle-%d-sold"' % car.pk not in body  # no longer theirs: an earlier vehicle now
+
+
+@pytest.mark.django_db
 def test_a_sale_in_the_future_is_refused_in_chinese_and_the_note_kept(login, agent, owner, car):
     response = login(agent).post(sold_url(owner, car), {"on": "2026-12-09", "note": "卖给了同事"})
     body = response.content.decode()

@@ -266,3 +266,42 @@ def test_an_unknown_panel_or_a_panel_of_another_kind_is_not_found(login, agent, 
     ssi = make_callback(kind="ssi", due_at=NOW - timedelta(hours=1), agent=agent, status="in_progress")
     assert client.post(record_url(ssi), {"reason": "moved"}).status_code == 404
     assert client.get(record_url(callback)).status_code == 405
+
+
+@pytest.mark.django_db
+def test_car_sold_on_the_call_ends_the_owner_role_and_stops_the_cars_reminders_and_other_calls(
+        login, agent, car, owner):
+    callback = reminder_call(car, agent=agent)
+    reminder = Reminder.objects.get(callback=callback)
+    waiting = make_callback(customer=owner, vehicle=car, kind="solicit", due_at=NOW + timedelta(days=2))
+    client = login(agent)
+    response = client.post(record_url(callback), {"reason": "sold", "vehicle": str(car.pk), "note": "上个月卖给了朋友"})
+    assert response.status_code == 302
+    reason = LapseReason.objects.get()
+    assert (reason.customer, reason.vehicle, reason.reason, reason.note, reason.recorded_by) == (
+        owner, car, "sold", "上个月卖给了朋友", agent)
+    assert VehicleRole.objects.get(vehicle=car, customer=owner).ended_on == date(2026, 12, 2)
+    reminder.refresh_from_db()
+    waiting.refresh_from_db()
+    callback.refresh_from_db()
+    assert reminder.status == Reminder.Status.CANCELLED
+    assert waiting.status == Callback.Status.CANCELLED
+    assert callback.status == Callback.Status.IN_PROGRESS  # the agent finishes the call they are on
+    body = client.get(response["Location"]).content.decode()
+    assert "该车的保养提醒和招揽电话已停止" in body and "皖C61001" in body
+
+
+@pytest.mark.django_db
+def test_moved_away_on_a_win_back_call_loses_the_lapse_and_the_agent_finishes_the_call(login, agent, owner, car):
+    callback = win_back_call(owner, agent=agent)
+    client = login(agent)
+    response = client.post(record_url(callback), {"reason": "moved", "note": "搬到合肥了"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("callbacks:callback_detail", args=[callback.pk]) + "#extra-retention-reasons"
+    lapse = Lapse.objects.get(customer=owner)
+    assert lapse.status == Lapse.Status.LOST
+    assert LapseReason.objects.get().lapse == lapse
+    callback.refresh_from_db()
+    assert callback.status == Callback.Status.IN_PROGRESS  # still the agent's, to complete or close
+    panel = purpose(page(client, callback))
+    assert len(re.findall(r'class="badge text-bg-light border lapse-reason"', panel)) == 1
