@@ -15,7 +15,7 @@ class AppointmentsConfig(AppConfig):
         from customers.timeline import messages_register
         from followups.callbacks.services.building import CloseReason
 
-        from . import customer_page, timeline, workbench
+        from . import customer_page, panels, timeline, workbench
         from .services import CallbackCloseReason
 
         messages_register(timeline.MESSAGES)
@@ -24,3 +24,4 @@ class AppointmentsConfig(AppConfig):
 
         customer_page.register()  # the customer page's 预约 section
         workbench.register()  # booking from a retention call on the callback workbench
+        panels.register()  # the home panel 今日预约: today's expected arrivals

@@ -1,18 +1,9 @@
-"""The appointments pages (being built: each route answers 404 until its view lands)."""
+"""The appointments' pages under /appointments/. Each view module lists its own routes."""
 
-from django.http import Http404
-from django.urls import path
+from .views import booking, calendar, capacity
 
 app_name = "appointments"
 
-
-def _not_yet(request, **kwargs):
-    raise Http404
-
-
-urlpatterns = [
-    path("calendar/", _not_yet, name="calendar"),
-    path("book/", _not_yet, name="book"),
-    path("day/", _not_yet, name="day"),
-    path("capacity/", _not_yet, name="capacity"),
-]
+# the week's calendar of places and the service desk's day; booking (from the customer's page, a
+# reminder call or an incoming call) and one appointment with its moves; the workshop's capacity.
+urlpatterns = calendar.urlpatterns + booking.urlpatterns + capacity.urlpatterns
