@@ -14,9 +14,10 @@ class RetentionConfig(AppConfig):
     def ready(self) -> None:
         from customers.timeline import messages_register
 
-        from . import customer_page, timeline, workbench
+        from . import customer_page, panels, timeline, workbench
 
         messages_register(timeline.MESSAGES)  # the reminders' entries on the customer's timeline
 
         workbench.register()  # the retention call's purpose and lapse reasons on the callback workbench
         customer_page.register()  # the customer page's 招揽 section and its 车已卖 button
+        panels.register()  # the agents' home panel: today's retention calls and the letters to print

@@ -1,19 +1,8 @@
-"""The retention pages (being built: each route answers 404 until its view lands)."""
+"""The retention pages under /retention/. Each view module lists its own routes."""
 
-from django.http import Http404
-from django.urls import path
+from .views import bands, lapses, reminders, report
 
 app_name = "retention"
 
-
-def _not_yet(request, **kwargs):
-    raise Http404
-
-
-urlpatterns = [
-    path("reminder_list/", _not_yet, name="reminder_list"),
-    path("letters/", _not_yet, name="letters"),
-    path("lapse_list/", _not_yet, name="lapse_list"),
-    path("report/", _not_yet, name="report"),
-    path("band_list/", _not_yet, name="band_list"),
-]
+# the reminders and the letters to print; the lapsed customers and their reasons; the results; the bands.
+urlpatterns = reminders.urlpatterns + lapses.urlpatterns + report.urlpatterns + bands.urlpatterns

@@ -143,6 +143,18 @@ def _lost_contact(world: dict):
     return world["lost_contact"]
 
 
+def _lapse(world: dict):
+    """The world's customer lapsed in a band (made the first time a page needs one), for the lapse's
+    reason page and the band's edit page."""
+    if "lapse" not in world:
+        from followups.retention.models import Lapse, LapseBand
+
+        band, _made = LapseBand.objects.get_or_create(months=6, defaults={"name": "流失6个月"})
+        world["lapse"] = Lapse.objects.create(customer=world["customer"], band=band, since=date(2025, 9, 1),
+                                              created_on=date(2026, 3, 1))
+    return world["lapse"]
+
+
 def _script_draft(world: dict, name: str):
     """The seeded Renault SSI (a script's pages), its new draft (a version's) or the draft's first
     question (a question's), the draft started the first time a page needs one."""
@@ -244,6 +256,10 @@ def path_for(name: str, world: dict) -> str | None:
         kwargs = {"pk": _lost_contact(world).pk}  # the workbench's pages of one callback
     if name == "callbacks:callback_extra":  # a feature panel's form (callbacks/extras.py)
         kwargs = {**kwargs, "name": "retention-reasons", "action": "record"}
+    if name == "retention:lapse_reason_add":
+        kwargs = {"pk": _lapse(world).pk}
+    elif name == "retention:band_edit":
+        kwargs = {"pk": _lapse(world).band_id}
     if name == "complaints:escalate_problem":
         kwargs = {"problem_pk": _problem(world).pk}
     elif name == "complaints:complaint_move":

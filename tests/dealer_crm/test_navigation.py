@@ -15,7 +15,8 @@ def menu_urls(user) -> set[str]:
 def test_an_agent_sees_their_work_and_the_archive(agent):
     """…and the SMS they send: the outbox and the templates they choose from."""
     assert menu_urls(agent) == {"/", "/customers/", "/customers/new/", "/sms/outbox/", "/sms/templates/",
-                                "/callbacks/problems/", "/callbacks/", "/scripts/", "/complaints/", "/leads/"}
+                                "/callbacks/problems/", "/callbacks/", "/scripts/", "/complaints/", "/leads/",
+                                "/retention/reminders/", "/retention/letters/", "/retention/lapses/", "/retention/report/"}
 
 
 @pytest.mark.django_db
@@ -53,7 +54,8 @@ def test_the_general_manager_sees_the_supervision_pages_they_may_read_but_not_th
     assert menu_urls(UserFactory(roles=[Role.GENERAL_MANAGER])) == {
         "/", "/customers/", "/jobs/", "/sms/outbox/", "/sms/bulk/",
         "/callbacks/problems/", "/callbacks/supervisor/", "/callbacks/list/",
-        "/complaints/", "/complaints/inbox/", "/complaints/plans/", "/leads/"}
+        "/complaints/", "/complaints/inbox/", "/complaints/plans/", "/leads/",
+        "/retention/reminders/", "/retention/lapses/", "/retention/report/"}
 
 
 @pytest.mark.django_db

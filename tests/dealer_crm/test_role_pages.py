@@ -153,6 +153,11 @@ def pages_of_rights(archive) -> dict[str, tuple[str, str]]:
         "leads.add_lead": ("get", reverse("leads:lead_create") + f"?customer={customer.pk}"),
         "leads.follow_lead": ("get", reverse("leads:lead_list")),
         "leads.manage_lead": ("get", reverse("leads:lead_list")),
+        "retention.view_reminder": ("get", reverse("retention:reminder_list")),
+        "retention.change_reminder": ("get", reverse("retention:letters")),
+        "retention.view_lapse": ("get", reverse("retention:lapse_list")),
+        "retention.view_lapseband": ("get", reverse("retention:band_list")),
+        "retention.add_lapseband": ("get", reverse("retention:band_create")),
     }
 
 
