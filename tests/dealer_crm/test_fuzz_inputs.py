@@ -207,6 +207,25 @@ def _lead(world: dict):
     return world["lead"]
 
 
+def _appointment(world: dict):
+    """A booking of the world's customer and car, tomorrow at 10:00 with an advisor of the installation
+    (made the first time a page needs one), for the appointments' pages of one booking."""
+    if "appointment" not in world:
+        from datetime import datetime, time
+
+        from followups.appointments.models import Appointment, ServiceResource, Slot
+
+        resource = ServiceResource.objects.order_by("pk").first() or ServiceResource.objects.create(name="服务顾问A")
+        day = timezone.localdate() + timedelta(days=1)
+        slot, _made = Slot.objects.get_or_create(
+            resource=resource, starts_at=timezone.make_aware(datetime.combine(day, time(10))),
+            defaults={"day": day, "hour": 10, "places": 3, "booked": 1})
+        world["appointment"] = Appointment.objects.create(
+            customer=world["customer"], vehicle=world["vehicle"], slot=slot, starts_at=slot.starts_at,
+            source="phone", jobs=["首保"], booked_by=world["supervisor"], booked_at=timezone.now())
+    return world["appointment"]
+
+
 def path_for(name: str, world: dict) -> str | None:
     """The URL `name` with real objects behind its arguments; None for the admin's unnamed redirects."""
     short = name.split(":", 1)[-1]
@@ -271,6 +290,10 @@ def path_for(name: str, world: dict) -> str | None:
         kwargs = {"pk": _complaint(world, name).pk}
     if name.startswith("leads:") and name not in {"leads:lead_list", "leads:lead_create"}:
         kwargs = {"pk": _lead(world).pk}
+    if name in {"appointments:detail", "appointments:reschedule", "appointments:cancel", "appointments:check_in"}:
+        kwargs = {"pk": _appointment(world).pk}
+    elif name == "appointments:capacity_edit":
+        kwargs = {"pk": _appointment(world).slot.resource_id}
     if name.startswith("scripts:") and name not in {"scripts:script_list", "scripts:script_new"}:
         kwargs = {"pk": _script_draft(world, name).pk}
     if name.startswith("imports:batch_") and name not in {"imports:batch_list", "imports:batch_upload"}:
