@@ -213,7 +213,7 @@ def _detail(request: HttpRequest, appointment: Appointment, *, reschedule=None, 
     return render(request, "appointments/detail.html", {
         "appointment": appointment, "customer": appointment.customer, "day": day,
         "reschedule_form": reschedule, "cancel_form": cancel, "suggestions": suggestions, "chosen": chosen,
-        "full": full, "can_check_in": user.has_perm(DESK) and is_open and day <= timezone.localdate(now),
+        "full": full, "can_check_in": user.has_perm(DESK) and is_open and day == timezone.localdate(now),
         "moved_from": _moved_from(appointment),
     }, status=status)
 

@@ -65,8 +65,8 @@ def day(request: HttpRequest) -> HttpResponse:
         "form": form, "desk": desk, "day": shown, "today": today, "is_today": shown == today,
         "previous": _with(query, day=(shown - timedelta(days=1)).isoformat()),
         "next": _with(query, day=(shown + timedelta(days=1)).isoformat()),
-        # The desk checks a customer in when the car is there: not for a day still to come.
-        "can_check_in": request.user.has_perm(DESK) and shown <= today,
+        # The desk checks a customer in on the appointment's day, when the car is there.
+        "can_check_in": request.user.has_perm(DESK) and shown == today,
         "can_book": request.user.has_perm(BOOK),
         "back": request.get_full_path(),
     })

@@ -213,6 +213,18 @@ def test_bookings_ahead_are_shown_so_nobody_books_twice(login, agent, caller, we
     ahead = appointment(week["wang", THURSDAY.replace(day=30), 11], customer=customer, vehicle=vehicle)
     page = html(login(agent).get(url(customer)))
     assert detail_url(ahead) in element(page, "booked-ahead") and "09-30" in text_of(element(page, "booked-ahead"))
+    response = login(agent).post(url(customer), posted(slot="other", other_day="2026-09-29", other_hour="10",
+                                                       vehicle=vehicle.pk))
+    page = html(response)
+    assert response.status_code == 400 and "这辆车已预约" in text_of(page)  # the service's refusal, in the form
+    assert Appointment.objects.filter(customer=customer).count() == 1 and "空调有点异味" in page
+
+
+def test_a_time_past_is_refused(login, agent, caller, week):
+    customer, vehicle = caller
+    response = login(agent).post(url(customer), posted(slot=week["wang", THURSDAY, 9].pk, vehicle=vehicle.pk))
+    assert response.status_code == 400 and "该时段已过" in text_of(html(response))
+    assert not Appointment.objects.exists()
 
 
 # --- an incoming call: the customer search first ------------------------------------------------------

@@ -72,15 +72,17 @@ def test_cancelled_and_moved_bookings_are_listed_apart(login, service_manager, t
     assert "没有预约" in text_of(element(page, "desk-empty"))
 
 
-def test_the_check_in_button_is_the_desks_and_only_for_today_or_before(login, agent, service_manager, workshop,
-                                                                     today_slots):
+def test_the_check_in_button_is_the_desks_and_only_on_the_day(login, agent, service_manager, workshop, today_slots):
     booked = appointment(today_slots["wang", WEDNESDAY, 10])
     tomorrow = appointment(slot(workshop["wang"], WEDNESDAY + timedelta(days=8), 9, places=2))
+    yesterday = appointment(slot(workshop["wang"], WEDNESDAY - timedelta(days=1), 9, places=2))
     assert "办理到店" not in text_of(element(html(login(agent).get(DAY)), f"appointment-{booked.pk}"))
     desk = html(login(service_manager).get(DAY))
     assert f'action="/appointments/{booked.pk}/check-in/"' in desk
     ahead = html(login(service_manager).get(f"{DAY}?day={(WEDNESDAY + timedelta(days=8)).isoformat()}"))
     assert f"appointment-{tomorrow.pk}" in ahead and "check-in" not in element(ahead, f"appointment-{tomorrow.pk}")
+    before = html(login(service_manager).get(f"{DAY}?day={(WEDNESDAY - timedelta(days=1)).isoformat()}"))
+    assert "check-in" not in element(before, f"appointment-{yesterday.pk}")  # the no-show job's, not the desk's
 
 
 def test_other_days_and_back_to_today(login, service_manager, workshop):
