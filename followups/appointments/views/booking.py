@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from customers.access import get_customer_for_user
@@ -36,7 +37,8 @@ SUGGESTED_DAYS = 7
 SUGGESTED_SLOTS = 6
 SEARCH_MAX = 50
 # What a reminder's booking is for, to start the jobs from (the agent corrects it as the customer says).
-FIRST_JOBS = {"first": "首保", "first_chase": "首保", "maintenance": "定期保养"}
+FIRST_JOBS = {"first": gettext_lazy("First maintenance"), "first_chase": gettext_lazy("First maintenance"),
+              "maintenance": gettext_lazy("Regular maintenance")}
 
 
 def _number(raw: str) -> int | None:
@@ -125,10 +127,14 @@ def _initial(request: HttpRequest, *, vehicles, callback, reminder) -> dict:
     elif source not in Appointment.Source.values:
         source = Appointment.Source.CUSTOMER_PAGE
     initial = {"vehicle": str(vehicle or ""), "source": source,
-               "jobs": FIRST_JOBS.get(reminder.kind, "") if reminder else ""}
+               "jobs": str(FIRST_JOBS.get(reminder.kind, "")) if reminder else ""}
     # From the calendar's cell: that day and hour (and resource) as "another time".
-    day, hour = parse_date(request.GET.get("day", "") or ""), request.GET.get("hour", "")
-    if day is not None and hour.isdigit() and 0 <= int(hour) <= 23:
+    try:
+        day = parse_date(request.GET.get("day", "") or "")
+    except ValueError:  # well formed but no such day (2026-02-30)
+        day = None
+    hour = request.GET.get("hour", "")
+    if day is not None and hour.isascii() and hour.isdigit() and 0 <= int(hour) <= 23:
         initial.update(slot=forms.OTHER, other_day=day, other_hour=int(hour),
                        other_resource=request.GET.get("resource", ""))
     return initial

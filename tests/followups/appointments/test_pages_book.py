@@ -179,6 +179,12 @@ def test_from_the_calendar_the_hour_clicked_is_chosen(login, agent, caller, week
     assert '<option value="11" selected>' in page and f'<option value="{workshop["li"].pk}" selected>' in page
 
 
+def test_a_day_that_does_not_exist_from_a_link_is_ignored(login, agent, caller, week):
+    customer, _vehicle = caller
+    page = html(login(agent).get(url(customer, day="2026-02-30", hour=10)))
+    assert 'value="other" checked' not in page and suggested(page)[0].endswith("*")
+
+
 def test_from_a_reminder_the_jobs_start_from_it_and_it_is_booked_with_it(login, agent, caller, week):
     from followups.callbacks.models import CallbackKind
     from followups.retention.models import Reminder
