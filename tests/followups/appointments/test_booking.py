@@ -299,3 +299,17 @@ def test_a_capacity_change_follows_the_slots_made_except_those_booked_beyond_it(
 def test_a_capacity_out_of_range_is_refused(advisor, agent):
     with pytest.raises(ValidationError):
         capacity_apply(resource=advisor, places={"workday": {9: 51}}, by=agent)
+
+
+def test_moving_and_cancelling_are_on_the_timeline_with_their_reasons(advisor, agent):
+    customer, vehicle = customer_with_car()
+    booked = _book(slot_of(advisor, WEDNESDAY, 9), customer=customer, vehicle=vehicle, by=agent)
+    moved = appointment_reschedule(appointment=booked, slot=slot_of(advisor, THURSDAY, 10), by=agent, reason="客户改期")
+    appointment_cancel(appointment=moved, by=agent, reason="车已卖")
+    entries = {entry.params["variant"]: entry_text(kind=entry.kind, params=entry.params, title=entry.title,
+                                                  body=entry.body)
+               for entry in TimelineEntry.objects.filter(customer=customer, kind=TimelineEntry.Kind.APPOINTMENT)}
+    assert set(entries) == {"booked", "rescheduled", "cancelled"}
+    assert "改期" in entries["rescheduled"].title and "09:00" in entries["rescheduled"].title
+    assert "10:00" in entries["rescheduled"].title and entries["rescheduled"].body == "客户改期"
+    assert "取消" in entries["cancelled"].title and entries["cancelled"].body == "车已卖"
