@@ -30,7 +30,6 @@ class ServiceResourceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "active"]
     search_fields = ["name"]
     fields = ["name", "kind", "user", "position", "active"]
-    autocomplete_fields = ["user"]
     inlines = [CapacityInline]
 
     def has_delete_permission(self, request, obj=None):

@@ -109,7 +109,7 @@ class Appointment(models.Model):
 
     class Status(models.TextChoices):
         BOOKED = "booked", _("Booked")
-        ARRIVED = "arrived", _("Arrived")
+        ARRIVED = "arrived", pgettext_lazy("appointment", "Arrived")
         NO_SHOW = "no_show", _("Did not come")
         CANCELLED = "cancelled", pgettext_lazy("appointment", "Cancelled")
         RESCHEDULED = "rescheduled", _("Moved to another time")
