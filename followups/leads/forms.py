@@ -190,10 +190,15 @@ class WinForm(MarksInvalid):
     note = forms.CharField(label=gettext_lazy("What they bought"), max_length=200, required=False, strip=True,
                            widget=forms.TextInput(attrs={"class": "form-control",
                                                          "placeholder": gettext_lazy("Model, order number (optional)")}))
+    # Offered while customers of the archive have the lead's mobile and the lead is linked to none.
+    new_customer = forms.BooleanField(label=gettext_lazy("The buyer is none of them: add them to the archive as a new customer"),
+                                      required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, matches: bool = False, **kwargs):
         kwargs.setdefault("prefix", "win")
         super().__init__(*args, **kwargs)
+        if not matches:
+            del self.fields["new_customer"]
 
 
 class LoseForm(MarksInvalid):

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -232,10 +233,12 @@ def lead_contact(*, lead: Lead, by, note: str, next_contact_on: date | None, now
 
 
 @transaction.atomic
-def lead_win(*, lead: Lead, by, note: str = "", now: datetime | None = None) -> Lead:
+def lead_win(*, lead: Lead, by, note: str = "", new_customer: bool = False, now: datetime | None = None) -> Lead:
     """The prospect bought. They are in the archive from now on: the customer the lead is linked to,
-    else the one customer with the lead's mobile, else a new customer made from the lead (with the
-    referrer, for a referral). Two customers sharing the mobile: the user links the lead to one first."""
+    or a new customer made from the lead (with the referrer, for a referral). While customers of the
+    archive have the lead's mobile (the delivery may have been imported already, or it is a relative's
+    number), the user says which it is first: links the lead to one, or says the buyer is a new
+    customer (`new_customer`)."""
     now = now or timezone.now()
     lead = _locked(lead)
     if not can_follow(by, lead):
@@ -244,20 +247,18 @@ def lead_win(*, lead: Lead, by, note: str = "", now: datetime | None = None) -> 
         raise LeadError(_("The lead is closed already."))
     note = _text(note, limit=200)
     if lead.customer_id is None:
-        found = list(Customer.objects.filter(mobile=lead.mobile).order_by("id")[:2]) if lead.mobile else []
-        if len(found) > 1:
-            raise LeadError(_("Several customers have this mobile: link the lead to the buyer first."))
-        if found:
-            lead.customer = found[0]
-            _step(lead, A.LINKED, by=by, at=now, note=found[0].name)
-        else:
-            try:
-                lead.customer = customer_create(
-                    by=by, name=lead.name, mobile=lead.mobile, referred_by=lead.referred_by,
-                    source=Customer.Source.REFERRAL if lead.referred_by_id else Customer.Source.OTHER)
-            except ValidationError as error:  # the archive's own checks, worded for staff
-                raise LeadError(_("The buyer could not be added to the archive: %(error)s")
-                                % {"error": " ".join(error.messages)}) from None
+        on_file = list(Customer.objects.filter(Q(mobile=lead.mobile) | Q(phone2=lead.mobile)).order_by("id")[:1]
+                       ) if lead.mobile else []
+        if on_file and not new_customer:
+            raise LeadError(_("%(name)s of the archive has this mobile: link the lead to them if they bought, or "
+                              "say the buyer is a new customer.") % {"name": on_file[0].name})
+        try:
+            lead.customer = customer_create(
+                by=by, name=lead.name, mobile=lead.mobile, referred_by=lead.referred_by,
+                source=Customer.Source.REFERRAL if lead.referred_by_id else Customer.Source.OTHER)
+        except ValidationError as error:  # the archive's own checks, worded for staff
+            raise LeadError(_("The buyer could not be added to the archive: %(error)s")
+                            % {"error": " ".join(error.messages)}) from None
     lead.status, lead.closed_at, lead.close_reason, lead.next_contact_on = S.WON, now, note, None
     lead.save(update_fields=["customer", "status", "closed_at", "close_reason", "next_contact_on"])
     _step(lead, A.WON, by=by, at=now, note=note)

@@ -197,15 +197,15 @@ def _detail(request: HttpRequest, lead: Lead, *, bound: dict | None = None, reve
         context["assign_form"] = bound.get("assign") or forms.AssignForm(
             consultants=list(selectors.lead_consultants()),
             initial={"to": lead.assigned_to_id, "next_contact_on": lead.next_contact_on or today})
+    if lead.customer_id is None and _may_link(user, lead):
+        context["matches"] = selectors.archive_matches(mobile=lead.mobile)
     if can_follow and is_open:
         if lead.assigned_to_id is not None:
             context["contact_form"] = bound.get("contact") or forms.ContactForm()
-        context["win_form"] = bound.get("win") or forms.WinForm()
+        context["win_form"] = bound.get("win") or forms.WinForm(matches=bool(context["matches"]))
         context["lose_form"] = bound.get("lose") or forms.LoseForm()
     if can_manage and not is_open:
         context["reopen_form"] = bound.get("reopen") or forms.ReopenForm()
-    if lead.customer_id is None and _may_link(user, lead):
-        context["matches"] = selectors.archive_matches(mobile=lead.mobile)
     if is_open and (can_follow or can_manage):
         context["duplicates"] = selectors.open_leads_with(mobile=lead.mobile, exclude=lead.pk)
     for key, form in bound.items():  # a form the lead's state no longer offers: its refusal as a message
@@ -277,11 +277,14 @@ def lead_contact(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lead_win(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _following(request, pk)
-    form = forms.WinForm(request.POST)
+    form = forms.WinForm(request.POST, matches=lead.customer_id is None and bool(
+        selectors.archive_matches(mobile=lead.mobile)))
     if not form.is_valid():
         return _detail(request, lead, bound={"win": form}, status=400)
+    data = form.cleaned_data
     return _done(request, lead, key="win", form=form,
-                 call=lambda: services.lead_win(lead=lead, by=request.user, note=form.cleaned_data["note"]),
+                 call=lambda: services.lead_win(lead=lead, by=request.user, note=data["note"],
+                                                new_customer=data.get("new_customer", False)),
                  success=_("The lead is won: the buyer is in the archive."))
 
 

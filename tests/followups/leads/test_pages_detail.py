@@ -180,6 +180,19 @@ def test_the_archives_customers_with_the_mobile_are_offered_and_linked(login, ag
     assert 'id="lead-matches"' not in html(client.get(url(lead)))
 
 
+def test_won_asks_whether_the_buyer_is_the_customer_on_file_or_a_new_one(login, consultant, given):
+    on_file = Customer.objects.create(name="王晓明", mobile="18655553001")
+    client = login(consultant)
+    page = html(client.get(url(given)))
+    assert 'name="win-new_customer"' in page and "购车的不是以上客户" in page
+    response = client.post(url(given, "win"), {"win-note": "订购科雷傲"})
+    assert response.status_code == 400 and "档案中的 王晓明 使用此手机号" in html(response)
+    assert 'value="订购科雷傲"' in html(response)
+    assert client.post(url(given, "win"), {"win-note": "订购科雷傲", "win-new_customer": "on"}).status_code == 302
+    given.refresh_from_db()
+    assert given.status == "won" and given.customer not in (None, on_file)
+
+
 def test_only_a_customer_offered_can_be_linked(login, agent, lead):
     stranger = CustomerFactory(name="别人")
     response = login(agent).post(url(lead, "link"), {"customer": stranger.pk})
@@ -223,3 +236,14 @@ def test_the_page_runs_the_same_queries_for_a_short_and_a_long_story(login, sale
                               now=MONDAY_10 + timedelta(minutes=day))
     with django_assert_max_num_queries(len(short.captured_queries)):
         assert client.get(url(given)).status_code == 200
+
+
+def test_the_lead_is_given_only_among_those_who_follow_leads_up(login, sales_manager, consultant, other_consultant,
+                                                                agent, lead):
+    page = html(login(sales_manager).get(url(lead)))
+    form = page.split('id="lead-assign-form"')[1].split("</form>")[0]
+    for person in (consultant, other_consultant, sales_manager):
+        assert f'<option value="{person.pk}">{person}</option>' in form
+    assert f'value="{agent.pk}"' not in form
+    response = login(sales_manager).post(url(lead, "assign"), {"assign-to": agent.pk})
+    assert response.status_code == 400 and "请从列表中选择人员" in html(response)

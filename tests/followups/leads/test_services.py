@@ -238,21 +238,27 @@ def test_won_needs_no_reason_and_keeps_the_linked_customer(assigned, consultant)
     assert timeline_of(lead.customer)[-1] == (f"销售线索 {lead.number}：已成交", "")
 
 
-def test_a_won_prospect_with_the_mobile_of_one_customer_is_linked_to_them_not_added_again(agent, sales_manager):
-    on_file = CustomerFactory(name="王小明", mobile="18655550004")
+def test_a_won_prospect_whose_mobile_is_on_file_is_linked_first_or_said_to_be_new(agent, sales_manager):
+    """The delivery may be imported before the lead is won (the buyer is on file), or the number is a
+    relative's: the user says which, the lead is never linked to someone by guess."""
+    on_file = CustomerFactory(name="王晓明", mobile="18655550004")
     lead = hand_over(by=agent, mobile="18655550004")
-    lead = services.lead_win(lead=lead, by=sales_manager, now=MONDAY_10)
-    assert lead.customer == on_file
-    assert actions(lead) == ["created", "linked", "won"]
-
-
-def test_two_customers_with_the_mobile_make_the_user_choose_first(agent, sales_manager):
-    CustomerFactory(mobile="18655550005")
-    CustomerFactory(mobile="18655550005")
-    lead = hand_over(by=agent, mobile="18655550005")
-    with pytest.raises(services.LeadError, match="先关联"):
+    with pytest.raises(services.LeadError, match="王晓明"):
         services.lead_win(lead=lead, by=sales_manager, now=MONDAY_10)
     assert Lead.objects.get(pk=lead.pk).status == S.NEW
+    services.lead_link(lead=lead, customer=on_file, by=sales_manager, now=MONDAY_10)
+    lead = services.lead_win(lead=lead, by=sales_manager, now=MONDAY_10 + timedelta(minutes=1))
+    assert lead.customer == on_file and actions(lead) == ["created", "linked", "won"]
+
+
+def test_a_buyer_said_to_be_new_is_added_though_a_relative_has_the_number(agent, sales_manager):
+    relative = CustomerFactory(name="王父", mobile="13966660009")
+    archive.customer_update(customer=relative, by=agent, phone2="18655550005")
+    lead = hand_over(by=agent, name="王小明", mobile="18655550005")
+    with pytest.raises(services.LeadError, match="王父"):  # the other phone counts too
+        services.lead_win(lead=lead, by=sales_manager, now=MONDAY_10)
+    lead = services.lead_win(lead=lead, by=sales_manager, new_customer=True, now=MONDAY_10)
+    assert lead.customer != relative and (lead.customer.name, lead.customer.mobile) == ("王小明", "18655550005")
 
 
 def test_a_closed_lead_takes_no_more_steps(assigned, consultant, sales_manager, other_consultant):
