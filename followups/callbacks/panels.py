@@ -92,7 +92,10 @@ def _due_today(*, user, today, kinds: tuple[str, ...]):
 def _callbacks_due(*, user, today):
     from .models import CallbackKind
 
-    return _due_today(user=user, today=today, kinds=tuple(k for k in CallbackKind.values if k != CallbackKind.SECOND))
+    # Second callbacks and retention's calls (保养提醒与招揽, followups/retention/panels.py) have panels of their own.
+    own_panels = {CallbackKind.SECOND, CallbackKind.SOLICIT, CallbackKind.REMINDER, CallbackKind.WIN_BACK,
+                  CallbackKind.NO_SHOW}
+    return _due_today(user=user, today=today, kinds=tuple(k for k in CallbackKind.values if k not in own_panels))
 
 
 def _second_callbacks_due(*, user, today):

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Count, DateField, F, Func, Q, QuerySet, Value
+from django.db.models import Count, DateField, Exists, F, Func, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import TruncMonth
 from django.db.models.lookups import GreaterThanOrEqual
 
@@ -64,22 +64,38 @@ def letters_pending() -> QuerySet[Reminder]:
 
 
 # --- the lapse list --------------------------------------------------------------------------------
-def lapse_bands_with_counts(*, status: str) -> list[LapseBand]:
+def _deepest(lapses: QuerySet[Lapse]) -> QuerySet[Lapse]:
+    """Each customer once: a customer 18 months away has crossed the 6- and 12-month bands too (one
+    lapse each, since the same last visit); the list shows them in the deepest band they crossed."""
+    deeper = Lapse.objects.filter(customer_id=OuterRef("customer_id"), since=OuterRef("since"),
+                                  status=OuterRef("status"), band__months__gt=OuterRef("band__months"))
+    return lapses.filter(~Exists(deeper))
+
+
+def lapse_bands_with_counts(*, status: str) -> tuple[list[LapseBand], int]:
     """The bands (those in use, and those no longer in use that still hold lapses of this status),
-    each with `count`: its lapses of `status` ("" for every status). One query."""
-    matching = Q(lapses__status=status) if status else Q(lapses__isnull=False)
-    bands = LapseBand.objects.annotate(count=Count("lapses", filter=matching)).order_by("months")
-    return [band for band in bands if band.active or band.count]
+    each with `count`: the customers whose deepest lapse of `status` ("" for every status) is in
+    it; and the count over every band. Two queries."""
+    lapses = Lapse.objects.filter(status=status) if status else Lapse.objects.all()
+    counts = dict(_deepest(lapses).values("band_id").annotate(n=Count("pk")).values_list("band_id", "n").order_by())
+    bands = []
+    for band in LapseBand.objects.order_by("months"):
+        band.count = counts.get(band.pk, 0)
+        if band.active or band.count:
+            bands.append(band)
+    return bands, sum(counts.values())
 
 
 def lapse_list(*, band_id: int | None, status: str, name: str = "") -> QuerySet[Lapse]:
-    """Lapses of one band (None: all bands) and status ("": all), the latest lapsed first, with the
-    customer, the band and the win-back call (its agent too)."""
-    rows = Lapse.objects.select_related("customer", "band", "callback", "callback__assigned_to")
-    if band_id is not None:
-        rows = rows.filter(band_id=band_id)
+    """Lapses of one band (None: all bands) and status ("": all), each customer once in the deepest
+    band they crossed, the latest lapsed first, with the customer, the band and the win-back call
+    (its agent too)."""
+    rows = Lapse.objects.all()
     if status:
         rows = rows.filter(status=status)
+    rows = _deepest(rows).select_related("customer", "band", "callback", "callback__assigned_to")
+    if band_id is not None:
+        rows = rows.filter(band_id=band_id)
     if name:
         rows = rows.filter(customer__name__contains=name)
     return rows.order_by("-created_on", "-id")

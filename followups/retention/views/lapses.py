@@ -17,7 +17,7 @@ from dealer_crm.paging import uncounted_page
 
 from .. import selectors, services
 from ..forms import LapseFilterForm, LapseReasonForm
-from ..models import Lapse
+from ..models import Lapse, LapseReason
 
 VIEW, ADD_REASON = "retention.view_lapse", "retention.add_lapsereason"
 PAGE_SIZE = 30
@@ -28,12 +28,8 @@ def get_lapse_for_user(user, pk: int, *, perm: str = VIEW) -> Lapse:
     or without `perm` (before anything is looked up), 404 for no such lapse."""
     require_perm(user, VIEW)
     require_perm(user, perm)
-    return get_object_or_404(selectors.lapse_list(band_id=None, status=""), pk=pk)
-
-
-def _reason_form(lapse: Lapse, *, next_url: str = "") -> LapseReasonForm:
-    # The list holds one form a row: each its own ids (the labels find their fields), the same names.
-    return LapseReasonForm(vehicles=lapse.vehicles, auto_id=f"lapse{lapse.pk}_%s", initial={"next": next_url})
+    return get_object_or_404(Lapse.objects.select_related("customer", "band", "callback", "callback__assigned_to"),
+                             pk=pk)
 
 
 @require_GET
@@ -41,7 +37,7 @@ def lapse_list(request: HttpRequest) -> HttpResponse:
     require_perm(request.user, VIEW)
     form = LapseFilterForm(request.GET or None)
     band_id, status, name = form.chosen()
-    bands = selectors.lapse_bands_with_counts(status=status)
+    bands, all_count = selectors.lapse_bands_with_counts(status=status)
     if band_id is not None and band_id not in {band.pk for band in bands}:
         band_id = None
     rows = selectors.lapse_list(band_id=band_id, status=status, name=name)
@@ -52,16 +48,16 @@ def lapse_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     tab_query = query.copy()
     tab_query.pop("band", None)
-    next_url = request.get_full_path()
     can_record = request.user.has_perm(ADD_REASON)
-    for lapse in page.object_list:
-        lapse.reason_form = _reason_form(lapse, next_url=next_url) if can_record else None
     return render(request, "retention/lapse_list.html", {
         "form": form, "bands": bands, "band_id": band_id, "status": status, "page": page, "count": count,
-        "all_count": sum(band.count for band in bands),
+        "all_count": all_count,
         "query": query.urlencode(), "tab_query": tab_query.urlencode(),
         "query_items": [(key, value) for key, values in query.lists() for value in values],
         "filtered": bool(name) or band_id is not None or status != Lapse.Status.OPEN, "can_record": can_record,
+        # each row's reason form: the way back to this page, the reasons, the note's length
+        "next_url": request.get_full_path(), "reason_choices": LapseReason.Reason.choices,
+        "note_max": LapseReason._meta.get_field("note").max_length,
     })
 
 

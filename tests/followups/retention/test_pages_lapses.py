@@ -117,6 +117,18 @@ def test_the_band_tabs_count_their_open_lapses_and_pick_one(login, agent):
     assert f'aria-current="page" id="band-tab-{twelve.band_id}"' in page
 
 
+def test_a_customer_who_crossed_two_bands_is_listed_once_in_the_deeper(login, agent):
+    customer = CustomerFactory(name="钱多")
+    half_year = lapse(customer, months=6, since=SINCE, made=date(2026, 3, 2))
+    a_year = lapse(customer, months=12, since=SINCE, made=date(2026, 9, 2))
+    client = login(agent)
+    page = html(client.get(LAPSES))
+    assert f'id="lapse-{a_year.pk}"' in page and f'id="lapse-{half_year.pk}"' not in page
+    tabs = text_of(page[page.index('id="lapse-bands"'):page.index("</ul>", page.index('id="lapse-bands"'))])
+    assert "全部分级 1" in tabs and "流失6个月 0" in tabs and "流失12个月 1" in tabs
+    assert f'id="lapse-{half_year.pk}"' not in html(client.get(LAPSES, {"band": half_year.band_id}))
+
+
 def test_the_status_and_name_filters_keep_their_values(login, agent):
     came = lapse(CustomerFactory(name="孙丽"), status="returned")
     still = lapse(CustomerFactory(name="孙强"))
@@ -179,7 +191,10 @@ def test_a_reason_is_recorded_from_the_list_and_the_list_comes_back_as_it_was(lo
     client = login(agent)
     back = f"{LAPSES}?name=%E7%8E%8B&page=1"
     page = html(client.get(back))
-    assert f'action="{reason_url(unhappy["lapse"])}"' in page
+    row = row_of(page, f"lapse-{unhappy['lapse'].pk}")
+    assert f'action="{reason_url(unhappy["lapse"])}"' in row
+    assert f'name="next" value="{back.replace("&", "&amp;")}"' in row  # the row's form comes back here
+    assert f'<option value="{unhappy["vehicle"].pk}">{unhappy["vehicle"].plate} 科雷傲</option>' in row
     response = client.post(reason_url(unhappy["lapse"]), {"reason": "elsewhere", "note": "在朋友店里保养", "next": back})
     assert response.status_code == 302 and response["Location"] == back
     recorded = LapseReason.objects.get()

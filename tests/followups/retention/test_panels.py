@@ -26,8 +26,8 @@ def panel(page: str, key: str = "reminders") -> str:
     return page[page.rindex("<section", 0, start):page.index("</section>", start)]
 
 
-def rows_of(page: str) -> list[str]:
-    items = re.findall(r'<li class="list-group-item[^"]*">(.*?)</li>', panel(page), flags=re.S)
+def rows_of(page: str, key: str = "reminders") -> list[str]:
+    items = re.findall(r'<li class="list-group-item[^"]*">(.*?)</li>', panel(page, key), flags=re.S)
     return [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in items]
 
 
@@ -65,6 +65,15 @@ def test_the_agent_sees_todays_retention_calls_theirs_or_nobodys_and_the_letters
     assert rows[-1].startswith("2 封信件待打印")
     assert badge(page) == "6"  # four calls and two letters
     assert 'href="/retention/letters/"' in panel(page) and 'href="/retention/reminders/"' in panel(page)
+
+
+def test_the_callbacks_panel_leaves_the_retention_calls_to_this_one(login, agent):
+    call("solicit", name="王一", agent=agent)
+    call("csi", name="回访客户", agent=agent)
+    page = home(login, agent)
+    callbacks = " ".join(rows_of(page, "callbacks"))
+    assert "回访客户" in callbacks and "王一" not in callbacks
+    assert "王一" in " ".join(rows_of(page)) and "回访客户" not in " ".join(rows_of(page))
 
 
 def test_nothing_to_do_says_so(login, agent):
