@@ -279,6 +279,8 @@ def path_for(name: str, world: dict) -> str | None:
         kwargs = {"pk": _lapse(world).pk}
     elif name == "retention:band_edit":
         kwargs = {"pk": _lapse(world).band_id}
+    elif name == "retention:report_export":
+        kwargs = {"fmt": "xlsx"}
     if name == "complaints:escalate_problem":
         kwargs = {"problem_pk": _problem(world).pk}
     elif name == "complaints:complaint_move":

@@ -198,3 +198,48 @@ def test_the_report_runs_the_same_queries_for_few_rows_and_many(login, superviso
         lapse(CustomerFactory(), months=(6, 12, 18)[n % 3], made=date(2026, 1 + n % 6, 5))
     with django_assert_num_queries(len(few)):
         assert client.get(REPORT, params).status_code == 200
+
+
+# --- the export ----------------------------------------------------------------------------------
+EXPORT = "/retention/report/export/xlsx/"
+
+
+def workbook_rows(response) -> list[list]:
+    import io
+
+    import openpyxl
+
+    content = b"".join(response.streaming_content)
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+@time_machine.travel(MID_JUNE, tick=False)
+def test_the_export_holds_the_tables_with_the_same_figures_and_is_audited(login, supervisor, six_reminders):
+    from dealer_crm.audit.models import AuditEvent
+
+    client = login(supervisor)
+    page = html(client.get(REPORT, {"start": "2026-03", "end": "2026-04"}))
+    assert 'href="/retention/report/export/xlsx/?start=2026-03&amp;end=2026-04"' in page
+    response = client.get(EXPORT, {"start": "2026-03", "end": "2026-04"})
+    assert response.status_code == 200 and response["Content-Disposition"].endswith('retention-202603-202605.xlsx"')
+    rows = workbook_rows(response)
+    assert rows[0] == ["表", "月份", "项目", "数量", "回厂或按时完成", "比率"]
+    assert ["按月份和类型", "2026-03", "首保招揽", 2, 1, "50.0%"] in rows
+    assert ["按月份和类型", "合计", "全部类型", 6, 3, "50.0%"] in rows
+    assert ["按渠道", None, "短信", 3, 2, "66.7%"] in rows
+    assert ["按服务顾问", None, "张伟", 3, 3, "100.0%"] in rows
+    event = AuditEvent.objects.filter(action="export").latest("at")
+    assert event.detail["rows"] == len(rows) - 1 and event.detail["filters"]["start"] == "2026-03-01"
+
+
+def test_the_export_is_for_who_may_export(login, agent, general_manager):
+    assert login(agent).get(EXPORT).status_code == 403  # reads the report, exports nothing
+    assert 'id="export-xlsx"' not in html(login(agent).get(REPORT))
+    assert login(general_manager).get(EXPORT).status_code == 200
+
+
+def test_an_export_of_months_that_do_not_hold_goes_back_to_the_report(login, supervisor):
+    response = login(supervisor).get(EXPORT, {"start": "2026-05", "end": "2026-03"}, follow=True)
+    assert "请先更正月份再导出。" in html(response)
+    assert login(supervisor).get("/retention/report/export/pdf/").status_code == 404
