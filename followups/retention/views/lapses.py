@@ -41,7 +41,8 @@ def lapse_list(request: HttpRequest) -> HttpResponse:
     if band_id is not None and band_id not in {band.pk for band in bands}:
         band_id = None
     rows = selectors.lapse_list(band_id=band_id, status=status, name=name)
-    count = rows.count()
+    # The tabs have counted the band's (or every band's) customers already: counted again only for a name.
+    count = rows.count() if name else next((band.count for band in bands if band.pk == band_id), all_count)
     page = uncounted_page(rows, request.GET.get("page"), per_page=PAGE_SIZE, rows=count)
     selectors.lapse_context(page.object_list)
     query = request.GET.copy()

@@ -17,6 +17,7 @@ from ..models import Reminder
 
 VIEW, CHANGE = "retention.view_reminder", "retention.change_reminder"
 PAGE_SIZE = 30
+COUNT_CAP = 10_000
 LETTER_PAGE_SIZE = 100
 
 
@@ -26,14 +27,17 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
     form = ReminderFilterForm(request.GET or None)
     filters = form.filters()
     rows = selectors.reminder_list(filters=filters) if filters is not None else Reminder.objects.none()
-    count = rows.count()
-    page = uncounted_page(rows, request.GET.get("page"), per_page=PAGE_SIZE, rows=count)
+    # Counted up to a cap: the reminders of years on a big store are millions, and a full COUNT of
+    # them would cost more than the page; past the cap the pager pages on without a last page.
+    count = rows[:COUNT_CAP + 1].count()
+    counted = count <= COUNT_CAP
+    page = uncounted_page(rows, request.GET.get("page"), per_page=PAGE_SIZE, rows=count if counted else None)
     for reminder in page.object_list:  # why it was skipped or cancelled, in the reader's words
         reminder.why_not = services.reason_label(reminder.skip_reason) if reminder.skip_reason else ""
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "retention/reminder_list.html", {
-        "form": form, "page": page, "count": count, "query": query.urlencode(),
+        "form": form, "page": page, "count": count, "counted": counted, "cap": COUNT_CAP, "query": query.urlencode(),
         "query_items": [(name, value) for name, values in query.lists() for value in values],
         "filtered": any(value for name, value in request.GET.items() if name != "page"),
     }, status=200 if filters is not None else 400)

@@ -3,6 +3,7 @@ is known of why each customer stopped coming (the last visit, its problems and C
 reasons recorded), the win-back call's state, recording a reason (a sold car asks which car and is
 confirmed first), the filters, the empty states, the pages and a fixed number of queries."""
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -114,6 +115,11 @@ def test_the_band_tabs_count_their_open_lapses_and_pick_one(login, agent):
     assert "流失6个月 2" in text_of(tabs) and "流失12个月 1" in text_of(tabs)
     page = html(client.get(LAPSES, {"band": twelve.band_id}))
     assert f'id="lapse-{twelve.pk}"' in page and not any(f'id="lapse-{l.pk}"' in page for l in six)
+    assert '<span class="text-body-secondary small" id="lapse-count">1 位客户</span>' in page
+    count = re.compile(r'id="lapse-count">([^<]*)<')
+    assert count.search(html(client.get(LAPSES))).group(1) == "3 位客户"
+    assert count.search(html(client.get(LAPSES, {"name": "张三"}))).group(1) == "3 位客户"  # counted for a name
+    assert count.search(html(client.get(LAPSES, {"name": "李"}))).group(1) == "0 位客户"
     assert f'aria-current="page" id="band-tab-{twelve.band_id}"' in page
 
 

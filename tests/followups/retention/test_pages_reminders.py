@@ -134,3 +134,12 @@ def test_the_list_runs_the_same_queries_for_one_reminder_and_for_thirty(login, a
             more.save()
     with django_assert_num_queries(len(one)):
         assert client.get(REMINDERS).status_code == 200
+
+
+def test_past_the_cap_the_list_says_more_than_and_pages_on(login, agent, monkeypatch):
+    from followups.retention.views import reminders as view
+
+    monkeypatch.setattr(view, "COUNT_CAP", 3)
+    made = [reminder(made=date(2026, 1, 1) + timedelta(days=n)) for n in range(5)]
+    page = html(login(agent).get(REMINDERS))
+    assert "超过 3 条提醒" in page and len(ids_on(page, made)) == 5
