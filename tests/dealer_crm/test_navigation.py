@@ -16,7 +16,8 @@ def test_an_agent_sees_their_work_and_the_archive(agent):
     """…and the SMS they send: the outbox and the templates they choose from."""
     assert menu_urls(agent) == {"/", "/customers/", "/customers/new/", "/sms/outbox/", "/sms/templates/",
                                 "/callbacks/problems/", "/callbacks/", "/scripts/", "/complaints/", "/leads/",
-                                "/retention/reminders/", "/retention/letters/", "/retention/lapses/", "/retention/report/"}
+                                "/retention/reminders/", "/retention/letters/", "/retention/lapses/", "/retention/report/",
+                                "/appointments/calendar/", "/appointments/day/"}
 
 
 @pytest.mark.django_db
@@ -55,7 +56,8 @@ def test_the_general_manager_sees_the_supervision_pages_they_may_read_but_not_th
         "/", "/customers/", "/jobs/", "/sms/outbox/", "/sms/bulk/",
         "/callbacks/problems/", "/callbacks/supervisor/", "/callbacks/list/",
         "/complaints/", "/complaints/inbox/", "/complaints/plans/", "/leads/",
-        "/retention/reminders/", "/retention/lapses/", "/retention/report/"}
+        "/retention/reminders/", "/retention/lapses/", "/retention/report/",
+        "/appointments/calendar/", "/appointments/day/"}
 
 
 @pytest.mark.django_db
