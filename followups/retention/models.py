@@ -234,6 +234,9 @@ class RefreshMark(models.Model):
     vehicle_id = models.BigIntegerField(default=0)
     role_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the first refresh filled the whole archive: the daily builds catch up no window that
+    # opened before retention began (they would make days of reminders on the first morning).
+    filled_at = models.DateTimeField(_("archive filled"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("refresh mark")

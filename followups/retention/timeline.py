@@ -2,8 +2,9 @@
 
 Registered with the archive's timeline in RetentionConfig.ready(). Entries store codes (the
 reminder's kind, the reason) and dates; they are worded here in the reader's language. A call
-reminder has no entry of its own: the call is the callback centre's entry when it is made; a sold
-car's end of ownership is the archive's ("ownership/ended")."""
+or SMS reminder has no entry of its own: the call is the callback centre's entry when it is made, the
+text the SMS platform's when it is sent; a sold car's end of ownership is the archive's
+("ownership/ended")."""
 
 from datetime import date
 
@@ -21,14 +22,11 @@ def _values(params: dict) -> dict:
         "reminder_kind": str(ReminderKind(kind).label) if kind in ReminderKind.values else "—",
         "reason": str(LapseReason.Reason(reason).label) if reason in LapseReason.Reason.values else "—",
         "due_on": date_format(date.fromisoformat(due_on), "SHORT_DATE_FORMAT") if due_on else "—",
-        "template": params.get("template") or "—",
         "note": params.get("note") or "",
     }
 
 
 MESSAGES: dict[str, Message] = {
-    "reminder/sms": Message(title=_("%(reminder_kind)s sent by SMS"), body=_("Due on %(due_on)s · text %(template)s"),
-                            values=_values),
     "reminder/letter": Message(title=_("%(reminder_kind)s letter printed"), body=_("Due on %(due_on)s"),
                                values=_values),
     "reminder/reason": Message(title=_("Why the customer stays away: %(reason)s"), body="%(note)s", values=_values),

@@ -155,13 +155,16 @@ def seeded_scripts() -> None:
 
 # --- retention (招揽): the shipped bands, rules, texts and scripts; visits with mileage; bookings -----
 def retention_defaults() -> None:
-    """The lapse bands, the retention calls' rules and texts (retention 0002) and the retention
-    scripts (scripts 0004), also in a reused test database that a transactional test emptied."""
+    """The lapse bands, the retention calls' rules and texts (retention 0002), the retention scripts
+    (scripts 0004) and the catalogue's models, also in a reused test database that a transactional
+    test emptied."""
     import importlib
 
     from django.apps import apps
 
     default_callback_rules()  # the lost-contact text the retention rules name
+    # The store's catalogue of models and their intervals, which the due dates read.
+    importlib.import_module("customers.catalogue.migrations.0002_seed_store_models").seed(apps, None)
     importlib.import_module("followups.retention.migrations.0002_defaults").create(apps, None)
     importlib.import_module("followups.scripts.migrations.0004_retention_scripts").seed(apps, None)
 

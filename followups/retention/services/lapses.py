@@ -4,7 +4,8 @@
 band's months: `Customer.last_visit_on` on or before `on` less the months) one lapse of that band
 for that last visit (`lapse_one_per_band`: a second run, or two at once, add nothing), with a
 win-back call when the band says so and the customer has no win-back call waiting already. A day
-missed is caught up (DAILY_JOBS_CATCH_UP_DAYS, as the reminders). Not lapsed: customers without a
+missed is caught up (DAILY_JOBS_CATCH_UP_DAYS, from the day the archive was first filled on, as the
+reminders). Not lapsed: customers without a
 current vehicle (all sold or ended), customers with an appointment booked, and those the store
 has given up on for that last visit (a lapse lost: moved away).
 
@@ -18,8 +19,8 @@ who refuses calls gets the rule's text instead (or is skipped, as the rule says)
 
 import logging
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
-from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -36,9 +37,10 @@ from dealer_crm.messaging.services import MessagingError, QueueItem, messages_qu
 from followups.callbacks.models import Callback, CallbackKind, CallbackRule
 from followups.callbacks.services.building import CloseReason
 
+from ..due import add_months
 from ..models import Lapse, LapseBand, LapseReason, Reminder
-from .common import (RETENTION_CALL_KINDS, Reason, catch_up_days, chunks, day_start, insert_returning, jit_off,
-                     preferences_of)
+from .common import (RETENTION_CALL_KINDS, Reason, callbacks_insert, catch_up_days, catch_up_from, chunks, day_start,
+                     insert_returning, jit_off, preferences_of, update_values)
 from .refresh import calls_cancel, service_due_recompute
 from .reminders import call_fields, call_rules
 
@@ -46,11 +48,13 @@ logger = logging.getLogger(__name__)
 S = Callback.Status
 
 
-def lapse_window(*, on: date, months: int) -> tuple[date, date]:
-    """The last visits that cross a band of `months` on `on` or on the catch-up days before it:
-    after the first date, up to and including the second. Consecutive days' windows meet without a
-    gap or an overlap, also across months of different lengths."""
-    return (on - timedelta(days=catch_up_days() + 1) - relativedelta(months=months), on - relativedelta(months=months))
+def lapse_window(*, on: date, months: int, first: date | None = None) -> tuple[date, date]:
+    """The last visits that cross a band of `months` on a day from `first` (default: the catch-up
+    days before `on`) to `on`: after the first date returned, up to and including the second.
+    Consecutive days' windows meet without a gap or an overlap, also across months of different
+    lengths."""
+    first = first or on - timedelta(days=catch_up_days())
+    return add_months(first - timedelta(days=1), -months), add_months(on, -months)
 
 
 @transaction.atomic
@@ -63,8 +67,9 @@ def lapses_build(*, on: date, now: datetime | None = None) -> dict[str, int]:
     Appointment = apps.get_model("appointments", "Appointment")
     counts = {"created": 0, "call": 0, "sms": 0, "skipped": 0}
     calling = []
+    first = catch_up_from(on)
     for band in LapseBand.objects.filter(active=True).order_by("months"):
-        after, until = lapse_window(on=on, months=band.months)
+        after, until = lapse_window(on=on, months=band.months, first=first)
         customers = (Customer.objects.filter(last_visit_on__gt=after, last_visit_on__lte=until)
                      .filter(Exists(VehicleRole.objects.filter(customer_id=OuterRef("pk"), ended_on__isnull=True)))
                      .exclude(Exists(Lapse.objects.filter(customer_id=OuterRef("pk"), band=band,
@@ -114,7 +119,7 @@ def _win_back_calls(made: list[tuple[int, int]], *, on: date, now: datetime) -> 
     preferences = preferences_of(customer_ids)
     vehicles = _main_vehicles(customer_ids)
     sms_route = rule is not None and rule.no_calls == CallbackRule.NoCalls.SMS and rule.sms_template_id is not None
-    callbacks, lapses = [], []
+    calls = []
     for lapse_id, customer_id in made:
         if customer_id in waiting:
             continue
@@ -123,20 +128,26 @@ def _win_back_calls(made: list[tuple[int, int]], *, on: date, now: datetime) -> 
         said = preferences[customer_id]
         status, reason = _route(mobile=mobile, phone2=phone2, takes_calls=said["phone"], takes_sms=said["sms"],
                                 sms_route=sms_route)
-        callbacks.append(Callback(customer_id=customer_id, vehicle_id=vehicles.get(customer_id), kind=CallbackKind.WIN_BACK,
-                                  source_key=f"lapse:{lapse_id}", status=status, close_reason=reason,
-                                  closed_at=None if status == S.OPEN else now,
-                                  **call_fields(CallbackKind.WIN_BACK, rule, on=on, now=now, importance=importance)))
-        lapses.append(lapse_id)
-    Callback.objects.bulk_create(callbacks, batch_size=500)
-    Lapse.objects.bulk_update([Lapse(pk=pk, callback_id=callback.pk) for pk, callback in zip(lapses, callbacks, strict=True)],
-                              ["callback"], batch_size=500)
-    routed = [callback for callback in callbacks if callback.status == S.SMS_SENT]
+        calls.append({"customer_id": customer_id, "vehicle_id": vehicles.get(customer_id), "source_key": f"lapse:{lapse_id}",
+                      "status": str(status), "close_reason": reason, "closed_at": None if status == S.OPEN else now,
+                      **call_fields(CallbackKind.WIN_BACK, rule, on=on, now=now, importance=importance)})
+    ids = callbacks_insert(calls, now=now)
+    update_values(Lapse, ["callback_id"], [(int(call["source_key"].split(":")[1]), ids[call["source_key"]])
+                                           for call in calls if call["source_key"] in ids])
+    made_calls = [call for call in calls if call["source_key"] in ids]
+    routed = [_Routed(ids[call["source_key"]], call["customer_id"], call["vehicle_id"]) for call in made_calls
+              if call["status"] == S.SMS_SENT]
     failed = _sms_route(routed, rule=rule, now=now)
-    counts["call"] = sum(1 for callback in callbacks if callback.status == S.OPEN)
+    counts["call"] = sum(1 for call in made_calls if call["status"] == S.OPEN)
     counts["sms"] = len(routed) - failed
-    counts["skipped"] = sum(1 for callback in callbacks if callback.status == S.SKIPPED) + failed
+    counts["skipped"] = sum(1 for call in made_calls if call["status"] == S.SKIPPED) + failed
     return counts
+
+
+class _Routed(NamedTuple):
+    pk: int
+    customer_id: int
+    vehicle_id: int | None
 
 
 def _route(*, mobile: str, phone2: str, takes_calls, takes_sms, sms_route: bool) -> tuple[str, str]:
@@ -153,15 +164,15 @@ def _route(*, mobile: str, phone2: str, takes_calls, takes_sms, sms_route: bool)
     return S.SMS_SENT, CloseReason.NO_CALLS
 
 
-def _sms_route(routed: list[Callback], *, rule: CallbackRule, now: datetime) -> int:
+def _sms_route(routed: list[_Routed], *, rule: CallbackRule, now: datetime) -> int:
     """The rule's text for the win-back calls of customers who take no calls, under the callback
     build's key (`callback-sms:<callback>`), with the timeline entry the build writes; a text the
     platform refuses turns its call into a skipped one. Returns how many were turned."""
     if not routed:
         return 0
     template = rule.sms_template
-    items = [QueueItem(customer_id=callback.customer_id, idempotency_key=f"callback-sms:{callback.pk}",
-                       source_id=str(callback.pk)) for callback in routed]
+    items = [QueueItem(customer_id=call.customer_id, idempotency_key=f"callback-sms:{call.pk}", source_id=str(call.pk))
+             for call in routed]
     try:
         outcome = messages_queue_many(items=items, purpose=Purpose.SERVICE, template=template, now=now,
                                       source_model=Callback)
@@ -170,20 +181,18 @@ def _sms_route(routed: list[Callback], *, rule: CallbackRule, now: datetime) -> 
         outcome = None
     failed, entries = [], []
     source_type = ContentType.objects.get_for_model(Callback)
-    for callback, item in zip(routed, items, strict=True):
+    for call, item in zip(routed, items, strict=True):
         if outcome is not None and item.idempotency_key in outcome.queued:
-            entries.append(TimelineEntry(customer_id=callback.customer_id, vehicle_id=callback.vehicle_id,
+            entries.append(TimelineEntry(customer_id=call.customer_id, vehicle_id=call.vehicle_id,
                                          kind=TimelineEntry.Kind.CALLBACK, occurred_at=now, source_type=source_type,
-                                         source_id=str(callback.pk),
-                                         params={"variant": "sms_route", "callback_kind": callback.kind,
+                                         source_id=str(call.pk),
+                                         params={"variant": "sms_route", "callback_kind": CallbackKind.WIN_BACK.value,
                                                  "template": template.name}))
             continue
         why = outcome.refused.get(item.idempotency_key) if outcome is not None else None
         refused = why in (Exclusion.REFUSES_ALL, Exclusion.REFUSES_SMS, Exclusion.OPTED_OUT)
-        callback.status = S.SKIPPED
-        callback.close_reason = CloseReason.REFUSES_CONTACT if refused else CloseReason.SMS_NOT_SENT
-        failed.append(callback)
-    Callback.objects.bulk_update(failed, ["status", "close_reason"], batch_size=500)
+        failed.append((call.pk, S.SKIPPED.value, CloseReason.REFUSES_CONTACT if refused else CloseReason.SMS_NOT_SENT))
+    update_values(Callback, ["status", "close_reason"], failed)
     TimelineEntry.objects.bulk_create(entries, batch_size=1000)
     return len(failed)
 

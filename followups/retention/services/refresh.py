@@ -15,9 +15,12 @@ vehicles only (`due.due_compute`) and, for the new repair orders:
 3. marks the customer's open lapses as returned with the visit, and cancels their win-back calls
    waiting in the queue.
 
-Its first run (no mark yet) fills the whole archive, a chunk of vehicles at a time; the archive's
-past is not conversion, so only the reminders already there are matched then. Two runs at once
-take turns on the mark's row: the second finds nothing new.
+Its first run (no mark yet) fills the whole archive, a chunk of vehicles at a time, and records when
+(`RefreshMark.filled_at`: the builds catch up no window that opened before); the archive's past is
+not conversion, so only the reminders already there are matched then. Two runs at once take turns
+on the mark's row: the second finds nothing new. A row committed after a run read its table, under
+an id lower than the highest that run read (a long import still open while the job ran), is not
+read by the next: the mark is a high-water mark, the job runs at 05:30.
 """
 
 import logging
@@ -35,16 +38,17 @@ from followups.callbacks.models import Callback
 
 from ..due import Interval, Visit, due_compute
 from ..models import Lapse, RefreshMark, Reminder, ServiceDue
-from .common import RETENTION_CALL_KINDS, Reason, chunks, jit_off
+from .common import RETENTION_CALL_KINDS, Reason, chunks, jit_off, update_values, upsert_rows
 
 logger = logging.getLogger(__name__)
 
 FILL_CHUNK = 20_000  # vehicle ids per chunk of the first fill
 # History rows written while the last run read are read again: the refresh is idempotent.
 HISTORY_OVERLAP = timedelta(minutes=5)
-DUE_FIELDS = ["customer", "delivered_on", "first_done_on", "last_maintenance_on", "last_maintenance_km",
-              "last_visit_on", "last_advisor", "last_mileage", "last_mileage_on", "km_per_day", "cycle", "due_on",
-              "due_by", "window_end", "refreshed_at"]
+# What due.due_compute gives, by ServiceDue's column names (its fields of the same names).
+DUE_COMPUTED = ("first_done_on", "last_maintenance_on", "last_maintenance_km", "last_visit_on", "last_advisor",
+                "last_mileage", "last_mileage_on", "km_per_day", "cycle", "due_on", "due_by", "window_end")
+DUE_COLUMNS = ("vehicle_id", "customer_id", "delivered_on", *DUE_COMPUTED, "refreshed_at")
 INTERNAL = ServiceVisit.Kind.INTERNAL
 
 
@@ -91,15 +95,14 @@ def _recompute(intervals: _Intervals, *, vehicle_ids: list[int] | None = None,
             ServiceVisit.objects.filter(**by_vehicle).exclude(kind=INTERNAL).order_by()
             .values_list("vehicle_id", "id", "opened_on", "kind", "mileage", "advisor")):
         visits[vehicle_id].append(Visit(id=pk, opened_on=opened_on, kind=kind, mileage=mileage, advisor=advisor))
-    return_days = settings.RETENTION_RETURN_DAYS_AFTER
+    return_days, now = settings.RETENTION_RETURN_DAYS_AFTER, timezone.now()
     rows = []
     for vehicle_id, brand, model_name, delivered_on in vehicles:
         due = due_compute(delivered_on=delivered_on, visits=visits.get(vehicle_id, ()),
                           interval=intervals.of(brand, model_name), return_days=return_days)
-        rows.append(ServiceDue(vehicle_id=vehicle_id, customer_id=owners.get(vehicle_id), delivered_on=delivered_on,
-                               **vars(due)))
-    ServiceDue.objects.bulk_create(rows, batch_size=1000, update_conflicts=True, unique_fields=["vehicle"],
-                                   update_fields=DUE_FIELDS)
+        rows.append((vehicle_id, owners.get(vehicle_id), delivered_on, *(getattr(due, name) for name in DUE_COMPUTED),
+                     now))
+    upsert_rows(ServiceDue._meta.db_table, DUE_COLUMNS, "vehicle_id", rows)
     return len(rows)
 
 
@@ -126,7 +129,8 @@ def service_due_refresh(*, vehicle_ids: list[int] | None = None, now: datetime |
     started = timezone.now()  # the history's clock, whatever `now` says
     mark, _created = RefreshMark.objects.select_for_update().get_or_create(pk=1)
     intervals = _Intervals()
-    if not (mark.visit_id or mark.vehicle_id or mark.role_id):
+    filling = not (mark.visit_id or mark.vehicle_id or mark.role_id)
+    if filling:
         top = {"visit": _max_id(ServiceVisit), "vehicle": _max_id(Vehicle), "role": _max_id(VehicleRole)}
         for low in range(0, top["vehicle"] + 1, FILL_CHUNK):
             counts["refreshed"] += _recompute(intervals, id_range=(low, low + FILL_CHUNK))
@@ -153,8 +157,9 @@ def service_due_refresh(*, vehicle_ids: list[int] | None = None, now: datetime |
                "vehicle": max([mark.vehicle_id, *new_vehicles]),
                "role": max([mark.role_id, *(pk for pk, _v in new_roles)])}
     counts |= _answers(new_visits, now=now)
+    filled = {"filled_at": started} if filling else {}
     RefreshMark.objects.filter(pk=1).update(visit_id=top["visit"], vehicle_id=top["vehicle"], role_id=top["role"],
-                                            updated_at=started)
+                                            updated_at=started, **filled)
     logger.info("Retention refresh: %s", counts)
     return counts
 
@@ -192,12 +197,12 @@ def _answers(new_visits: list[tuple], *, now: datetime) -> dict[str, int]:
             visits = by_vehicle[vehicle_id]
             answer = next(((day, visit) for day, visit in visits if created_on <= day <= window_end), None)
             if answer is not None:
-                converted.append(Reminder(pk=pk, converted_visit_id=answer[1], converted_on=answer[0]))
+                converted.append((pk, answer[1], answer[0]))
             if status == Reminder.Status.PENDING and any(day >= created_on for day, _visit in visits):
                 cancelled.append(pk)
                 if callback_id:
                     calls.append(callback_id)
-    Reminder.objects.bulk_update(converted, ["converted_visit", "converted_on"], batch_size=500)
+    update_values(Reminder, ["converted_visit_id", "converted_on"], converted)
     for chunk in chunks(cancelled):
         Reminder.objects.filter(pk__in=chunk, status=Reminder.Status.PENDING).update(
             status=Reminder.Status.CANCELLED, skip_reason=Reason.CAME, done_at=now)
@@ -207,11 +212,10 @@ def _answers(new_visits: list[tuple], *, now: datetime) -> dict[str, int]:
                 customer_id__in=chunk, status=Lapse.Status.OPEN).values_list("id", "customer_id", "since", "callback_id"):
             answer = next(((day, visit) for day, visit in by_customer[customer_id] if day > since), None)
             if answer is not None:
-                returned.append(Lapse(pk=pk, status=Lapse.Status.RETURNED, returned_visit_id=answer[1],
-                                      returned_on=answer[0], closed_at=now))
+                returned.append((pk, Lapse.Status.RETURNED.value, answer[1], answer[0], now))
                 if callback_id:
                     win_backs.append(callback_id)
-    Lapse.objects.bulk_update(returned, ["status", "returned_visit", "returned_on", "closed_at"], batch_size=500)
+    update_values(Lapse, ["status", "returned_visit_id", "returned_on", "closed_at"], returned)
     calls_cancel(calls + win_backs, reason=Reason.CAME, now=now)
     return {"converted": len(converted), "cancelled": len(cancelled), "returned": len(returned)}
 

@@ -10,7 +10,7 @@
 - maintenance reminder (保养提醒): RETENTION_REMINDER_DAYS_BEFORE days before the next maintenance.
 
 A day the job did not run is caught up: a window opened up to DAILY_JOBS_CATCH_UP_DAYS days before
-`on` is still made. None is made for a vehicle with a booked appointment from `on` on, or one that
+`on` is still made, though none that opened before the archive was first filled (`catch_up_from`). None is made for a vehicle with a booked appointment from `on` on, or one that
 came (any repair order) since its window opened; a vehicle gets one reminder of a kind per due cycle,
 whatever happens (`reminder_one_per_cycle`: a second run, or two at once, make nothing more).
 
@@ -45,7 +45,8 @@ from followups.callbacks.services.building import IMPORTANCE_BOOST, OPEN_PROBLEM
 
 from ..due import AFTER_PREFIX, FIRST_CYCLE
 from ..models import Channel, Reminder, ReminderKind, ServiceDue
-from .common import Reason, catch_up_days, chunks, day_start, insert_returning, jit_off, preferences_of
+from .common import (Reason, callbacks_insert, catch_up_from, chunks, day_start, insert_returning, jit_off,
+                     preferences_of, update_values)
 from .concerns import concern_of
 
 logger = logging.getLogger(__name__)
@@ -128,15 +129,15 @@ _FIELDS = ("vehicle_id", "customer_id", "cycle", "due_on", "window_end", "last_v
 
 
 def _candidates(on: date) -> list[_Candidate]:
-    """The vehicles whose window of a kind opened on `on` or the catch-up days before, with an owner,
+    """The vehicles whose window of a kind opened on `on` or the days it catches up (`catch_up_from`), with an owner,
     no reminder of that kind for the cycle, and neither booked nor come since (one read per kind on
     the due-date index, one for the bookings)."""
     found = []
-    back = catch_up_days()
+    first = catch_up_from(on)
     for kind in BUILT:
-        lead = lead_days(kind)
+        lead = timedelta(days=lead_days(kind))
         dues = ServiceDue.objects.filter(customer__isnull=False, customer__merged_into__isnull=True,
-                                         due_on__gte=on + timedelta(days=lead - back), due_on__lte=on + timedelta(days=lead))
+                                         due_on__gte=first + lead, due_on__lte=on + lead)
         dues = (dues.filter(cycle=FIRST_CYCLE, first_done_on__isnull=True) if kind != K.MAINTENANCE
                 else dues.filter(cycle__startswith=AFTER_PREFIX))
         made = Reminder.objects.filter(vehicle_id=OuterRef("vehicle_id"), kind=kind, cycle=OuterRef("cycle"))
@@ -174,8 +175,8 @@ def call_fields(kind: str, rule: CallbackRule | None, *, on: date, now: datetime
     due_at, expires_at = callback_window(source_on=on, due_day=0, expires_day=expires_days)
     due_at = max(due_at, min(now, expires_at))
     priority += IMPORTANCE_BOOST.get(importance, 0) + (OPEN_PROBLEM_BOOST if concern else 0)
-    return {"rule": rule, "priority": priority, "due_at": due_at, "expires_at": max(expires_at, due_at),
-            "created_on": on}
+    return {"kind": kind, "rule_id": rule.pk if rule is not None else None, "priority": priority, "due_at": due_at,
+            "expires_at": max(expires_at, due_at), "created_on": on}
 
 
 @transaction.atomic
@@ -235,15 +236,14 @@ def _calls_make(calls: list[tuple[int, _Candidate]], *, rules: dict, concerns: d
     """A callback for each call reminder, in one insert, linked back to its reminder."""
     if not calls:
         return 0
-    callbacks = [Callback(customer_id=c.customer_id, vehicle_id=c.vehicle_id, kind=CALL_KIND[c.kind],
-                          source_key=f"reminder:{pk}", status=Callback.Status.OPEN,
-                          **call_fields(CALL_KIND[c.kind], rules.get(CALL_KIND[c.kind]), on=on, now=now,
-                                        importance=c.importance, concern=bool(concerns.get(c.customer_id))))
-                 for pk, c in calls]
-    Callback.objects.bulk_create(callbacks, batch_size=500)
-    Reminder.objects.bulk_update([Reminder(pk=pk, callback_id=callback.pk) for (pk, _c), callback in
-                                  zip(calls, callbacks, strict=True)], ["callback"], batch_size=500)
-    return len(callbacks)
+    made = callbacks_insert([
+        {"customer_id": c.customer_id, "vehicle_id": c.vehicle_id, "source_key": f"reminder:{pk}",
+         "status": Callback.Status.OPEN.value, **call_fields(CALL_KIND[c.kind], rules.get(CALL_KIND[c.kind]), on=on,
+                                                             now=now, importance=c.importance,
+                                                             concern=bool(concerns.get(c.customer_id)))}
+        for pk, c in calls], now=now)
+    update_values(Reminder, ["callback_id"], [(pk, made[f"reminder:{pk}"]) for pk, _c in calls if f"reminder:{pk}" in made])
+    return len(made)
 
 
 def sms_date(day: date) -> str:
@@ -252,12 +252,12 @@ def sms_date(day: date) -> str:
 
 def _texts_send(texts: list[tuple[int, _Candidate]], *, now: datetime) -> tuple[int, int]:
     """Queue the SMS reminders, one bulk insert per text, each under the key `retention-reminder:<id>`;
-    a reminder the platform refused is skipped with its reason. Returns (sent, refused)."""
+    a reminder the platform refused is skipped with its reason. Returns (sent, refused). The text is
+    on the customer's timeline when it is sent (the SMS platform's entry): no entry of our own."""
     if not texts:
         return 0, 0
     templates = {template.key: template for template in SmsTemplate.objects.filter(key__in=set(TEMPLATE_KEY.values()))}
-    done, skipped, entries = [], [], []
-    source_type = ContentType.objects.get_for_model(Reminder)
+    done, skipped = [], {}
     by_key: dict[str, list[tuple[int, _Candidate]]] = {}
     for pk, candidate in texts:
         by_key.setdefault(TEMPLATE_KEY[candidate.kind], []).append((pk, candidate))
@@ -274,25 +274,19 @@ def _texts_send(texts: list[tuple[int, _Candidate]], *, now: datetime) -> tuple[
                                           source_model=Reminder)
         except MessagingError as error:
             logger.warning("Retention reminders: the text %s was not queued: %s", key, error)
-            skipped += [Reminder(pk=pk, status=Reminder.Status.SKIPPED, skip_reason=Reason.SMS_NOT_SENT)
-                        for pk, _c in reminders]
+            skipped.setdefault(Reason.SMS_NOT_SENT, []).extend(pk for pk, _c in reminders)
             continue
-        for (pk, candidate), item in zip(reminders, items, strict=True):
+        for (pk, _candidate), item in zip(reminders, items, strict=True):
             message_id = outcome.queued.get(item.idempotency_key)
             if message_id is None:
-                skipped.append(Reminder(pk=pk, status=Reminder.Status.SKIPPED,
-                                        skip_reason=outcome.refused.get(item.idempotency_key, Reason.SMS_NOT_SENT)))
-                continue
-            done.append(Reminder(pk=pk, status=Reminder.Status.DONE, message_id=message_id, done_at=now))
-            entries.append(TimelineEntry(
-                customer_id=candidate.customer_id, vehicle_id=candidate.vehicle_id, kind=TimelineEntry.Kind.REMINDER,
-                occurred_at=now, source_type=source_type, source_id=str(pk),
-                params={"variant": "sms", "reminder_kind": candidate.kind, "due_on": candidate.due_on.isoformat(),
-                        "template": template.name}))
-    Reminder.objects.bulk_update(done, ["status", "message", "done_at"], batch_size=500)
-    Reminder.objects.bulk_update(skipped, ["status", "skip_reason"], batch_size=500)
-    TimelineEntry.objects.bulk_create(entries, batch_size=1000)
-    return len(done), len(skipped)
+                skipped.setdefault(outcome.refused.get(item.idempotency_key, Reason.SMS_NOT_SENT), []).append(pk)
+            else:
+                done.append((pk, message_id, Reminder.Status.DONE.value, now))
+    update_values(Reminder, ["message_id", "status", "done_at"], done)
+    for reason, ids in skipped.items():
+        for chunk in chunks(ids):
+            Reminder.objects.filter(pk__in=chunk).update(status=Reminder.Status.SKIPPED, skip_reason=reason)
+    return len(done), sum(len(ids) for ids in skipped.values())
 
 
 def call_reminders_settle(*, now: datetime) -> int:
@@ -304,10 +298,10 @@ def call_reminders_settle(*, now: datetime) -> int:
     settled = []
     for pk, status, closed_at in closed:
         if status in (Callback.Status.COMPLETED, Callback.Status.SMS_SENT):
-            settled.append(Reminder(pk=pk, status=Reminder.Status.DONE, skip_reason="", done_at=closed_at or now))
+            settled.append((pk, Reminder.Status.DONE.value, "", closed_at or now))
         else:
-            settled.append(Reminder(pk=pk, status=Reminder.Status.SKIPPED, skip_reason=status, done_at=closed_at or now))
-    Reminder.objects.bulk_update(settled, ["status", "skip_reason", "done_at"], batch_size=500)
+            settled.append((pk, Reminder.Status.SKIPPED.value, str(status), closed_at or now))
+    update_values(Reminder, ["status", "skip_reason", "done_at"], settled)
     return len(settled)
 
 

@@ -10,7 +10,7 @@ import time_machine
 
 from dealer_crm.messaging.models import OutboundMessage
 from followups.callbacks.models import Callback
-from followups.retention.models import Reminder, ServiceDue
+from followups.retention.models import RefreshMark, Reminder, ServiceDue
 from followups.retention.services import reminders_build, service_due_refresh
 from tests.followups.factories import CustomerFactory, make_vehicle, service_visit
 
@@ -64,11 +64,18 @@ def test_a_second_run_of_the_day_and_the_next_days_make_no_second_solicitation(c
 
 
 def test_a_day_missed_is_caught_up_within_the_catch_up_days(car):
+    run_day(date(2026, 3, 1))  # retention began before
     assert run_day(date(2026, 3, 19))["first"] == 1  # 3 days after the window opened
 
 
 def test_a_window_opened_longer_ago_than_the_catch_up_is_not_made_late(car):
+    run_day(date(2026, 3, 1))
     assert run_day(date(2026, 3, 20))["first"] == 0
+
+
+def test_the_first_morning_catches_up_no_window_that_opened_before_retention_began(car):
+    assert run_day(date(2026, 3, 17))["first"] == 0  # the archive is filled this morning
+    assert RefreshMark.objects.get().filled_at == at(date(2026, 3, 17))
 
 
 def test_a_sms_made_at_22_00_waits_for_the_end_of_the_quiet_hours(car):

@@ -16,6 +16,7 @@ import time_machine
 from customers.models import Customer, TimelineEntry
 from customers.services import customer_merge
 from dealer_crm.messaging.models import OutboundMessage
+from dealer_crm.messaging.services import dispatch
 from followups.callbacks.models import Callback, CallbackRule, Problem
 from followups.complaints.models import Complaint, Severity
 from followups.retention.models import Reminder, ServiceDue
@@ -36,8 +37,8 @@ def at(day: date, hour: int = 5, minute: int = 30) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
 
 
-def run_day(day: date, hour: int = 5) -> dict:
-    with time_machine.travel(at(day, hour), tick=False):
+def run_day(day: date, hour: int = 5, minute: int = 30) -> dict:
+    with time_machine.travel(at(day, hour, minute), tick=False):
         service_due_refresh()
         return reminders_build(on=day)
 
@@ -109,9 +110,11 @@ def test_a_car_that_came_for_its_maintenance_starts_a_new_cycle_and_gets_no_remi
 
 def test_a_car_that_came_for_a_repair_since_the_window_opened_gets_no_reminder():
     car = fast_car()
+    run_day(date(2026, 3, 1))  # retention began before: the 19 March window is caught up on the 20th
     with time_machine.travel(at(OPENS, 15), tick=False):
         service_visit(car, on=OPENS, kind="repair", mileage=None)
     assert run_day(OPENS + timedelta(days=1))["created"] == 0
+    assert not Reminder.objects.filter(vehicle=car).exists()
 
 
 def test_a_customer_who_refuses_sms_gets_a_call():
@@ -204,12 +207,15 @@ def test_two_cars_of_a_customer_due_the_same_day_get_one_text_and_the_second_say
     assert reasons == [("done", ""), ("skipped", "duplicate_mobile")]
 
 
-def test_the_sms_reminder_is_on_the_customers_timeline():
+def test_the_sms_reminder_is_on_the_customers_timeline_once_sent():
     car = fast_car()
     run_day(OPENS)
-    entry = TimelineEntry.objects.get(customer=car.roles.get().customer, kind="reminder")
-    assert entry.text.title == "保养提醒（短信）已发送"
-    assert "保养提醒" in entry.text.body
+    customer = car.roles.get().customer
+    assert not TimelineEntry.objects.filter(customer=customer, kind__in=["sms", "reminder"]).exists()
+    with time_machine.travel(at(OPENS, 8, 0), tick=False):
+        dispatch()
+    entry = TimelineEntry.objects.get(customer=customer, kind="sms")
+    assert entry.text.body == OutboundMessage.objects.get().text
 
 
 def test_a_merged_customers_car_is_reminded_to_the_kept_customer(supervisor):

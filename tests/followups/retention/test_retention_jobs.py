@@ -36,10 +36,9 @@ def store(n: int = 30) -> None:
     for i in range(n):
         customer = CustomerFactory()
         group = i % 3
-        if group == 0:  # deadline ON + 30: delivered 3 months before it
-            delivered = date(2026, 4, 10) if i % 2 else date(2026, 4, 9)
-            with time_machine.travel(at(delivered, 10), tick=False):
-                make_vehicle(customer, serial=next(SERIALS), delivered=delivered)
+        if group == 0:  # deadline 10 July (ON + 30): delivered 3 months before it
+            with time_machine.travel(at(date(2026, 4, 10), 10), tick=False):
+                make_vehicle(customer, serial=next(SERIALS), delivered=date(2026, 4, 10))
         elif group == 1:  # maintained 24 December 2025: due 24 June 2026 (6 months), window opens 10 June
             with time_machine.travel(at(date(2025, 6, 1), 10), tick=False):
                 car = make_vehicle(customer, serial=next(SERIALS), model_name="试驾车", delivered=date(2025, 6, 1))
@@ -80,6 +79,8 @@ def test_the_days_run_makes_the_reminders_and_lapses_and_a_second_run_makes_none
     assert Lapse.objects.filter(band__months=6).count() == 3
 
 
+# SQLite (the embedded store of `make run`) takes one writer at a time and refuses the second at once.
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="two writers at once need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_make_each_reminder_text_call_and_lapse_once():
     store(30)
