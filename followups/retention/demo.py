@@ -389,9 +389,8 @@ class DemoRetention:
                        skip_reason=Reason.SMS_NOT_SENT if template is None else "duplicate_mobile")
             return
         self._source(sent, Reminder, row["id"])
+        # the SMS platform's entry when it is sent tells it (no reminder entry of its own, as reminders_build)
         row.update(status=Reminder.Status.DONE, message_id=sent["id"], done_at=job)
-        self.timeline(row, at=job, params={"variant": "sms", "reminder_kind": row["kind"],
-                                           "due_on": row["due_on"].isoformat(), "template": template.name})
 
     def _source(self, sent: dict, model: type[models.Model], pk: int) -> None:
         """The record a text of the demo's outbox is about, on the row it keeps (a copy of `sent`)."""
@@ -609,6 +608,7 @@ def settle_texts(*, first_id: int, now: datetime) -> int:
         message.sent_at = claimed + timedelta(seconds=1)
         message.settled_at = message.sent_at + timedelta(seconds=rng.randrange(3, 90))
         message.gateway, message.gateway_ref = gateway, f"{gateway}-{message.pk}"
+        message.created_at = min(message.created_at, message.not_before)  # queued then, whenever the seed ran
         receipts.append(DeliveryReceipt(message=message, delivered=True, gateway=gateway,
                                         received_at=message.settled_at))
         entries.append(TimelineEntry(
@@ -618,7 +618,7 @@ def settle_texts(*, first_id: int, now: datetime) -> int:
             source_type=ContentType.objects.get_for_model(OutboundMessage), source_id=str(message.pk),
             created_by_id=message.created_by_id))
     OutboundMessage.objects.bulk_update(due, ["status", "attempts", "claimed_at", "sent_at", "settled_at", "gateway",
-                                              "gateway_ref"], batch_size=1000)
+                                              "gateway_ref", "created_at"], batch_size=1000)
     DeliveryReceipt.objects.bulk_create(receipts, batch_size=1000)
     TimelineEntry.objects.bulk_create(entries, batch_size=1000)
     return len(due)
