@@ -8,11 +8,12 @@ a full slot has next free slots to offer. Each round makes a slot of its own at 
 open day (one more day each round), on a resource kept for the benchmark (压测工位, with no
 capacities, so the daily job makes it no slots), with `--free` + 3 places, and books 3 of them one
 after the other (so the race is for the last `--free` places of a slot already in use). Then
-`--threads` threads, each with its own database connection and its own customer and vehicle, are released together by a barrier and call `appointment_book` once. Each thread records
-whether it booked or got `SlotFull` (with its message and how many next free slots it offered) or
-anything else, and how long its call took. The round checks from the database that the slot holds
-exactly its places, that it has as many booked appointments as it says, and that exactly `--free`
-threads succeeded. The benchmark's rows (the resource, its slots, their appointments, their SMS and
+`--threads` threads, each with its own database connection and its own customer and vehicle, are
+released together by a barrier and call `appointment_book` once. Each thread records whether it
+booked or got `SlotFull` (with its message and how many next free slots it offered) or anything
+else, and how long its call took. The round checks from the database that the slot holds exactly
+its places, that it has as many booked appointments as it says, and that exactly `--free` threads
+succeeded. The benchmark's rows (the resource, its slots, their appointments, their SMS and
 timeline entries) are removed at the end unless `--keep`.
 """
 
