@@ -305,3 +305,10 @@ def test_moved_away_on_a_win_back_call_loses_the_lapse_and_the_agent_finishes_th
     assert callback.status == Callback.Status.IN_PROGRESS  # still the agent's, to complete or close
     panel = purpose(page(client, callback))
     assert len(re.findall(r'class="badge text-bg-light border lapse-reason"', panel)) == 1
+
+
+@pytest.mark.django_db
+def test_a_retention_call_hands_a_buyer_over_to_sales_from_the_call(login, agent, car):
+    callback = reminder_call(car, agent=agent)
+    panel = purpose(page(login(agent), callback))
+    assert f'href="{reverse("leads:lead_create")}?callback={callback.pk}"' in panel and "转销售线索" in panel
