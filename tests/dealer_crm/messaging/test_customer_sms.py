@@ -19,7 +19,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAYTIME = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
 NIGHT = datetime(2026, 12, 1, 22, 30, tzinfo=SHANGHAI)
 Status = OutboundMessage.Status
-SHIPPED_KEYS = ("callback_thank_you_sms", "callback_survey_sms", "callback_unreachable_sms")
+SHIPPED_KEYS = ("callback_thank_you_sms", "callback_survey_sms", "callback_unreachable_sms",  # the callback centre's
+                "retention_first", "retention_reminder", "retention_win_back",  # retention's
+                "appointment_booked", "appointment_moved", "appointment_tomorrow")  # the appointments'
+
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +50,7 @@ def invitation(db):
 
 @pytest.fixture
 def shipped(db) -> set[SmsTemplate]:
-    """The callback centre's service texts that the data migrations ship (回访·感谢短信 and the others):
+    """The service texts that the data migrations ship (回访·感谢短信, 首保招揽, 预约确认 and the others):
     active, of the service purpose, so offered to everyone who may send service texts."""
     texts = set(SmsTemplate.objects.filter(key__in=SHIPPED_KEYS))
     assert {t.key for t in texts} == set(SHIPPED_KEYS)
