@@ -12,11 +12,13 @@ import pytest
 import time_machine
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from customers.demo import seed_customers
 from customers.models import ContactPreference, Customer, ServiceVisit, TimelineEntry
 from customers.timeline import entry_text
+from dealer_crm.accounts.models import User
 from dealer_crm.accounts.roles import Role
 from dealer_crm.messaging.models import OutboundMessage
 from followups.appointments.demo import FUTURE_DAYS, PAST_DAYS
@@ -185,3 +187,21 @@ def test_seeding_the_same_customers_again_adds_nothing(seeded):
     assert (Appointment.objects.count(), Callback.objects.count(), OutboundMessage.objects.count()) == before
 
 
+
+
+# --- what the pages show of it --------------------------------------------------------------------------
+def test_the_service_desks_day_lists_todays_arrivals_with_their_jobs(seeded, client):
+    client.force_login(User.objects.get(username="service"))
+    page = client.get(reverse("appointments:day")).content.decode()
+    assert 'id="desk-empty"' not in page
+    today = (Appointment.objects.filter(starts_at__date=TODAY).exclude(status__in=[S.CANCELLED, S.RESCHEDULED])
+             .select_related("customer", "vehicle"))
+    for appointment in today:
+        assert appointment.vehicle.plate in page and appointment.jobs[0] in page
+
+
+def test_the_agents_home_page_lists_the_arrivals_still_expected_today(seeded, client):
+    client.force_login(User.objects.get(username="agent"))
+    page = client.get(reverse("home")).content.decode()
+    expected = Appointment.objects.filter(starts_at__date=TODAY, status=S.BOOKED).select_related("customer")
+    assert expected.exists() and expected[0].customer.name in page

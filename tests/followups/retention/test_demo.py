@@ -12,12 +12,14 @@ import time_machine
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from customers.demo import seed_customers
 from customers.models import Customer, ServiceVisit, TimelineEntry, Vehicle, VehicleRole
 from customers.timeline import entry_text
+from dealer_crm.accounts.models import User
 from dealer_crm.accounts.roles import Role
 from dealer_crm.messaging.models import OutboundMessage
 from followups.callbacks.demo import demo_seed as callbacks_seed
@@ -223,3 +225,38 @@ def test_seeding_the_same_customers_again_adds_nothing(seeded):
     assert set(counts.values()) == {0}
     assert (Reminder.objects.count(), Lapse.objects.count(), Callback.objects.count(),
             OutboundMessage.objects.count()) == before
+
+
+# --- what the pages show of it --------------------------------------------------------------------------
+def _agent_calls_today() -> list[Callback]:
+    end_of_today = datetime.combine(TODAY + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+    return list(Callback.objects.filter(kind__in=RETENTION_CALLS, status=Callback.Status.OPEN, due_at__lt=end_of_today,
+                                        expires_at__gt=NOW).filter(Q(assigned_to__isnull=True) |
+                                                                   Q(assigned_to__username="agent"))
+                .select_related("customer"))
+
+
+def test_the_agents_home_page_lists_todays_retention_calls_and_the_letters_to_print(seeded, client):
+    client.force_login(User.objects.get(username="agent"))
+    page = client.get(reverse("home")).content.decode()
+    calls = _agent_calls_today()
+    assert calls and any(call.customer.name in page for call in calls)
+    waiting = Reminder.objects.filter(channel=Channel.LETTER, status=R.PENDING).count()
+    assert f"{waiting} 封信件待打印" in page and reverse("retention:letters") in page
+
+
+def test_the_letters_page_lists_each_letter_waiting_with_its_address(seeded, client):
+    client.force_login(User.objects.get(username="agent"))
+    page = client.get(reverse("retention:letters")).content.decode()
+    assert 'id="letter-empty"' not in page
+    for reminder in Reminder.objects.filter(channel=Channel.LETTER, status=R.PENDING).select_related("customer"):
+        assert reminder.customer.name in page and reminder.customer.address in page
+
+
+def test_the_lapse_and_reminder_lists_show_the_work(seeded, client):
+    client.force_login(User.objects.get(username="supervisor"))
+    lapses = client.get(reverse("retention:lapse_list")).content.decode()
+    newest = Lapse.objects.filter(status=Lapse.Status.OPEN).select_related("customer").order_by("-created_on", "-id")
+    assert any(lapse.customer.name in lapses for lapse in newest[:10])
+    reminders = client.get(reverse("retention:reminder_list")).content.decode()
+    assert any(reminder.customer.name in reminders for reminder in Reminder.objects.select_related("customer")[:10])
