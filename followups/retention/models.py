@@ -69,7 +69,7 @@ class ReminderKind(models.TextChoices):
     FIRST_MAINTENANCE = "first", _("First-maintenance solicitation")  # 首保招揽
     FIRST_CHASE = "first_chase", _("First-maintenance chase")  # 首保追踪: not come by the deadline's approach
     MAINTENANCE = "maintenance", _("Maintenance reminder")  # 保养提醒
-    WIN_BACK = "win_back", _("Win-back")  # 流失挽回
+    # The win-back (流失挽回) is not a reminder of a due cycle: it is a lapse's call (Lapse.callback).
 
 
 class Channel(models.TextChoices):

@@ -213,6 +213,11 @@ class FirstMaintenanceRow:
         return self.waiting > 0
 
     @property
+    def missed(self) -> int:
+        """Not done, and the window is over: the ones the solicitation did not bring in (here or yet)."""
+        return self.delivered - self.within - self.later - self.waiting
+
+    @property
     def rate(self) -> Rate:
         return Rate(self.delivered, self.within)
 
