@@ -131,7 +131,7 @@ def test_an_unknown_variable_is_refused_with_the_catalogues_words():
     with pytest.raises(ValidationError) as error:
         texts.validate_template_text("{points}{level}")
     assert error.value.messages == [
-        "未知变量：{points}、{level}。可用变量：{name} {title} {plate} {model} {date} {store} {advisor}。"]
+        "未知变量：{points}、{level}。可用变量：{name} {title} {plate} {model} {date} {time} {store} {advisor}。"]
 
 
 def test_a_typed_signature_is_refused_with_the_catalogues_words():

@@ -223,7 +223,7 @@ def test_the_list_runs_the_same_queries_whatever_the_number_of_scripts(login, su
     count()  # the first page of a session also reads what the session caches
     before = count()
     for number, (kind, brand) in enumerate([("custom", "renault"), ("custom", "mitsubishi"), ("custom", "other"),
-                                            ("first_maint", "renault"), ("first_maint", "")]):
+                                            ("first_maint", "renault"), ("second", "renault")]):
         script = services.script_create(key=f"extra{number}", name=f"额外{number}", kind=kind, brand=brand,
                                         by=supervisor)
         services.question_add(version=script.versions.get(), text="满意吗？", kind="score", dissatisfied_below=7)

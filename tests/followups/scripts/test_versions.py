@@ -186,7 +186,9 @@ def test_the_callback_gets_the_brands_own_script_else_the_all_brand_one(db):
     renault = published_version(kind="ssi", brand="renault")
     assert renault.script.key == "renault_ssi"
     assert published_version(kind="thank_you", brand="renault").script.key == "thank_you"
-    assert published_version(kind="first_maint", brand="renault") is None
+    # retention's first-maintenance script is for every brand: a Renault gets it too
+    assert published_version(kind="first_maint", brand="renault").script.brand == ""
+    assert published_version(kind="ssi", brand="other") is None  # the SSI scripts are the two brands' own
 
 
 def test_a_script_out_of_use_is_not_given_to_callbacks(supervisor):
