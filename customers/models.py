@@ -443,6 +443,7 @@ class TimelineEntry(models.Model):
         REMINDER = "reminder", _("Reminder")
         APPOINTMENT = "appointment", _("Appointment")
         LEAD = "lead", _("Sales lead")
+        POINTS = "points", _("Points")
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE,
                                  related_name="timeline")

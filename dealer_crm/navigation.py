@@ -93,6 +93,22 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        _("Customer care"),
+        (
+            MenuItem(_("Events"), "events:event_list", "balloon", perm="events.view_event"),
+            MenuItem(_("Birthdays"), "birthdays:birthday_list", "cake2", perm="birthdays.view_birthdaygreeting"),
+            MenuItem(_("Gift requests"), "gifts:request_list", "gift", perm="gifts.view_giftrequest"),
+            MenuItem(_("Gift approvals"), "gifts:approval_list", "patch-check", perm="gifts.approve_giftrequest"),
+            MenuItem(_("Gift catalogue"), "gifts:gift_list", "box-seam", perm="gifts.view_gift"),
+            MenuItem(_("Gift budgets"), "gifts:budget_list", "piggy-bank", perm="gifts.view_giftbudget"),
+            MenuItem(_("Members"), "membership:member_list", "award", perm="membership.view_member"),
+            MenuItem(_("Rewards"), "membership:reward_list", "bag-heart", perm="membership.view_reward"),
+            MenuItem(_("Tiers and points rules"), "membership:tier_list", "bar-chart-steps", perm="membership.view_tier"),
+            MenuItem(_("Interviews"), "care:interview_list", "chat-square-text", perm="care.view_interview"),
+            MenuItem(_("Lounge"), "care:lounge", "cup-hot", perm="care.view_loungevisit"),
+        ),
+    ),
+    MenuSection(
         _("SMS"),
         (
             MenuItem(_("Outbox"), "messaging:outbox", "envelope", perm="messaging.view_outboundmessage"),

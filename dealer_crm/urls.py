@@ -38,6 +38,11 @@ urlpatterns = [
     path("retention/", include("followups.retention.urls")),
     path("appointments/", include("followups.appointments.urls")),
     path("leads/", include("followups.leads.urls")),
+    path("members/", include("customers.membership.urls")),
+    path("events/", include("events.urls")),
+    path("gifts/", include("events.gifts.urls")),
+    path("birthdays/", include("events.birthdays.urls")),
+    path("care/", include("events.care.urls")),
     path("admin/imports/importbatch/", include("customers.imports.old_admin_urls")),  # moved to /imports/
     path("admin/", admin.site.urls),
 ]

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "customers",
     "customers.imports",
     "customers.catalogue",
+    "customers.membership",
     "followups",
     "followups.scripts",
     "followups.callbacks",
@@ -48,6 +49,9 @@ INSTALLED_APPS = [
     "followups.appointments",
     "followups.leads",
     "events",
+    "events.gifts",
+    "events.birthdays",
+    "events.care",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +267,14 @@ RETENTION_RECENT_CASE_DAYS = env.int("RETENTION_RECENT_CASE_DAYS", default=90)
 # Slots are made this many days ahead; the day-before reminder SMS goes at this time (local, HH:MM).
 APPOINTMENT_DAYS_AHEAD = env.int("APPOINTMENT_DAYS_AHEAD", default=30)
 APPOINTMENT_REMINDER_AT = env.str("APPOINTMENT_REMINDER_AT", default="10:00")
+
+# --- Customer care (events/, customers/membership). ---
+# Birthdays: who has one within this many days shows on the birthday list; the greeting goes on the day.
+BIRTHDAY_DAYS_AHEAD = env.int("BIRTHDAY_DAYS_AHEAD", default=7)
+# Gifts: what one customer's approved gifts may cost in a calendar year (yuan), whatever the budget holds.
+GIFT_CAP_PER_CUSTOMER_YEAR = env.int("GIFT_CAP_PER_CUSTOMER_YEAR", default=500)
+# Points expire after this many months without a paid visit (a club's usual 18).
+POINTS_EXPIRY_MONTHS = env.int("POINTS_EXPIRY_MONTHS", default=18)
 
 # --- The SMS platform (dealer_crm/messaging; the README lists each gateway's settings). ---
 # Who the recipients are, and the archive's side of the platform (preferences, variables, timeline).

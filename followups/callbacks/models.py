@@ -34,6 +34,9 @@ class CallbackKind(models.TextChoices):
     REMINDER = "reminder", _("Maintenance reminder call")  # 保养提醒
     WIN_BACK = "win_back", _("Win-back call")  # 流失挽回
     NO_SHOW = "no_show", _("No-show follow-up")  # 预约未到
+    # Customer care's calls (events and events.birthdays make them, not the build).
+    BIRTHDAY = "birthday", _("Birthday call")  # 生日关怀
+    INVITATION = "invitation", _("Event invitation call")  # 活动邀约
 
     @property
     def script_kind(self) -> str:

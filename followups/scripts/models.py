@@ -25,6 +25,8 @@ class ScriptKind(models.TextChoices):
     SECOND = "second", _("Second callback")
     REMINDER = "reminder", _("Maintenance reminder")
     WIN_BACK = "win_back", _("Win-back")
+    BIRTHDAY = "birthday", _("Birthday greeting")
+    INVITATION = "invitation", _("Event invitation")
     CUSTOM = "custom", _("Custom")
 
 

@@ -1,0 +1,15 @@
+"""The events pages (being built: each route answers 404 until its view lands)."""
+
+from django.http import Http404
+from django.urls import path
+
+app_name = "events"
+
+
+def _not_yet(request, **kwargs):
+    raise Http404
+
+
+urlpatterns = [
+    path("event_list/", _not_yet, name="event_list"),
+]
