@@ -119,6 +119,8 @@ PANELS: dict[str, Panel] = {
         Panel("feedback", _("Problems routed to my department"), "signpost-split",
               _("No problems are waiting for your department.")),
         Panel("gift_approvals", _("Gifts awaiting approval"), "gift", _("No gifts are waiting for approval.")),
+        Panel("gifts_to_send", _("Approved gifts to send"), "box-seam", _("No approved gifts are waiting to be sent.")),
+        Panel("birthdays", _("Birthdays this week"), "cake2", _("No birthdays in the next 7 days.")),
         Panel("events", _("Upcoming events"), "balloon", _("No events planned.")),
         Panel("showroom", _("Showroom today"), "shop", _("No duty rota for today yet.")),
         Panel("leads", _("Sales leads to follow up"), "person-up", _("No sales leads to follow up today.")),
@@ -133,10 +135,11 @@ PANELS: dict[str, Panel] = {
 }
 
 ROLE_HOME: dict[Role, list[str]] = {
-    Role.CALLBACK_AGENT: ["callbacks", "second_callbacks", "reminders", "appointments"],
+    Role.CALLBACK_AGENT: ["callbacks", "second_callbacks", "reminders", "appointments", "birthdays"],
     Role.LOUNGE_HOST: ["lounge", "appointments"],
-    Role.INTERVIEWER: ["interviews", "gift_approvals"],
-    Role.DCRC_SUPERVISOR: ["unassigned", "complaints", "complaint_escalations", "feedback", "bulk_approvals", "security"],
+    Role.INTERVIEWER: ["interviews", "birthdays", "gift_approvals", "gifts_to_send"],
+    Role.DCRC_SUPERVISOR: ["unassigned", "complaints", "complaint_escalations", "feedback", "bulk_approvals",
+                           "gifts_to_send", "events", "security"],
     Role.SERVICE_MANAGER: ["feedback", "complaints", "complaint_escalations", "appointments"],
     Role.SALES_MANAGER: ["leads", "feedback", "complaints", "complaint_escalations", "showroom"],
     Role.SALES_SUPERVISOR: ["leads", "showroom"],  # no problems: the sales department's go to the sales manager
