@@ -7,3 +7,12 @@ class EventsConfig(AppConfig):
 
     name = "events"
     verbose_name = _("Customer care")
+
+    def ready(self) -> None:
+        from customers.timeline import messages_register
+
+        from . import panels, timeline, workbench
+
+        messages_register(timeline.MESSAGES)
+        panels.register()
+        workbench.register()

@@ -10,3 +10,11 @@ class MembershipConfig(AppConfig):
     label = "membership"
     verbose_name = _("Membership and points")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from customers.timeline import messages_register
+
+        from . import customer_page, timeline
+
+        messages_register(timeline.MESSAGES)
+        customer_page.register()

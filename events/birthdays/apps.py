@@ -10,3 +10,12 @@ class BirthdaysConfig(AppConfig):
     label = "birthdays"
     verbose_name = _("Birthdays")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from customers.timeline import messages_register
+
+        from . import panels, timeline, workbench
+
+        messages_register(timeline.MESSAGES)
+        panels.register()
+        workbench.register()

@@ -11,3 +11,12 @@ class CareConfig(AppConfig):
     label = "care"
     verbose_name = _("Interviews and lounge")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from customers.timeline import messages_register
+
+        from . import customer_page, panels, timeline
+
+        messages_register(timeline.MESSAGES)
+        panels.register()
+        customer_page.register()

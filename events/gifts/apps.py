@@ -10,3 +10,12 @@ class GiftsConfig(AppConfig):
     label = "gifts"
     verbose_name = _("Gifts")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from customers.timeline import messages_register
+
+        from . import customer_page, panels, timeline
+
+        messages_register(timeline.MESSAGES)
+        panels.register()
+        customer_page.register()
