@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import ExtractDay, ExtractMonth
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -146,6 +147,10 @@ class Customer(models.Model):
             models.Index(fields=["referred_by"], condition=Q(referred_by__isnull=False), name="customer_referred_by_idx"),
             models.Index(fields=["merged_into"], condition=Q(merged_into__isnull=False), name="customer_merged_into_idx"),
             models.Index(fields=["-id"], condition=Q(needs_review=True), name="customer_needs_review_idx"),
+            # The birthdays of a day (events.birthdays): month and day of the birthday, whatever the
+            # year, for the customers whose birthday is known.
+            models.Index(ExtractMonth("birthday"), ExtractDay("birthday"), condition=Q(birthday__isnull=False),
+                         name="customer_birthday_md_idx"),
         ]
 
     def __str__(self) -> str:
@@ -235,6 +240,11 @@ class FamilyMember(models.Model):
         verbose_name_plural = _("family members")
         ordering = ["relation", "birthday", "id"]
         constraints = [models.CheckConstraint(condition=~Q(name=""), name="family_member_name_required")]
+        indexes = [
+            # The birthdays of a day (events.birthdays: the children's greetings and gifts).
+            models.Index(ExtractMonth("birthday"), ExtractDay("birthday"), condition=Q(birthday__isnull=False),
+                         name="family_birthday_md_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_relation_display()})"
