@@ -64,6 +64,9 @@ class Member(models.Model):
     cumulative = models.IntegerField(_("cumulative points"), default=0)
     # The last paid visit: points expire after the settings' months without one.
     last_paid_visit_on = models.DateField(_("last paid visit"), null=True, blank=True)
+    # The day of the latest credit (earned or added by a correction): when it is older than the expiry
+    # cut-off, everything left expires without reading the ledger (the daily job's fast path).
+    last_credit_on = models.DateField(_("last credited"), null=True, blank=True)
     joined_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("enrolled by"), null=True, blank=True,
                                   on_delete=models.SET_NULL, related_name="+")
 
@@ -137,6 +140,9 @@ class PointsEntry(models.Model):
     reward = models.ForeignKey(Reward, verbose_name=_("reward"), null=True, blank=True, on_delete=models.PROTECT,
                                related_name="+")
     quantity = models.PositiveSmallIntegerField(_("quantity"), null=True, blank=True)
+    # What the repair order came to when it earned: a corrected re-import never earns again, and the
+    # statement shows what the points were earned on.
+    amount = models.DecimalField(_("spend"), max_digits=10, decimal_places=2, null=True, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
                            on_delete=models.SET_NULL, related_name="+")
     note = models.CharField(pgettext_lazy("points entry", "note"), max_length=200, blank=True)

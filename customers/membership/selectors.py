@@ -1,0 +1,103 @@
+"""Reads of membership: a customer's membership, the member list, a member's statement, the reward
+catalogue and the tiers. Each runs a fixed number of queries whatever the number of rows (related rows
+come with select_related; the statement's totals are one aggregate query)."""
+
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from customers.models import Customer
+
+from .models import Member, PointsEntry, Reward, Tier
+
+MEMBER_NUMBER = re.compile(r"^HY0*(\d+)$", re.IGNORECASE)
+
+
+def member_of(customer: Customer) -> Member | None:
+    """The customer's membership (active or left), with its tier; None for a non-member."""
+    return Member.objects.select_related("tier").filter(customer=customer).first()
+
+
+def members_list(*, query: str = "", tier: Tier | int | str | None = None, status: str = "") -> QuerySet[Member]:
+    """Members, the newest first, with their customer and tier. `query`: a member number (HY000012),
+    a name (its beginning), the mobile's last digits; `tier`: a tier (or its id, "none" for no tier);
+    `status`: active or left."""
+    rows = Member.objects.select_related("customer", "tier")
+    text = re.sub(r"\s+", "", query or "")
+    if text:
+        number = MEMBER_NUMBER.match(text)
+        if number:
+            rows = rows.filter(pk=int(number.group(1)))
+        elif text.isdigit():
+            rows = rows.filter(customer__mobile_rev__startswith=text[::-1]) if len(text) < 11 else \
+                rows.filter(customer__mobile=text)
+        else:
+            rows = rows.filter(Q(customer__name__startswith=text) | Q(customer__name_pinyin__startswith=text.lower()))
+    if tier == "none":
+        rows = rows.filter(tier__isnull=True)
+    elif tier not in (None, ""):
+        rows = rows.filter(tier=tier)
+    if status:
+        rows = rows.filter(status=status)
+    return rows.order_by("-id")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A member's statement: the lines (newest first, each with the usable balance after it), the
+    totals by kind, and the balances. earned + redeemed + expired + adjusted == usable (redeemed and
+    expired are negative), and `adds_up` says the ledger and the member's row agree."""
+
+    member: Member
+    entries: QuerySet[PointsEntry]
+    totals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def usable(self) -> int:
+        return self.member.usable
+
+    @property
+    def cumulative(self) -> int:
+        return self.member.cumulative
+
+    @property
+    def adds_up(self) -> bool:
+        t = self.totals
+        return (t["earned"] + t["redeemed"] + t["expired"] + t["adjusted"] == self.member.usable
+                and t["last_balance"] == self.member.usable
+                and t["earned"] + t["adjusted"] == self.member.cumulative)
+
+
+def member_statement(*, member: Member) -> Statement:
+    """The member's statement (two queries, and the lines' query when they are read)."""
+    entries = (PointsEntry.objects.filter(member=member).select_related("visit", "reward", "by")
+               .order_by("-at", "-id"))
+    K = PointsEntry.Kind
+    sums = PointsEntry.objects.filter(member=member).aggregate(
+        earned=Sum("points", filter=Q(kind=K.EARN), default=0),
+        redeemed=Sum("points", filter=Q(kind=K.REDEEM), default=0),
+        expired=Sum("points", filter=Q(kind=K.EXPIRE), default=0),
+        adjusted=Sum("points", filter=Q(kind=K.ADJUST), default=0),
+        lines=Count("id"))
+    last = PointsEntry.objects.filter(member=member).order_by("-at", "-id").values_list("usable_after", flat=True).first()
+    sums["last_balance"] = last or 0
+    return Statement(member=member, entries=entries, totals=sums)
+
+
+def rewards_offered() -> QuerySet[Reward]:
+    """The rewards a member can redeem now: in use, and in stock for an accessory."""
+    return Reward.objects.filter(active=True).filter(Q(stock__isnull=True) | Q(stock__gt=0)).order_by(
+        "kind", "points", "name")
+
+
+def tiers_with_members() -> QuerySet[Tier]:
+    """The tiers by threshold, each with how many active members it has (`member_count`)."""
+    return Tier.objects.annotate(member_count=Count("members", filter=Q(members__status=Member.Status.ACTIVE))) \
+        .order_by("threshold")
+
+
+def tier_next(member: Member) -> tuple[Tier | None, int]:
+    """The next tier above the member's and how many cumulative points are still missing (None, 0 at the top)."""
+    upper = Tier.objects.filter(threshold__gt=member.cumulative).order_by("threshold").first()
+    return (upper, upper.threshold - member.cumulative) if upper else (None, 0)
