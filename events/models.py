@@ -46,6 +46,14 @@ class Event(models.Model):
     # Outcomes, recorded after the event.
     orders_signed = models.PositiveIntegerField(_("orders signed"), default=0)
     feedback = models.TextField(_("feedback"), blank=True)
+    outcome_at = models.DateTimeField(_("outcome recorded"), null=True, blank=True)
+    outcome_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("outcome recorded by"), null=True,
+                                   blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Why and when it was called off (the guests who had answered are told by the organiser).
+    cancel_reason = models.CharField(_("why cancelled"), max_length=200, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("cancelled by"), null=True,
+                                     blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -108,6 +116,9 @@ class Invitation(models.Model):
     checked_in_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("checked in by"), null=True,
                                       blank=True, on_delete=models.SET_NULL, related_name="+")
     guests_arrived = models.PositiveSmallIntegerField(_("guests arrived"), null=True, blank=True)
+    # Why the SMS platform left the invitation's text out (an Exclusion code: refuses SMS, weekly cap,
+    # open complaint…); empty once a text is queued.
+    sms_refused = models.CharField(_("SMS not sent because"), max_length=20, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
