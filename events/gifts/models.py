@@ -124,6 +124,10 @@ class GiftRequest(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("sent by"), null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="+")
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("cancelled by"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    cancel_reason = models.CharField(_("why cancelled"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("gift request")
@@ -146,6 +150,8 @@ class GiftRequest(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "requested_at"], name="gift_request_status_idx"),
+            # The customer's year so far (the cap), summed under their row lock at each approval.
+            models.Index(fields=["customer", "decided_at"], name="gift_request_customer_year_idx"),
             models.Index(fields=["customer", "requested_at"], name="gift_request_customer_idx"),
         ]
 
