@@ -1,17 +1,8 @@
-"""The membership pages (being built: each route answers 404 until its view lands)."""
+"""The membership pages under /members/: the members, one member's page and statement, enrolling,
+redeeming and correcting; the rewards catalogue; the tiers and points rules."""
 
-from django.http import Http404
-from django.urls import path
+from .views import catalogue, members, tiers
 
 app_name = "membership"
 
-
-def _not_yet(request, **kwargs):
-    raise Http404
-
-
-urlpatterns = [
-    path("member_list/", _not_yet, name="member_list"),
-    path("reward_list/", _not_yet, name="reward_list"),
-    path("tier_list/", _not_yet, name="tier_list"),
-]
+urlpatterns = members.urlpatterns + catalogue.urlpatterns + tiers.urlpatterns

@@ -1,0 +1,1 @@
+"""The membership pages under /members/. Each view module lists its own routes."""
