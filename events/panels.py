@@ -1,5 +1,45 @@
-"""The home panels this app fills (dealer_crm.home.panel_fill). Registered in its AppConfig.ready()."""
+"""The home panel this app fills (dealer_crm.home): "events", for marketing and the DCRC supervisor —
+the events still to come (being prepared or invited to), the nearest first, each with its day and
+how many are invited, coming and checked in; those of the next two days in amber. Registered in
+EventsConfig.ready()."""
+
+EVENT_ROWS = 5
+
+
+def _upcoming_events(*, user, today):
+    """Two queries: the events shown with their counts, and how many are to come."""
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from dealer_crm.home import NOTHING, PanelRow, PanelRows
+
+    from .models import Event
+    from .views.events import _upcoming_q, _with_counts
+
+    if not user.has_perm("events.view_event"):
+        return NOTHING
+    upcoming = Event.objects.filter(_upcoming_q(today))
+    events = list(_with_counts(upcoming.order_by("starts_at", "id"))[:EVENT_ROWS])
+    if not events:
+        return NOTHING
+    total = len(events) if len(events) < EVENT_ROWS else upcoming.count()
+    soon = today + timedelta(days=2)
+
+    def row(event) -> PanelRow:
+        local = timezone.localtime(event.starts_at)
+        counts = _("invited %(invited)d · coming %(coming)d · in %(in)d") % {
+            "invited": event.n_invited, "coming": event.n_coming, "in": event.n_checked_in}
+        return PanelRow(text=f"{event.title} · {counts}", meta=f"{local:%m-%d %H:%M}",
+                        url=reverse("events:event_detail", args=[event.pk]),
+                        tone="warning" if local.date() <= soon else "")
+
+    return PanelRows(rows=[row(event) for event in events], total=total)
 
 
 def register() -> None:
-    """Nothing yet: the panels land with the pages."""
+    from dealer_crm.home import panel_fill
+
+    panel_fill("events", items=_upcoming_events, link_url_name="events:event_list")

@@ -1,15 +1,8 @@
-"""The events pages (being built: each route answers 404 until its view lands)."""
+"""The events' pages under /events/ (the routes are listed with their views)."""
 
-from django.http import Http404
-from django.urls import path
+from .views import checklist, door, events, invitations, inviting
 
 app_name = "events"
 
-
-def _not_yet(request, **kwargs):
-    raise Http404
-
-
-urlpatterns = [
-    path("event_list/", _not_yet, name="event_list"),
-]
+urlpatterns = (events.urlpatterns + inviting.urlpatterns + invitations.urlpatterns + checklist.urlpatterns
+               + door.urlpatterns)
