@@ -1,16 +1,5 @@
-"""The interviews' and lounge's pages (being built: each route answers 404 until its view lands)."""
+"""The interviews' and the lounge's pages (the routes are listed with their views)."""
 
-from django.http import Http404
-from django.urls import path
+from .views import urlpatterns  # noqa: F401
 
 app_name = "care"
-
-
-def _not_yet(request, **kwargs):
-    raise Http404
-
-
-urlpatterns = [
-    path("interview_list/", _not_yet, name="interview_list"),
-    path("lounge/", _not_yet, name="lounge"),
-]
