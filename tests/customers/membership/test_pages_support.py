@@ -75,14 +75,21 @@ def reward(name: str = "原厂脚垫一套", *, points: int = 1_000, kind: str =
 
 
 # --- personas ---------------------------------------------------------------------------------------
+def _persona(username: str, name: str, role: Role):
+    from dealer_crm.accounts.models import User
+
+    return User.objects.filter(username=username).first() or UserFactory(username=username, display_name=name,
+                                                                         roles=[role])
+
+
 def service_manager():
     """At the service desk: enrols members and redeems points (MEMBER_SERVE), corrects nothing."""
-    return UserFactory(username="service_zhao", display_name="赵强", roles=[Role.SERVICE_MANAGER])
+    return _persona("service_zhao", "赵强", Role.SERVICE_MANAGER)
 
 
 def marketing_user():
     """Signed in, with no right to membership at all (the colleague who must not see it)."""
-    return UserFactory(username="marketing_he", display_name="何静", roles=[Role.MARKETING])
+    return _persona("marketing_he", "何静", Role.MARKETING)
 
 
 # --- reading pages ----------------------------------------------------------------------------------
@@ -119,4 +126,5 @@ def queries_of(client, url: str) -> int:
 
 
 def supervisor_user():
-    return UserFactory(username="supervisor_sun", display_name="孙丽", roles=[Role.DCRC_SUPERVISOR])
+    """The DCRC supervisor: corrects points, keeps the catalogue, the tiers and the rules (MEMBER_RUN)."""
+    return _persona("supervisor_sun", "孙丽", Role.DCRC_SUPERVISOR)
