@@ -159,6 +159,12 @@ class RewardForm(ModelFormMarksInvalid):
             "stock": {"min_value": _("The stock cannot be below 0."), "invalid": _("Enter a whole number.")},
         }
 
+    def clean_points(self):
+        points = self.cleaned_data["points"]
+        if points is not None and points < 1:
+            raise forms.ValidationError(_("At least 1 point."))
+        return points
+
     def clean(self):
         data = super().clean()
         kind, stock = data.get("kind"), data.get("stock")
