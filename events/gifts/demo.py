@@ -63,7 +63,7 @@ CATALOGUE = [
 # The stories, as often as they happen: most gifts are sent, some wait.
 STORIES = ["requested", "requested", "approved", "approved", "sent", "sent", "sent", "sent", "handed_over",
            "handed_over", "rejected", "cancelled", "cancelled_approved"]
-REASONS = ["birthday", "birthday", "child_birthday", "interview", "interview", "event", "complaint"]
+REASONS = ["birthday", "birthday", "child_birthday", "interview", "interview", "event", "complaint"]  # as often
 COURIERS = ["顺丰速运", "中通快递", "圆通速递", "京东物流", "EMS"]
 NOTES = {
     "birthday": ["客户下周生日，寄生日礼物", "老客户生日关怀", ""],
@@ -160,11 +160,11 @@ class DemoGifts:
         stories = [STORIES[index % len(STORIES)] for index in range(len(customers))]
         rng.shuffle(stories)
         plans = []
+        others = [reason for reason in REASONS if reason != "child_birthday"]
         for index, (story, customer) in enumerate(zip(stories, customers, strict=True)):
-            reason = REASONS[index % len(REASONS)]
-            child = children.get(customer.pk) if reason == "child_birthday" else None
-            if reason == "child_birthday" and child is None:
-                reason = "birthday"
+            # A parent of the file: most often their child's birthday gift (the birthday list proposes it).
+            child = children.get(customer.pk) if rng.random() < 0.6 else None
+            reason = "child_birthday" if child is not None else others[index % len(others)]
             if reason == "event" and not self.events:
                 reason = "interview"
             # Waiting ones are days old; the others spread over the budgets' months (this one's too).
