@@ -13,7 +13,7 @@ from .models import PointsRule, Reward, Tier
 SMALL_SELECT = {"class": "form-select form-select-sm"}
 SMALL_INPUT = {"class": "form-control form-control-sm"}
 MEMBER_NUMBER = re.compile(r"^HY0*(\d{1,12})$", re.I)
-DIGITS = re.compile(r"^\d{3,11}$")
+DIGITS = re.compile(r"^\d+$")
 NO_TIER = "none"
 # The orders the members list offers (the header's first click, then its reverse).
 SORTS = {
@@ -55,9 +55,9 @@ class MemberFilterForm(forms.Form):
 
     def filters(self) -> dict:
         """What the list is filtered by: `tier` (a tier's id, NO_TIER or None), `name`, `number` (a
-        member's id from HY000012), `mobile` (a whole mobile), `ending` (a mobile's last 3 to 10
-        digits), `expiring` and `order`. A value not offered (an old link) counts as not given."""
-        found = {"tier": None, "name": "", "number": None, "mobile": "", "ending": "", "expiring": False,
+        member's id from HY000012), `mobile` (a whole mobile), `ending` (any other digits: a mobile's
+        ending), `expiring`, `order`, and `query` (what was typed, for selectors.members_list). A value not offered (an old link) counts as not given."""
+        found = {"tier": None, "name": "", "number": None, "mobile": "", "ending": "", "expiring": False, "query": "",
                  "order": DEFAULT_SORT}
         if not self.is_bound:
             return found
@@ -67,7 +67,7 @@ class MemberFilterForm(forms.Form):
         found["tier"] = NO_TIER if tier == NO_TIER else (int(tier) if tier.isdigit() else None)
         found["expiring"] = bool(data.get("expiring"))
         found["order"] = data.get("order") or DEFAULT_SORT
-        text = re.sub(r"\s+", "", data.get("q") or "")
+        text = found["query"] = re.sub(r"\s+", "", data.get("q") or "")
         if (number := MEMBER_NUMBER.match(text)) is not None:
             found["number"] = int(number.group(1))
         elif DIGITS.match(text):

@@ -63,8 +63,7 @@ def get_member_for_user(user, pk: int, *, perm: str = VIEW) -> Member:
 def _members(*, form: MemberFilterForm, filters: dict, today: date):
     """The members the filters ask for (selectors.members_list), expiring soon if asked, in the order asked."""
     tier = filters["tier"]
-    rows = selectors.members_list(query=form.cleaned_data.get("q", "") if form.is_bound else "",
-                                  tier=tier if tier is not None else None)
+    rows = selectors.members_list(query=filters["query"], tier=tier)
     if filters["expiring"]:
         # usable > 0 and the last paid visit long enough ago: the partial index member_expiry_idx
         since = add_months(today + timedelta(days=EXPIRING_SOON_DAYS), -settings.POINTS_EXPIRY_MONTHS)
@@ -162,7 +161,7 @@ def member_enrol(request: HttpRequest, customer_pk: int) -> HttpResponse:
     require_perm(request.user, VIEW)
     customer = get_customer_for_user(request.user, customer_pk)
     require_perm(request.user, ENROL)
-    already = Member.objects.filter(customer=customer).only("pk").first()
+    already = Member.objects.filter(customer=customer, status=Member.Status.ACTIVE).only("pk").first()
     if already is not None:
         messages.info(request, _("%(name)s is a member already.") % {"name": customer.name})
         return redirect("membership:member_detail", pk=already.pk)

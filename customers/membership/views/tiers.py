@@ -35,8 +35,13 @@ def tier_list(request: HttpRequest) -> HttpResponse:
     rules = None
     if request.user.has_perm(RULE_VIEW):
         by_kind = {rule.visit_kind: rule for rule in PointsRule.objects.all()}
-        rules = [{"kind": kind, "label": label, "rule": by_kind.get(kind)} for kind, label in ServiceVisit.Kind.choices]
+        rules = [{"kind": kind, "label": label, "rule": by_kind.get(kind)} for kind, label in _earning_kinds()]
     return render(request, "membership/tier_list.html", {"tiers": tiers, "rules": rules})
+
+
+def _earning_kinds() -> list[tuple[str, str]]:
+    """The visit types a rule may make earn: an internal order (内部单) never does."""
+    return [(kind, label) for kind, label in ServiceVisit.Kind.choices if kind != ServiceVisit.Kind.INTERNAL]
 
 
 def members_retier() -> int:
@@ -75,7 +80,7 @@ def tier_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def rule_edit(request: HttpRequest, kind: str) -> HttpResponse:
     """The points a yuan of one visit type earns (the rule is made the first time it is saved)."""
     require_perm(request.user, RULE_VIEW)
-    labels = dict(ServiceVisit.Kind.choices)
+    labels = dict(_earning_kinds())
     if kind not in labels:
         raise Http404
     rule = PointsRule.objects.filter(visit_kind=kind).first()

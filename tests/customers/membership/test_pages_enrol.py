@@ -48,3 +48,13 @@ def test_who_may_not_enrol_is_refused(client, login, general_manager, agent, clo
         assert login(user).post(url(customer)).status_code == 403
     assert login(service_manager()).get(reverse("membership:member_enrol", args=[customer.pk + 999])).status_code == 404
     assert not Member.objects.exists()
+
+
+def test_a_member_who_left_is_enrolled_again_with_what_they_had(login, clock):
+    found = member("王建华", points=700)
+    Member.objects.filter(pk=found.pk).update(status=Member.Status.LEFT)
+    client = login(service_manager())
+    assert 'id="enrol-confirm"' in html(client.get(url(found.customer)))
+    client.post(url(found.customer))
+    found.refresh_from_db()
+    assert (found.status, found.usable) == (Member.Status.ACTIVE, 700)

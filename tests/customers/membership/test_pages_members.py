@@ -85,6 +85,12 @@ def test_a_mobile_ending_is_searched_only_by_who_may_reveal_numbers_and_audited(
     assert audited.actor == supervisor and audited.detail["via"] == "member_list" and audited.detail["digits"] == 4
 
 
+@pytest.mark.parametrize("digits", ["8", "78", "123456789012"])
+def test_any_other_digits_count_as_an_ending(login, general_manager, three, digits):
+    page = html(login(general_manager).get(MEMBERS, {"q": digits}))
+    assert "按手机尾号查找需要查看完整号码的权限" in page and 'id="member-empty"' in page
+
+
 def test_expiring_soon_lists_the_members_whose_points_expire_within_sixty_days(login, supervisor, three):
     page = html(login(supervisor).get(MEMBERS, {"expiring": "on"}))
     assert f'id="member-{three["wang"].pk}"' in page

@@ -51,6 +51,11 @@ def test_the_rules_show_the_points_a_yuan_by_visit_type(login):
     assert cells_of(row_of(page, "rule-scheduled"))[:2] == ["定保", "1"]
     assert cells_of(row_of(page, "rule-accident"))[:2] == ["事故车", "0.50"]
     assert cells_of(row_of(page, "rule-warranty"))[1] == "不计积分"
+    assert 'id="rule-internal"' not in page  # an internal order never earns: no rule to set
+
+
+def test_an_internal_order_has_no_rule_to_set(login):
+    assert login(supervisor_user()).get(reverse("membership:rule_edit", args=["internal"])).status_code == 404
 
 
 def test_a_tier_is_added_and_a_new_threshold_moves_the_members_at_once(login, clock):
