@@ -5,7 +5,7 @@ come with select_related; the statement's totals are one aggregate query)."""
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from customers.models import Customer
 
@@ -101,3 +101,14 @@ def tier_next(member: Member) -> tuple[Tier | None, int]:
     """The next tier above the member's and how many cumulative points are still missing (None, 0 at the top)."""
     upper = Tier.objects.filter(threshold__gt=member.cumulative).order_by("threshold").first()
     return (upper, upper.threshold - member.cumulative) if upper else (None, 0)
+
+
+def earnings_corrected(*, member: Member | None = None) -> QuerySet[PointsEntry]:
+    """The earning lines whose repair order was re-imported with another amount since it earned (it
+    never earns twice: the supervisor decides whether to correct the difference with points_adjust),
+    the newest first, with the repair order and the member's customer."""
+    rows = PointsEntry.objects.filter(kind=PointsEntry.Kind.EARN, amount__isnull=False) \
+        .exclude(amount=F("visit__total_amount")).select_related("visit", "member__customer")
+    if member is not None:
+        rows = rows.filter(member=member)
+    return rows.order_by("-at", "-id")

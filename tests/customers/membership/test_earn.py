@@ -11,7 +11,7 @@ import pytest
 from customers.imports.services import import_archive
 from customers.membership.daily_jobs import earn
 from customers.membership.models import Member, PointsEntry
-from customers.membership.selectors import member_statement
+from customers.membership.selectors import earnings_corrected, member_statement
 from customers.membership.services import member_enrol, points_earn
 from customers.models import ServiceVisit, TimelineEntry
 from dealer_crm.jobs.registry import registered_jobs
@@ -138,3 +138,7 @@ def test_a_reimport_with_new_amounts_keeps_the_points_earned_and_the_amount_they
     member_and_car.refresh_from_db()
     assert member_and_car.usable == 3400
     assert member_statement(member=member_and_car).adds_up
+    # The supervisor sees which earnings were made on an amount the DMS has since corrected.
+    changed = list(earnings_corrected(member=member_and_car))
+    assert [(line.visit.ro_number, line.amount, line.visit.total_amount) for line in changed] == [
+        ("RO001", Decimal("1200.00"), Decimal("2400.00"))]

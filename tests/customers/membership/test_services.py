@@ -183,3 +183,25 @@ def test_the_statement_lists_each_line_and_its_totals_add_up_to_both_balances(su
     assert statement.totals["adjusted"] == -500 and statement.totals["expired"] == 0
     assert (statement.usable, statement.cumulative) == (5500, 7500)
     assert statement.adds_up
+
+
+def test_enrolling_in_bulk_skips_members_and_writes_the_same_rows_and_timeline(interviewer):
+    from customers.membership.services import members_enrol_bulk
+
+    first, vehicle = customer_with_car("甲")
+    paid_visit(vehicle, on=date(2026, 3, 1), total="800")
+    second, _car = customer_with_car("乙")
+    already = member_enrol(customer=second, by=interviewer, on=DAY)
+    assert members_enrol_bulk(customer_ids=[first.pk, second.pk], on=DAY, by=interviewer, now=at(DAY)) == 1
+    member = member_of(first)
+    assert (member.joined_on, member.tier.name, member.last_paid_visit_on, member.joined_by) == (
+        DAY, "普卡", date(2026, 3, 1), interviewer)
+    assert member_of(second) == already
+    assert points_timeline(first) == [f"成为会员（{member.number}）"]
+
+
+def test_a_member_who_left_is_enrolled_again_with_the_points_they_had(interviewer):
+    member = member_with_points(700)
+    Member.objects.filter(pk=member.pk).update(status=Member.Status.LEFT)
+    again = member_enrol(customer=member.customer, by=interviewer, on=DAY)
+    assert (again.pk, again.status, again.usable, again.joined_on) == (member.pk, "active", 700, DAY)
