@@ -277,12 +277,16 @@ def _link_messages(event: Event, invitation_ids: list[int], queued: dict[str, in
     for start in range(0, len(rows), 1000):
         chunk = rows[start:start + 1000]
         values = ", ".join(["(%s, %s)"] * len(chunk))
+        # A CTE names the VALUES list's columns on PostgreSQL and SQLite alike.
         with connection.cursor() as cursor:
             cursor.execute(
+                f"WITH v(id, message_id) AS (VALUES {values}) "
                 f"UPDATE {table} SET message_id = v.message_id, channel = %s, sms_refused = '', "
                 f"invited_at = COALESCE({table}.invited_at, %s), invited_by_id = COALESCE({table}.invited_by_id, %s) "
-                f"FROM (VALUES {values}) AS v(id, message_id) WHERE {table}.id = v.id AND {table}.event_id = %s",
-                [Invitation.Channel.SMS, now, by_id, *[value for row in chunk for value in row], event.pk])
+                f"FROM v WHERE {table}.id = v.id AND {table}.event_id = %s",
+                [*[value for row in chunk for value in row], Invitation.Channel.SMS,
+                 connection.ops.adapt_datetimefield_value(now) if connection.vendor != "postgresql" else now,
+                 by_id, event.pk])
 
 
 def _refuses_marketing_calls(customer_ids: list[int]) -> set[int]:

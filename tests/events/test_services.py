@@ -247,3 +247,29 @@ def test_upcoming_lists_the_next_events_with_their_counts(make_event, marketing,
     assert [e.title for e in upcoming][:2] == ["新车发布会", "科雷傲车主日"] or [e.pk for e in upcoming][0] == soon.pk
     assert upcoming[0].counts["invited"] == 2
     assert later.pk in {e.pk for e in upcoming}
+
+
+def test_the_door_finds_guests_by_name_mobile_ending_and_plate_invited_first(event, marketing, door, clock):
+    invited = customer_with_car(name="王建华", mobile="13955501234")
+    stranger = customer_with_car(name="王建国", mobile="13955509876")
+    services.event_audience_set(event=event, filters={"models": ["科雷傲"]}, by=marketing)
+    services.invitations_create(event=event, by=marketing)
+    Invitation.objects.filter(event=event).exclude(customer=invited).delete()
+    hits = selectors.door_search(event=event, query="王建")
+    assert [hit.customer.pk for hit in hits][:2] == [invited.pk, stranger.pk]
+    assert hits[0].invited and hits[0].invitation.customer_id == invited.pk and not hits[0].checked_in
+    assert hits[1].invitation is None
+    assert [hit.customer.pk for hit in selectors.door_search(event=event, query="1234")] == [invited.pk]
+    assert selectors.door_search(event=event, query="  ") == []
+    # As the door host: the search as they may run it (customer_search_for: phone look-ups audited).
+    assert [hit.customer.pk for hit in selectors.door_search(event=event, query="13955509876", user=door)] == [stranger.pk]
+
+
+def test_a_new_start_moves_the_end_of_the_waiting_invitation_calls(event, marketing, invitation_defaults):
+    from followups.callbacks.models import Callback
+
+    _invite(event, marketing, 1)
+    services.invitations_call(event=event, by=marketing)
+    later = EVENT_START + timedelta(days=1)
+    services.event_update(event=event, by=marketing, starts_at=later, ends_at=later + timedelta(hours=3))
+    assert Callback.objects.get(kind="invitation").expires_at == later
