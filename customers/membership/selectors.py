@@ -4,6 +4,7 @@ come with select_related; the statement's totals are one aggregate query)."""
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 
@@ -112,3 +113,42 @@ def earnings_corrected(*, member: Member | None = None) -> QuerySet[PointsEntry]
     if member is not None:
         rows = rows.filter(member=member)
     return rows.order_by("-at", "-id")
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """When the member's next points expire unless a paid visit comes first, and how many."""
+
+    on: date | None
+    points: int
+
+
+def points_expiry(*, member: Member) -> Expiry:
+    """The next expiry as the daily job will make it (services.points_expire): the points credited up to
+    the last paid visit expire POINTS_EXPIRY_MONTHS months after it, what is left of them (the points
+    taken consume the oldest first); a later credit expires that long after it was credited. No query
+    when nothing was credited since the last paid visit; else one (the member's lines)."""
+    from django.utils import timezone
+
+    from .services import expiry_cutoff, expiry_day
+
+    if member.usable <= 0:
+        return Expiry(None, 0)
+    paid = member.last_paid_visit_on
+    if paid is not None and (member.last_credit_on is None or member.last_credit_on <= paid):
+        return Expiry(expiry_day(since=paid), member.usable)
+    # Lots: each credit's day and what is left of it, the oldest consumed first by what was taken.
+    lines = list(PointsEntry.objects.filter(member=member).order_by("at", "id").values_list("at", "points"))
+    taken = -sum(points for _at, points in lines if points < 0)
+    lots: list[list] = []
+    for at, points in lines:
+        if points > 0:
+            used = min(points, taken)
+            taken -= used
+            if points - used:
+                lots.append([timezone.localdate(at), points - used])
+    if not lots:
+        return Expiry(None, 0)
+    on = expiry_day(since=max(lots[0][0], paid) if paid else lots[0][0])
+    cutoff = expiry_cutoff(on=on)
+    return Expiry(on, min(member.usable, sum(left for day, left in lots if day <= cutoff)))

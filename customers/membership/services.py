@@ -96,8 +96,18 @@ def points_for(*, amount: Decimal, rate: Decimal) -> int:
 
 
 def expiry_cutoff(*, on: date) -> date:
-    """The last day whose paid visits and credits are old enough to expire on `on`."""
-    return on - relativedelta(months=settings.POINTS_EXPIRY_MONTHS)
+    """The last day whose paid visits and credits are old enough to expire on `on`: the latest day X
+    with X + POINTS_EXPIRY_MONTHS months (the same day, or the month's last day when it has none) on
+    or before `on`. So a visit of 31 August 2024 lets the points expire on 28 February 2026."""
+    cutoff = on - relativedelta(months=settings.POINTS_EXPIRY_MONTHS)
+    if (on + timedelta(days=1)).day == 1:  # the month's last day: the later days of that month count too
+        cutoff = (cutoff.replace(day=1) + relativedelta(months=1)) - timedelta(days=1)
+    return cutoff
+
+
+def expiry_day(*, since: date) -> date:
+    """The day points expire when `since` is the last paid visit (or the credit) that keeps them."""
+    return since + relativedelta(months=settings.POINTS_EXPIRY_MONTHS)
 
 
 def _day_end(day: date) -> datetime:

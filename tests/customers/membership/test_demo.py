@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -17,7 +16,7 @@ from customers.demo import seed_customers
 from customers.membership.demo import demo_seed
 from customers.membership.models import Member, PointsEntry, Reward
 from customers.membership.selectors import member_statement
-from customers.membership.services import earning_rates, points_earn, points_expire, tier_for
+from customers.membership.services import earning_rates, expiry_cutoff, points_earn, points_expire, tier_for
 from customers.models import Customer, ServiceVisit, TimelineEntry
 from dealer_crm.accounts.roles import Role
 from tests.factories import UserFactory
@@ -105,7 +104,7 @@ def test_expiries_come_only_after_18_months_without_a_paid_visit(demo):
         on = timezone.localdate(line.at)
         paid_before = PointsEntry.objects.filter(member=line.member, kind="earn", at__lt=line.at) \
             .aggregate(last=Max("visit__closed_on"))["last"]
-        assert paid_before is None or paid_before <= on - relativedelta(months=18)
+        assert paid_before is None or paid_before <= expiry_cutoff(on=on)
 
 
 def test_no_accessory_went_below_its_stock_and_the_timeline_tells_the_story(demo):

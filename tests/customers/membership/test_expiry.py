@@ -4,6 +4,7 @@ that take points consume the oldest points first, so what expires is what is lef
 credited since the cut-off stay. A second run expires nothing, and the statement always re-adds to the
 balance (a property test plays random histories against a first-in-first-out model of the points)."""
 
+import copy
 from datetime import date, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from customers.membership.daily_jobs import expire
 from customers.membership.models import Member, PointsEntry, Reward
-from customers.membership.selectors import member_statement
+from customers.membership.selectors import member_statement, points_expiry
 from customers.membership.services import (PointsError, member_enrol, points_adjust, points_earn, points_expire,
                                            points_redeem)
 from customers.models import TimelineEntry
@@ -128,8 +129,17 @@ class Lots:
             lot[1] -= used
             points -= used
 
+    @staticmethod
+    def cutoff(on: date, months: int = 18) -> date:
+        """The latest day X with X + 18 months (relativedelta's: the month's last day when it has
+        no such day) on or before `on`, by search."""
+        day = on - relativedelta(months=months) - timedelta(days=4)
+        while day + timedelta(days=1) + relativedelta(months=months) <= on:
+            day += timedelta(days=1)
+        return day
+
     def expire(self, on: date, months: int = 18) -> int:
-        cutoff = on - relativedelta(months=months)
+        cutoff = self.cutoff(on, months)
         if self.last_paid is not None and self.last_paid > cutoff:
             return 0
         gone = 0
@@ -181,6 +191,14 @@ def test_any_history_expires_what_is_left_of_the_oldest_points_and_its_statement
                 assert points_expire(on=day, now=now)["points"] == 0
             member.refresh_from_db()
             assert member.usable == model.usable
+        # The forecast the pages show is what the model expires on its day, and nothing the day before.
+        forecast = points_expiry(member=member)
+        if forecast.on is None:
+            assert model.usable == 0
+        else:
+            before, then = copy.deepcopy(model), copy.deepcopy(model)
+            assert before.expire(forecast.on - timedelta(days=1)) == 0
+            assert then.expire(forecast.on) == forecast.points > 0
         statement = member_statement(member=member)
         assert statement.adds_up
         running = 0
@@ -188,3 +206,38 @@ def test_any_history_expires_what_is_left_of_the_oldest_points_and_its_statement
             running += line.points
             assert line.usable_after == running >= 0
         transaction.set_rollback(True)
+
+
+# --- the day, at the months' ends, and the forecast the pages show --------------------------------
+def test_a_visit_on_the_31st_lets_the_points_expire_on_the_last_day_of_a_shorter_month():
+    member_with_points(800, joined=date(2024, 8, 31))
+    assert points_expire(on=date(2026, 2, 27))["created"] == 0
+    assert points_expire(on=date(2026, 2, 28))["points"] == 800
+
+
+def test_the_forecast_is_the_day_and_the_points_the_job_will_expire(supervisor, interviewer):
+    member = member_with_points(5_000, joined=VISIT)
+    assert (points_expiry(member=member).on, points_expiry(member=member).points) == (DUE, 5_000)
+    hours = Reward.objects.create(kind=Reward.Kind.LABOUR, name="保养工时1小时", points=1_000)
+    points_redeem(member=member, reward=hours, quantity=4, by=interviewer, now=at(VISIT + timedelta(days=100)))
+    points_adjust(member=member, points=700, by=supervisor, note="投诉补偿", now=at(DUE - timedelta(days=30)))
+    member.refresh_from_db()
+    forecast = points_expiry(member=member)
+    assert (forecast.on, forecast.points) == (DUE, 1_000)
+    assert points_expire(on=forecast.on - timedelta(days=1))["points"] == 0
+    assert points_expire(on=forecast.on)["points"] == forecast.points
+    member.refresh_from_db()
+    forecast = points_expiry(member=member)
+    assert (forecast.on, forecast.points) == (DUE - timedelta(days=30) + relativedelta(months=18), 700)
+    assert points_expire(on=forecast.on)["points"] == 700
+    member.refresh_from_db()
+    assert points_expiry(member=member).on is None
+
+
+def test_the_models_cut_off_is_the_services():
+    from customers.membership.services import expiry_cutoff
+
+    day = date(2024, 1, 1)
+    while day < date(2026, 1, 1):
+        assert expiry_cutoff(on=day) == Lots.cutoff(day), day
+        day += timedelta(days=1)
