@@ -5,16 +5,16 @@ members' next self-drive trip.
 (INSTALLED_APPS order). Every step is the services' own, at its past moment:
 
 - three past events (a 车主日 eight weeks ago, a 用车讲堂 four weeks ago, a 新车发布会 ten days ago): the
-  target group chosen from the archive's filters (narrowed — an importance, a birthday month, a
-  district — until it holds at most MAX_INVITED customers), the invitations made and texted through
+  target group chosen from the archive's filters (narrowed — a recent visit, a district, a birthday
+  month, an importance — until it holds at most MAX_INVITED customers), the invitations made and texted through
   the SMS platform two weeks before (the texts sent and delivered as the dispatcher would have,
   retention's demo `settle_texts`), the answers taken by phone over the next days (most coming, with
   their party sizes), the preparation checklist done with its costs, the door on the day (most of the
   yeses and a few maybes checked in, two archive customers, a new customer and a prospect handed to
   sales as walk-ins), and the outcome (orders signed, feedback);
 - one event nine days ahead being prepared: invited and texted two days ago, a few answers in, the
-  calls for who has no text queued now on the callback queue (for the agents' workbench), its
-  checklist partly done;
+  confirmation calls to those who have not answered queued now on the callback queue (for the
+  agents' workbench), its checklist partly done;
 - the members-only self-drive trip (会员自驾游) a month ahead, in planning: its members-only target
   group set and its first checklist tasks.
 
@@ -41,7 +41,7 @@ from .services import (checklist_item_add, checklist_item_done, event_audience_s
                        invitations_create, invitations_send_sms, walk_in_check_in)
 
 MAX_INVITED = 120
-MIN_INVITED = 4
+MIN_INVITED = 10
 NEW_PERSON_PREFIX = "174"  # no demo customer's mobile starts so: a walk-in is nobody on file
 
 PAST = [
@@ -50,7 +50,7 @@ PAST = [
     (28, Event.Kind.CLASS, "冬季用车讲堂", "客休区多功能厅", "6000", {"interests": "读书 摄影", "has_mobile": True}),
     (10, Event.Kind.LAUNCH, "新款科雷傲上市发布会", "展厅", "45000", {"models": ["科雷傲", "科雷嘉", "纬度"]}),
 ]
-NARROWING = ["importance", "birthday_month", "district", "last_visit_after"]
+NARROWING = ["last_visit_after", "district", "birthday_month", "importance"]  # the gentlest first
 CHECKLIST = [
     # (kind, title, days before the event, cost)
     (ChecklistItem.Kind.INVITATIONS, "发出邀约短信并电话确认", 10, "0"),
@@ -181,7 +181,7 @@ class DemoEvents:
         return event
 
     def preparing(self) -> Event:
-        """Nine days ahead, a Saturday afternoon: invited two days ago, a few answers, calls queued now."""
+        """Nine days ahead: invited two days ago, a few answers, the calls to who has not answered queued now."""
         start = self.at(self.today + timedelta(days=9), 14)
         event = event_create(by=self.people["marketing"], title="冬季车主答谢会", kind=Event.Kind.OWNERS_DAY,
                              starts_at=start, ends_at=start + timedelta(hours=3), venue="展厅二楼", capacity=150,
