@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from customers.edits import fingerprints
 from customers.models import Customer, FamilyMember
+from customers.normalize import MOBILE_RE, normalize_phone
 from followups.callbacks.models import Department, Problem
 from followups.leads.models import Lead
 
@@ -119,7 +120,7 @@ class InterviewForm(forms.Form):
         self.family = {member.pk: member for member in family}
         self.fields["gift"].choices = [("", _("No gift chosen"))] + [
             (gift.pk, f"{gift.name} · ¥{gift.unit_cost:.0f}") for gift in gifts]
-        self.fields["gift_for"].choices = [("", _("The customer"))] + [(member.pk, str(member)) for member in family]
+        self.fields["gift_for"].choices = [("", pgettext_lazy("gift for", "The customer"))] + [(member.pk, str(member)) for member in family]
 
     def clean(self):
         data = super().clean()
@@ -180,6 +181,14 @@ class ReferralRowForm(forms.Form):
             self.add_error("name", _("Enter the name of the person referred."))
         if data.get("name") and not data.get("mobile"):
             self.add_error("mobile", _("Enter their mobile: sales call them."))
+        elif data.get("mobile"):
+            try:
+                number = normalize_phone(data["mobile"])
+            except ValueError as error:
+                self.add_error("mobile", str(error))
+            else:
+                if not MOBILE_RE.match(number):
+                    self.add_error("mobile", _("Enter a mobile number (11 digits starting with 1): sales call or text the prospect."))
         return data
 
 

@@ -98,7 +98,7 @@ class Expected:
     service_visit: ServiceVisit | None = None
 
 
-def lounge_expected(*, day: date, limit: int = 40) -> list[Expected]:
+def lounge_expected(*, day: date, limit: int = 25) -> list[Expected]:
     """Today's appointments (booked or arrived) and today's repair orders whose customer is not waiting
     now: the board's one-tap arrivals. Two queries."""
     from followups.appointments.models import Appointment

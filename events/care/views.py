@@ -102,6 +102,7 @@ def interview_create(request: HttpRequest) -> HttpResponse:
         return render(request, "care/interview_create.html", context)
     valid = all(item.is_valid() for item in bound.values())
     if not valid:
+        context["invalid"] = True
         return render(request, "care/interview_create.html", context, status=400)
     form, family_by_pk = bound["form"], {member.pk: member for member in family}
     data = form.cleaned_data

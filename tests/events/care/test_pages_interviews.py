@@ -238,3 +238,12 @@ def test_the_general_manager_reads_interviews_but_starts_none(login, general_man
     assert client.get(LIST).status_code == 200
     assert client.get(reverse("care:interview_detail", args=[held["rich"].pk])).status_code == 200
     assert client.get(NEW, {"customer": held["rich"].customer_id}).status_code == 403
+
+
+def test_a_referral_s_mistyped_mobile_is_told_at_its_field(login, interviewer, customer):
+    client = login(interviewer)
+    data = blank_post(opened(client, customer), summary="长谈", **{"referral-0-name": "赵强", "referral-0-mobile": "12345"})
+    page = html(client.post(f"{NEW}?customer={customer.pk}", data))
+    row = page.split('id="referral-row-0"')[1].split('id="referral-row-1"')[0]
+    assert 'id="interview-invalid"' in page and "invalid-feedback" in row and "不是有效的电话号码" in row
+    assert not Interview.objects.exists()
