@@ -121,7 +121,7 @@ class AdjustForm(MarksInvalid, forms.Form):
                         "invalid": _("Enter a whole number of points, e.g. 500 or -500."),
                         "min_value": _("At most 1,000,000 points at a time."),
                         "max_value": _("At most 1,000,000 points at a time.")})
-    note = forms.CharField(label=_("Why"), max_length=200, strip=True,
+    note = forms.CharField(label=_("Reason for the correction"), max_length=200, strip=True,
                            widget=forms.TextInput(attrs={"class": "form-control",
                                                          "placeholder": _("e.g. RO number earned no points: imported late")}),
                            error_messages={"required": _("Write why the points are corrected.")})

@@ -144,9 +144,10 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     statement = selectors.member_statement(member=member)
     page = Paginator(statement.entries, STATEMENT_PAGE_SIZE).get_page(request.GET.get("page"))
     expiry = expires_on(member)
+    expiring_points = _expiring_points(member, expiry)
     return render(request, "membership/member_detail.html", {
         "member": member, "customer": member.customer, "page": page, "totals": statement.totals, "today": today,
-        "expiring_points": _expiring_points(member, expiry),
+        "expiring_points": expiring_points, "later_points": member.usable - expiring_points if expiry else 0,
         "progress": tier_progress(member, tiers), "benefits": benefit_lines(member.tier), "tiers": tiers,
         "expires_on": expiry, "expiring": expiring_soon(expiry, today),
         "expiry_months": settings.POINTS_EXPIRY_MONTHS,

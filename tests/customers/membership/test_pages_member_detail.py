@@ -87,6 +87,7 @@ def test_later_credits_expire_later_only_the_old_points_are_said(login, general_
     page = html(login(general_manager).get(url(story)))
     # 9,500 were credited up to the last paid visit; the 300 of today stay 18 months from today
     assert text_of(element(page, "expiry", "p")) == "9500 积分将于 2027-01-01 过期"
+    assert "其余 300 积分入账较晚，过期也较晚。" in page
 
 
 def test_the_statement_pages_by_twenty_newest_first(login, general_manager, clock):
