@@ -62,3 +62,20 @@ def test_only_the_supervisor_corrects(login, general_manager, clock):
         assert login(user).get(url(found)).status_code == 403
         assert login(user).post(url(found), {"points": "100", "note": "试试"}).status_code == 403
     assert not PointsEntry.objects.filter(kind="adjust").exists()
+
+
+def test_the_form_runs_a_fixed_number_of_queries(login, clock):
+    from .test_pages_support import queries_of
+
+    found = member("王建华", points=800)
+    client = login(supervisor_user())
+    few = queries_of(client, url(found))
+    for n in range(5):
+        points_adjust_line(found, n)
+    assert queries_of(client, url(found)) == few
+
+
+def points_adjust_line(found, n: int) -> None:
+    from customers.membership.services import points_adjust
+
+    points_adjust(member=found, points=10, by=supervisor_user(), note=f"补录{n}")

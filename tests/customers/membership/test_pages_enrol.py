@@ -58,3 +58,16 @@ def test_a_member_who_left_is_enrolled_again_with_what_they_had(login, clock):
     client.post(url(found.customer))
     found.refresh_from_db()
     assert (found.status, found.usable) == (Member.Status.ACTIVE, 700)
+
+
+def test_the_confirmation_runs_the_same_queries_whatever_the_tiers(login, clock):
+    from customers.membership.models import Tier
+
+    from .test_pages_support import queries_of
+
+    customer, _car = customer_with_car("李秀英")
+    client = login(service_manager())
+    few = queries_of(client, url(customer))
+    for n in range(5):
+        Tier.objects.create(name=f"等级{n}", threshold=100_000 + n, benefits="甲")
+    assert queries_of(client, url(customer)) == few

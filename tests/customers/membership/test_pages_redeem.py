@@ -136,3 +136,13 @@ def test_who_may_not_redeem_is_refused(client, login, general_manager, agent, se
 def test_no_reward_offered_is_said(login, clock):
     page = html(login(service_manager()).get(url(member("王建华", points=100))))
     assert "暂无可兑换的项目" in text_of(element(page, "redeem-no-rewards", "p"))
+
+
+def test_the_form_runs_the_same_queries_for_few_rewards_and_many(login, setting):
+    from .test_pages_support import queries_of
+
+    client = login(service_manager())
+    few = queries_of(client, url(setting["member"]))
+    for n in range(10):
+        reward(f"精品{n}", points=100 + n, stock=n + 1)
+    assert queries_of(client, url(setting["member"])) == few
