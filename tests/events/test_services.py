@@ -230,13 +230,22 @@ def test_cancelling_needs_a_reason_and_cancels_waiting_invitation_calls(event, m
         services.invitations_create(event=event, by=marketing)
 
 
-def test_costs_count_the_events_approved_and_sent_gifts(event, marketing):
-    from events.gifts.models import Gift, GiftRequest
+def test_costs_count_the_events_approved_and_sent_gifts(event, marketing, general_manager):
+    from events.gifts.models import Gift, GiftBudget, GiftRequest
 
-    fields = {f.name for f in GiftRequest._meta.concrete_fields}
-    assert {"event", "unit_cost", "quantity", "status"} <= fields
-    assert Gift._meta.get_field("unit_cost")
-    assert selectors.event_costs(event=event)["gifts"] == Decimal("0")
+    guest = customer_with_car(name="张伟")
+    mug = Gift.objects.create(name="车主保温杯", unit_cost=Decimal("58.00"), stock=100)
+    budget = GiftBudget.objects.create(name="2026年12月", starts_on=NOW.date().replace(day=1),
+                                       ends_on=NOW.date().replace(day=31), amount=Decimal("5000"),
+                                       committed=Decimal("290"))
+    for status, quantity in (("approved", 3), ("sent", 2), ("requested", 10), ("rejected", 4)):
+        GiftRequest.objects.create(customer=guest, gift=mug, quantity=quantity, unit_cost=mug.unit_cost, reason="event",
+                                   event=event, status=status, requested_by=marketing, requested_at=NOW,
+                                   budget=budget if status in ("approved", "sent") else None)
+    services.checklist_item_add(event=event, by=marketing, kind="catering", title="冷餐", cost="19800")
+    costs = selectors.event_costs(event=event)
+    assert costs["gifts"] == Decimal("290.00")  # 5 × 58, what was requested or refused is not spent
+    assert costs["total"] == Decimal("20090.00") and costs["remaining"] == Decimal("-90.00") and costs["over"]
 
 
 def test_upcoming_lists_the_next_events_with_their_counts(make_event, marketing, clock):
@@ -273,3 +282,17 @@ def test_a_new_start_moves_the_end_of_the_waiting_invitation_calls(event, market
     later = EVENT_START + timedelta(days=1)
     services.event_update(event=event, by=marketing, starts_at=later, ends_at=later + timedelta(hours=3))
     assert Callback.objects.get(kind="invitation").expires_at == later
+
+
+def test_the_figures_cost_a_fixed_number_of_queries_whatever_the_guest_list(make_event, marketing, clock,
+                                                                           django_assert_num_queries):
+    event = make_event()
+    _invite(event, marketing, 6)
+    services.checklist_item_add(event=event, by=marketing, kind="drinks", title="酒水", cost="300")
+    make_event(title="用车讲堂", kind="class", starts_at=EVENT_START + timedelta(days=3), ends_at=None)
+    with django_assert_num_queries(1):
+        assert selectors.event_counts(event=event)["invited"] == 6
+    with django_assert_num_queries(2):
+        assert selectors.event_costs(event=event)["total"] == Decimal("300")
+    with django_assert_num_queries(1):
+        assert [e.counts["invited"] for e in selectors.events_upcoming(today=NOW.date(), limit=5)] == [6, 0]
