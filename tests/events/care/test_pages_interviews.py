@@ -247,3 +247,16 @@ def test_a_referral_s_mistyped_mobile_is_told_at_its_field(login, interviewer, c
     row = page.split('id="referral-row-0"')[1].split('id="referral-row-1"')[0]
     assert 'id="interview-invalid"' in page and "invalid-feedback" in row and "不是有效的电话号码" in row
     assert not Interview.objects.exists()
+
+
+def test_the_form_runs_the_same_queries_for_a_small_and_a_big_family(login, interviewer, customer, gifts,
+                                                                     django_assert_max_num_queries):
+    client = login(interviewer)
+    client.get(NEW, {"customer": customer.pk})
+    with django_assert_max_num_queries(12) as few:
+        assert client.get(NEW, {"customer": customer.pk}).status_code == 200
+    for number in range(5):
+        archive.family_member_save(customer=customer, by=None, relation="child", name=f"孩子{number}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = html(client.get(NEW, {"customer": customer.pk}))
+    assert "孩子4" in page

@@ -167,3 +167,15 @@ def test_arrival_and_leaving_are_on_the_customer_s_timeline_page(login, host, su
     page = html(login(supervisor).get(reverse("customers:detail", args=[customer.pk])))
     assert "在客休区等候" in page and "离开客休区，等候 60 分钟" in page
     assert TimelineEntry.objects.filter(customer=customer, kind="lounge").count() == 2
+
+
+def test_the_visit_form_runs_a_fixed_number_of_queries(login, host, customer, vehicle, django_assert_max_num_queries):
+    appointment = book(vehicle, at=at(9, 30), status="arrived")
+    visit = services.lounge_arrive(customer=customer, by=host, appointment=appointment,
+                                   service_visit=service_visit(vehicle, on=TODAY))
+    client = login(host)
+    url = reverse("care:lounge_visit", args=[visit.pk])
+    client.get(url)
+    with django_assert_max_num_queries(10):
+        page = html(client.get(url))
+    assert "预约 09:30" in page and "皖B12345" in page
