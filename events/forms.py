@@ -222,7 +222,7 @@ YES, NO = "yes", "no"
 class InvitationFilterForm(forms.Form):
     rsvp = forms.ChoiceField(label=_("Answer"), required=False, choices=[("", _("All"))] + Invitation.Rsvp.choices,
                              widget=forms.Select(attrs=SMALL_SELECT))
-    channel = forms.ChoiceField(label=_("Channel"), required=False, choices=[("", _("All"))] + Invitation.Channel.choices,
+    channel = forms.ChoiceField(label=pgettext_lazy("invitation", "Channel"), required=False, choices=[("", _("All"))] + Invitation.Channel.choices,
                                 widget=forms.Select(attrs=SMALL_SELECT))
     checked_in = forms.ChoiceField(label=_("Checked in"), required=False,
                                    choices=[("", _("All")), (YES, _("Checked in")), (NO, _("Not yet"))],
@@ -258,8 +258,8 @@ class ChecklistItemForm(MarksInvalid):
                             error_messages={"required": _("Say what is to be done.")},
                             widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off",
                                                           "placeholder": _("e.g. order the cold buffet for 60")}))
-    owner = UserChoiceField(label=_("Owner"))
-    due_on = _date(_("Due"))
+    owner = UserChoiceField(label=pgettext_lazy("checklist", "Owner"))
+    due_on = _date(pgettext_lazy("checklist", "Due"))
     cost = forms.DecimalField(label=_("Cost (yuan)"), min_value=0, max_digits=10, decimal_places=2, initial=0,
                               error_messages={"min_value": _("A cost cannot be negative."),
                                               "invalid": _("Enter an amount in yuan, e.g. 1200."),

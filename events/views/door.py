@@ -44,10 +44,10 @@ def _answer(request: HttpRequest, event: Event, *, query: str, notice: dict, wal
             walk_in_sent: bool = False, status: int = 200) -> HttpResponse:
     """htmx: the live part with the notice in it (and the walk-in form again, out of band, after it was
     sent: emptied, or with its errors); otherwise the notice as a message and the search again."""
-    if _partial(request):
+    if _partial(request):  # htmx swaps only a 2xx answer: a refusal is said in the notice
         return render(request, "events/partials/door_live.html",
                       _context(request, event, query=query, walk_in_form=walk_in_form, notice=notice,
-                               walk_in_sent=walk_in_sent), status=status)
+                               walk_in_sent=walk_in_sent))
     if walk_in_form is not None and status >= 400:
         return render(request, "events/door.html",
                       _context(request, event, query=query, walk_in_form=walk_in_form, notice=notice), status=status)

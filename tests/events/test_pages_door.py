@@ -131,9 +131,19 @@ def test_a_walk_in_with_errors_keeps_what_was_typed(login, door, event):
         "walkin-mode": "new", "walkin-name": "没号码", "walkin-mobile": "12345", "walkin-note": "带家人"}, **HX)
     fragment = html(response)
     form = part(fragment, "door-walkin")
-    assert response.status_code == 400 and "“12345”不是有效的电话号码" in text(form)
+    assert response.status_code == 200  # htmx swaps only a 2xx answer
+    assert "“12345”不是有效的电话号码" in text(form) and "请检查下方现场来宾的信息" in text(part(fragment, "door-notice"))
     assert 'value="没号码"' in form and 'value="带家人"' in form and 'value="12345"' in form
     assert not Customer.objects.filter(name="没号码").exists()
+
+
+def test_without_htmx_a_walk_in_with_errors_is_the_page_again_as_typed(login, door, event):
+    response = login(door).post(url("door_walk_in", event.pk), {"walkin-mode": "lead", "walkin-name": "",
+                                                                "walkin-mobile": "13600002222"})
+    page = html(response)
+    assert response.status_code == 400 and "<html" in page and "请填写来宾姓名" in text(part(page, "door-walkin"))
+    assert 'value="13600002222"' in part(page, "door-walkin")
+    assert re.search(r'value="lead"[^>]*checked', part(page, "door-walkin"))  # still a prospect for sales
 
 
 def test_nobody_found_says_so_and_points_to_the_walk_in_form(login, door, event):
