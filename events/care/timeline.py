@@ -6,7 +6,7 @@ reader's language. A problem raised from a suggestion, a referral's lead and the
 own entries too (the callback centre's, the leads', the gifts'); the interview's says it in one line."""
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from customers.timeline import Message
 
@@ -45,7 +45,7 @@ def _interview_values(params: dict) -> dict:
     return {
         "number": f"MF{int(params.get('interview') or 0):06d}",
         "place": str(Interview.Place(place).label) if place in Interview.Place.values else "—",
-        "brought": "; ".join(parts) or str(_("nothing new for the file")),
+        "brought": pgettext("list separator", "; ").join(parts) or str(_("nothing new for the file")),
         "summary": params.get("summary") or "",
     }
 
@@ -65,7 +65,7 @@ def _lounge_values(params: dict) -> dict:
     return {
         "minutes": params.get("minutes") or 0,
         "offered": "、".join(offered) or "—",
-        "came_for": "; ".join(came_for),
+        "came_for": pgettext("list separator", "; ").join(came_for),
         "fields": _field_labels(params.get("fields")) or "—",
         "needs": params.get("needs") or "",
     }

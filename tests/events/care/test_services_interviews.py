@@ -172,6 +172,7 @@ def test_the_interview_is_on_the_timeline_in_one_line(interviewer, customer, gif
     assert entry.source_id == str(interview.pk) and entry.created_by == interviewer
     text = entry_text(kind=entry.kind, params=entry.params, title=entry.title, body=entry.body)
     assert text.title.startswith(f"面访 {interview.number}（上门）")
+    assert "；1 条建议" in text.title
     for words in ("职业", "1 条建议", "1 条转部门", "1 位转介绍", "黄山毛峰礼盒", "重要客户面访表"):
         assert words in text.title
     assert text.body == "聊了孩子的学习"
