@@ -97,7 +97,7 @@ LEAD_RUN = LEAD_FOLLOW | {"leads.manage_lead"}
 # service desk or meets customers enrols members and redeems points; the supervisor sets the tiers, the
 # points rules and the rewards, and corrects a balance.
 EVENT_READ = {"events.view_event", "events.view_invitation", "events.view_checklistitem"}
-EVENT_DOOR = EVENT_READ | {"events.checkin_event"}
+EVENT_DOOR = EVENT_READ | {"events.checkin_event", "leads.add_lead"}  # a walk-in prospect is handed to sales
 EVENT_RUN = EVENT_DOOR | {
     "events.add_event", "events.change_event", "events.invite_event", "events.change_invitation",
     "events.add_checklistitem", "events.change_checklistitem", "events.delete_checklistitem",
