@@ -53,9 +53,11 @@ def demo_seed(*, seed: int, customer_ids: range, now: datetime | None = None) ->
     rng = random.Random(seed * 7_919 + 53)
     first_text = (OutboundMessage.objects.aggregate(top=models.Max("id"))["top"] or 0) + 1
     first_greeting = (BirthdayGreeting.objects.aggregate(top=models.Max("id"))["top"] or 0) + 1
-    from followups.callbacks.demo import _staff
+    from dealer_crm.accounts.models import User
+    from dealer_crm.accounts.roles import Role
 
-    agent = _staff()["agent"]
+    agent = (User.objects.filter(username="agent").first()
+             or User.objects.filter(groups__name=Role.CALLBACK_AGENT.value, is_active=True).order_by("id").first())
     days = [today - timedelta(days=back) for back in range(HISTORY_DAYS, 0, -1)]
     if timezone.localtime(now).time() >= JOBS_AT:
         days.append(today)
@@ -120,8 +122,9 @@ def _calls_play(*, day: date, agent, rng: random.Random) -> None:
             call = callback_claim(callback=call, agent=agent, now=at)
             if rng.random() < 0.125:
                 callback_attempt_record(callback=call, agent=agent, outcome="no_answer", now=at + timedelta(minutes=1))
-                at += timedelta(minutes=40)
-                call = callback_claim(callback=Callback.objects.get(pk=call.pk), agent=agent, now=at)
+                call = Callback.objects.get(pk=call.pk)
+                at = max(at + timedelta(minutes=40), call.due_at)  # called again when the retry falls due
+                call = callback_claim(callback=call, agent=agent, now=at)
             callback_complete(callback=call, agent=agent, version=version, answers=answers,
                               now=at + timedelta(minutes=3))
         except (CallError, PermissionDenied):  # the agent is on another demo call then: this one stays

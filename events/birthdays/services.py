@@ -143,9 +143,12 @@ def birthdays_greet(*, on: date, now: datetime | None = None) -> dict[str, int]:
                                               for pk in greetings_of(customer_id)})
         counts["sms"] += len(queued_rows)
         counts["refused"] += sum(len(greetings_of(customer_id)) for customer_id in refused)
-    important = [(customer_id, mobile, phone2) for customer_id, _b, importance, mobile, phone2 in people
-                 if importance in IMPORTANT and customer_id in own]
-    counts["calls"], counts["no_call"] = _calls_make(important, greetings=own, people=people, on=on, now=now)
+    # The day's important customers greeted without a call yet: those greeted now, and one whose greeting
+    # was recorded otherwise (by hand, or an earlier run that stopped before its calls).
+    important = list(BirthdayGreeting.objects.filter(celebrated_on=on, family_member__isnull=True, callback__isnull=True,
+                                                     call_skipped="", customer__importance__in=IMPORTANT)
+                     .values_list("id", "customer_id", "customer__importance", "customer__mobile", "customer__phone2"))
+    counts["calls"], counts["no_call"] = _calls_make(important, on=on, now=now)
     logger.info("Birthdays for %s: %s", on, counts)
     return counts
 
@@ -196,23 +199,24 @@ def call_window(*, on: date, now: datetime, rule: CallbackRule | None) -> tuple[
     return due_at, max(expires_at, due_at)
 
 
-def _calls_make(important: list[tuple[int, str, str]], *, greetings: dict[int, int], people: list, on: date,
-                now: datetime) -> tuple[int, int]:
-    """The birthday calls of the day's important customers, in one insert; who gets none and why is
-    kept on their greeting. Returns (calls queued, customers without a call)."""
+def _calls_make(important: list[tuple[int, int, str, str, str]], *, on: date, now: datetime) -> tuple[int, int]:
+    """The birthday calls of the day's important customers (greeting id, customer id, importance,
+    mobile, phone2), in one insert; who gets none and why is kept on their greeting. Returns (calls
+    queued, customers without a call)."""
     if not important:
         return 0, 0
     rule = call_rule()
-    importance_of = {customer_id: importance for customer_id, _b, importance, *_r in people}
+    greetings = {customer_id: pk for pk, customer_id, *_r in important}
+    importance_of = {customer_id: importance for _pk, customer_id, importance, *_r in important}
     skipped: dict[str, list[int]] = defaultdict(list)
     if rule is not None and not rule.enabled:
-        skipped[Skip.CALLS_OFF] = [greetings[customer_id] for customer_id, *_r in important]
+        skipped[Skip.CALLS_OFF] = [pk for pk, *_r in important]
         important = []
-    refusing = _refuses_calls([customer_id for customer_id, *_r in important])
+    refusing = _refuses_calls([customer_id for _pk, customer_id, *_r in important])
     calls = []
     due_at, expires_at = call_window(on=on, now=now, rule=rule)
     priority = rule.priority if rule is not None else CALL_DEFAULTS["priority"]
-    for customer_id, mobile, phone2 in important:
+    for _pk, customer_id, _importance, mobile, phone2 in important:
         if customer_id in refusing:
             skipped[Skip.REFUSES_CALLS].append(greetings[customer_id])
         elif not (mobile or phone2):

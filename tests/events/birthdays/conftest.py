@@ -1,4 +1,5 @@
-"""The birthdays' shipped rows (the greeting texts and the birthday call's rule, birthdays 0002) for
+"""The birthdays' shipped rows (the greeting texts and the birthday call's rule, birthdays 0002, and
+the birthday call's script, scripts 0006) for
 every test here, also after a transactional test's flush; and the people of the tests."""
 
 import importlib
@@ -16,6 +17,11 @@ def birthday_defaults() -> None:
     from django.apps import apps
 
     importlib.import_module("events.birthdays.migrations.0002_defaults").create(apps, None)
+    # The birthday call's all-brand script (scripts 0006), which a transactional test's flush empties too.
+    from followups.scripts.models import Script
+
+    if not Script.objects.filter(kind="birthday").exists():
+        importlib.import_module("followups.scripts.migrations.0006_care_scripts").seed(apps, None)
 
 
 @pytest.fixture(scope="session")

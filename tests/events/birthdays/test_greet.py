@@ -175,3 +175,15 @@ def test_the_daily_job_greets_today_and_makes_nothing_for_a_missed_day():
     with time_machine.travel(at(DAY), tick=False):
         assert job.func(on=DAY - timedelta(days=1))["created"] == 0
         assert job.func(on=DAY) == {"created": 1, "sms": 1, "calls": 0, "skipped": 0}
+
+
+def test_an_important_customer_greeted_before_the_calls_gets_the_call_on_the_next_run():
+    vip = customer(born=date(1970, 12, 3), importance="vip")
+    with time_machine.travel(at(DAY), tick=False):  # a greeting recorded otherwise (the demo's outbox, by hand)
+        from django.utils import timezone
+
+        BirthdayGreeting.objects.create(customer=vip, year=2026, celebrated_on=DAY, age=56, created_at=timezone.now())
+    counts = greet()
+    assert (counts["created"], counts["sms"], counts["calls"]) == (0, 0, 1)
+    assert BirthdayGreeting.objects.get().callback == Callback.objects.get(customer=vip)
+    assert greet()["calls"] == 0
