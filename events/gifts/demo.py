@@ -64,7 +64,9 @@ CATALOGUE = [
 STORIES = ["requested", "requested", "approved", "approved", "sent", "sent", "sent", "sent", "handed_over",
            "handed_over", "rejected", "cancelled", "cancelled_approved"]
 REASONS = ["birthday", "birthday", "child_birthday", "interview", "interview", "event", "complaint"]  # as often
-COURIERS = ["顺丰速运", "中通快递", "圆通速递", "京东物流", "EMS"]
+# Couriers and how their tracking numbers look (a prefix, then digits).
+COURIERS = {"顺丰速运": ("SF", 13), "中通快递": ("7", 13), "圆通速递": ("YT", 13), "京东物流": ("JD", 13),
+            "EMS": ("E", 12)}
 NOTES = {
     "birthday": ["客户下周生日，寄生日礼物", "老客户生日关怀", ""],
     "child_birthday": ["孩子生日，寄儿童礼物", "面访时得知孩子下周过生日"],
@@ -197,7 +199,7 @@ class DemoGifts:
         gm = staff["gm"] if request.requested_by_id != staff["gm"].pk else None
         if story == "requested" or gm is None:
             return
-        decided = min(plan.requested_at + timedelta(hours=rng.randint(2, 30)), self.now - timedelta(minutes=4))
+        decided = self._office_hours(plan.requested_at + timedelta(hours=rng.randint(2, 30)), at_most=4)
         if story == "rejected":
             gift_request_reject(request=request, by=gm, comment=rng.choice(REJECTIONS), now=decided)
             return
@@ -207,12 +209,24 @@ class DemoGifts:
         gift_request_approve(request=request, by=gm, comment=rng.choice(["", "同意", "同意，尽快寄出"]), now=decided)
         if story == "approved":
             return
-        later = min(decided + timedelta(hours=rng.randint(3, 48)), self.now - timedelta(minutes=3))
+        later = self._office_hours(decided + timedelta(hours=rng.randint(3, 48)), at_most=3)
         if story == "cancelled_approved":
             gift_request_cancel(request=request, by=staff["supervisor"], reason=rng.choice(CANCELS), now=later)
             return
-        gift_request_send(request=request, by=staff["supervisor"], courier=rng.choice(COURIERS),
-                          tracking_number=f"SF{rng.randrange(10**11, 10**12)}", now=later)
+        courier = rng.choice(sorted(COURIERS))
+        prefix, digits = COURIERS[courier]
+        number = prefix + "".join(str(rng.randrange(10)) for _ in range(digits - len(prefix)))
+        gift_request_send(request=request, by=staff["supervisor"], courier=courier, tracking_number=number, now=later)
+
+    def _office_hours(self, moment: datetime, *, at_most: int) -> datetime:
+        """The moment moved into the store's office hours (9:00–18:00: a night's moment to the next
+        morning), and never later than `at_most` minutes before now."""
+        local = timezone.localtime(moment, self.tz)
+        if local.hour >= 18:
+            local = datetime.combine(local.date() + timedelta(days=1), time(9, self.rng.randrange(60)), tzinfo=self.tz)
+        elif local.hour < 9:
+            local = datetime.combine(local.date(), time(9, self.rng.randrange(60)), tzinfo=self.tz)
+        return min(local, self.now - timedelta(minutes=at_most))
 
 
 def _counts(*, entries_after: int) -> dict[str, int]:

@@ -8,21 +8,25 @@
 Two queries a panel: the rows shown and their count."""
 
 ROWS = 6
+WAITED_DAYS = 2
 
 
 def _gift_approvals(*, user, today):
+    from datetime import timedelta
+
     from django.urls import reverse
+    from django.utils import timezone
 
     from customers.amounts import format_yuan
     from dealer_crm.home import NOTHING, PanelRow, PanelRows
 
     from . import selectors, services
 
+    waited_long = timezone.now() - timedelta(days=WAITED_DAYS)  # amber: waiting more than two days
     if services.can_approve(user):
         waiting = selectors.GiftRequest.objects.filter(status=selectors.S.REQUESTED)
-        link_to_queue = True
     elif services.can_request(user):
-        waiting, link_to_queue = selectors.my_waiting(user=user), False
+        waiting = selectors.my_waiting(user=user)
     else:
         return NOTHING
     rows = [
@@ -30,7 +34,7 @@ def _gift_approvals(*, user, today):
                       + (f" × {row.quantity}" if row.quantity > 1 else ""),
                  url=reverse("gifts:request_detail", args=[row.pk]),
                  meta=f"{row.get_reason_display()} · {format_yuan(row.total)}",
-                 tone="warning" if link_to_queue and row.requested_by_id != user.pk else "")
+                 tone="warning" if row.requested_at < waited_long else "")
         for row in waiting.select_related("customer", "gift").order_by("requested_at", "id")[:ROWS]
     ]
     return PanelRows(rows=rows, total=waiting.count())

@@ -71,10 +71,13 @@ def can_send(user) -> bool:
 
 
 def can_cancel(user, request: GiftRequest) -> bool:
-    """Who asked, the general manager, or who posts the gifts; only while it is not sent."""
+    """Who asked, or who posts the gifts, while it is not sent; the general manager an approved one
+    (a waiting one they reject, with a comment)."""
     if request.status not in OPEN:
         return False
-    return (request.requested_by_id == user.pk and can_request(user)) or can_approve(user) or can_send(user)
+    if (request.requested_by_id == user.pk and can_request(user)) or can_send(user):
+        return True
+    return request.status == S.APPROVED and can_approve(user)
 
 
 def can_edit_gifts(user) -> bool:

@@ -35,7 +35,7 @@ S = GiftRequest.Status
 TAB_LABELS = {
     S.REQUESTED: S.REQUESTED.label,
     S.APPROVED: gettext_lazy("Approved, to send"),
-    S.SENT: S.SENT.label,
+    S.SENT: gettext_lazy("Posted or handed over"),
     S.REJECTED: S.REJECTED.label,
     S.CANCELLED: S.CANCELLED.label,
     selectors.ALL: gettext_lazy("All"),

@@ -102,3 +102,10 @@ def test_the_page_runs_a_fixed_number_of_queries(login, general_manager, store, 
         client.get(url(store["waiting"]))
     with django_assert_max_num_queries(12):
         client.get(url(store["sent"]))
+
+
+def test_the_general_manager_rejects_a_waiting_request_rather_than_cancel_it(login, general_manager, store):
+    client = login(general_manager)
+    assert 'id="cancel-form"' not in html(client.get(url(store["waiting"])))
+    assert 'id="cancel-form"' in html(client.get(url(store["approved"])))
+    assert client.post(url(store["waiting"], "cancel"), {"cancel-reason": "不要"}).status_code == 403
