@@ -56,7 +56,8 @@ class MemberFilterForm(forms.Form):
     def filters(self) -> dict:
         """What the list is filtered by: `tier` (a tier's id, NO_TIER or None), `name`, `number` (a
         member's id from HY000012), `mobile` (a whole mobile), `ending` (any other digits: a mobile's
-        ending), `expiring`, `order`, and `query` (what was typed, for selectors.members_list). A value not offered (an old link) counts as not given."""
+        ending), `expiring`, `order`, and `query` (what was typed, for selectors.members_list). A value
+        not offered (an old link) counts as not given."""
         found = {"tier": None, "name": "", "number": None, "mobile": "", "ending": "", "expiring": False, "query": "",
                  "order": DEFAULT_SORT}
         if not self.is_bound:
@@ -92,8 +93,9 @@ class RedeemForm(MarksInvalid, forms.Form):
 
     reward = RewardChoiceField(label=_("Reward"), queryset=Reward.objects.none(), empty_label="—",
                                widget=forms.Select(attrs={"class": "form-select"}),
-                               error_messages={"required": _("Choose the reward."),
-                                               "invalid_choice": _("This reward is no longer offered: choose another.")})
+                               error_messages={
+                                   "required": _("Choose the reward."),
+                                   "invalid_choice": _("This reward is no longer offered: choose another.")})
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=99, initial=1,
                                   widget=forms.NumberInput(attrs={"class": "form-control", "min": 1, "max": 99}),
                                   error_messages={"required": _("Enter how many."),
@@ -101,8 +103,9 @@ class RedeemForm(MarksInvalid, forms.Form):
                                                   "min_value": _("At least 1."),
                                                   "max_value": _("At most 99 at a time.")})
     note = forms.CharField(label=_("Note"), max_length=200, required=False, strip=True,
-                           widget=forms.TextInput(attrs={"class": "form-control",
-                                                         "placeholder": _("e.g. fitted on RO number, for the 4-wheel alignment")}))
+                           widget=forms.TextInput(attrs={
+                               "class": "form-control",
+                               "placeholder": _("e.g. fitted on RO number, for the 4-wheel alignment")}))
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, rewards, **kwargs):
@@ -122,8 +125,9 @@ class AdjustForm(MarksInvalid, forms.Form):
                         "min_value": _("At most 1,000,000 points at a time."),
                         "max_value": _("At most 1,000,000 points at a time.")})
     note = forms.CharField(label=_("Reason for the correction"), max_length=200, strip=True,
-                           widget=forms.TextInput(attrs={"class": "form-control",
-                                                         "placeholder": _("e.g. RO number earned no points: imported late")}),
+                           widget=forms.TextInput(attrs={
+                               "class": "form-control",
+                               "placeholder": _("e.g. RO number earned no points: imported late")}),
                            error_messages={"required": _("Write why the points are corrected.")})
 
     def clean_points(self):

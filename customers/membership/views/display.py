@@ -5,7 +5,6 @@ import calendar
 import re
 from datetime import date
 
-from django.conf import settings
 
 from ..models import Member, Tier
 
@@ -21,12 +20,15 @@ def add_months(day: date, months: int) -> date:
 
 
 def expires_on(member: Member) -> date | None:
-    """The day the member's usable points expire unless a paid visit comes first: the expiry months
-    (settings.POINTS_EXPIRY_MONTHS) after the last paid visit, or after joining before the first one;
-    None with nothing to expire."""
+    """The day the member's usable points expire unless a paid visit comes first, as the lists show it
+    without reading the ledger: the expiry months (settings.POINTS_EXPIRY_MONTHS) after the last paid
+    visit, or after joining before the first one; None with nothing to expire. (A credit since the last
+    paid visit expires later: the member's page reads selectors.points_expiry for the exact forecast.)"""
+    from ..services import expiry_day
+
     if member.usable <= 0:
         return None
-    return add_months(member.last_paid_visit_on or member.joined_on, settings.POINTS_EXPIRY_MONTHS)
+    return expiry_day(since=member.last_paid_visit_on or member.joined_on)
 
 
 def expiring_soon(expiry: date | None, today: date) -> bool:

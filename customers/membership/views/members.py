@@ -10,13 +10,13 @@ balance or the stock is short, the customer is a member already) comes back in t
 was typed. Phone endings follow the archive's search rules (customers.search.customer_search_for):
 only who may reveal numbers searches by one, audited and limited per hour."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -32,7 +32,7 @@ from dealer_crm.paging import sort_headers
 
 from .. import selectors
 from ..forms import SORTS, AdjustForm, MemberFilterForm, RedeemForm
-from ..models import Member, PointsEntry, Tier
+from ..models import Member, Tier
 from .display import EXPIRING_SOON_DAYS, add_months, benefit_lines, expires_on, expiring_soon, tier_progress
 
 VIEW, ENROL, REDEEM, ADJUST = ("membership.view_member", "membership.add_member", "membership.redeem_points",
@@ -120,22 +120,6 @@ def member_list(request: HttpRequest) -> HttpResponse:
 
 
 # --- one member -------------------------------------------------------------------------------------
-def _expiring_points(member: Member, expiry: date | None) -> int:
-    """How many of the usable points expire on `expiry` (services.points_expire: what is left, oldest
-    first, of the points credited up to the expiry months before it); the later credits stay longer.
-    Without a credit since the last paid visit, all of them (no query)."""
-    if expiry is None:
-        return 0
-    base = add_months(expiry, -settings.POINTS_EXPIRY_MONTHS)
-    if member.last_credit_on is None or member.last_credit_on <= base:
-        return member.usable
-    until = timezone.make_aware(datetime.combine(base + timedelta(days=1), time.min))
-    sums = PointsEntry.objects.filter(member=member).aggregate(
-        old=Sum("points", filter=Q(points__gt=0, at__lt=until), default=0),
-        taken=Sum("points", filter=Q(points__lt=0), default=0))
-    return max(0, min(member.usable, sums["old"] + sums["taken"]))
-
-
 @require_GET
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_member_for_user(request.user, pk)
@@ -143,8 +127,8 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     tiers = list(Tier.objects.order_by("threshold"))
     statement = selectors.member_statement(member=member)
     page = Paginator(statement.entries, STATEMENT_PAGE_SIZE).get_page(request.GET.get("page"))
-    expiry = expires_on(member)
-    expiring_points = _expiring_points(member, expiry)
+    forecast = selectors.points_expiry(member=member)  # as the expiry job will run
+    expiry, expiring_points = forecast.on, forecast.points
     return render(request, "membership/member_detail.html", {
         "member": member, "customer": member.customer, "page": page, "totals": statement.totals, "today": today,
         "expiring_points": expiring_points, "later_points": member.usable - expiring_points if expiry else 0,
@@ -247,7 +231,8 @@ def points_adjust(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, refused.messages)
             else:
                 member.refresh_from_db(fields=["usable"])
-                messages.success(request, _("The correction of %(points)+d points is recorded; %(usable)s points usable.")
+                messages.success(request, _("The correction of %(points)+d points is recorded; "
+                                            "%(usable)s points usable.")
                                  % {"points": points, "usable": member.usable})
                 return redirect("membership:member_detail", pk=member.pk)
     return render(request, "membership/points_adjust.html", {"member": member, "customer": member.customer,

@@ -81,8 +81,10 @@ def test_the_section_reads_one_query_whatever_the_members_history(login, clock, 
         membership_context(customer=found.customer, user=user, now=timezone.now())
     boss = supervisor_user()
     for n in range(8):
-        points_earn_visit(visit=paid_visit(found.vehicle, on=date(2026, 2, 1 + n), total="5000.00"), now=at(date(2026, 2, 1 + n)))
+        day = date(2026, 2, 1 + n)
+        points_earn_visit(visit=paid_visit(found.vehicle, on=day, total="5000.00"), now=at(day))
         points_adjust(member=found, points=10, by=boss, note=f"补录{n}", now=NOW)
     with django_assert_num_queries(1):
         context = membership_context(customer=found.customer, user=user, now=timezone.now())
-    assert (context["member"].usable, context["member"].tier.name, context["to_next"]) == (40_880, "金卡", 19_120)  # 白金卡 from 60,000
+    found = context["member"]
+    assert (found.usable, found.tier.name, context["to_next"]) == (40_880, "金卡", 19_120)  # 白金卡 from 60,000

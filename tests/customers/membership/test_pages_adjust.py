@@ -28,7 +28,8 @@ def test_a_correction_adds_a_line_with_the_reason_and_moves_both_balances(login,
     found.refresh_from_db()
     assert (found.usable, found.cumulative, found.tier.name) == (10_100, 10_100, "银卡")
     line = PointsEntry.objects.get(kind="adjust")
-    assert (line.points, line.usable_after, line.note, line.by.username) == (300, 10_100, "工单RO123导入较晚", "supervisor_sun")
+    assert (line.points, line.usable_after, line.note, line.by.username) == (
+        300, 10_100, "工单RO123导入较晚", "supervisor_sun")
     assert PointsEntry.objects.filter(member=found).count() == 2  # the earning line is untouched
 
 

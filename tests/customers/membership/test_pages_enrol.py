@@ -8,7 +8,8 @@ from django.urls import reverse
 from customers.membership.models import Member
 from customers.models import TimelineEntry
 
-from .test_pages_support import clock, customer_with_car, element, html, marketing_user, member, service_manager, text_of
+from .test_pages_support import (clock, customer_with_car, element, html, marketing_user, member, service_manager,
+                                 text_of)
 
 __all__ = ["clock"]
 pytestmark = pytest.mark.django_db

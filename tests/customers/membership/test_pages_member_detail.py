@@ -11,7 +11,7 @@ from django.urls import reverse
 from customers.membership.services import points_adjust, points_earn_visit, points_expire, points_redeem
 
 from .test_pages_support import (NOW, at, cells_of, clock, element, html, marketing_user, member, paid_visit,
-                                 queries_of, reward, row_of, service_manager, supervisor_user, text_of)
+                                 queries_of, reward, service_manager, supervisor_user, text_of)
 
 __all__ = ["clock"]
 pytestmark = pytest.mark.django_db
@@ -122,7 +122,8 @@ def test_the_page_runs_the_same_queries_for_a_short_statement_and_a_long_one(log
     mats = reward("原厂脚垫一套", points=10, stock=50)
     boss = supervisor_user()
     for n in range(25):
-        points_earn_visit(visit=paid_visit(found.vehicle, on=date(2026, 3, 1 + n), total="100.00"), now=at(date(2026, 3, 1 + n)))
+        day = date(2026, 3, 1 + n)
+        points_earn_visit(visit=paid_visit(found.vehicle, on=day, total="100.00"), now=at(day))
         points_redeem(member=found, reward=mats, by=boss, now=at(date(2026, 3, 1 + n), 12))
     assert queries_of(client, url(found)) == few
     assert queries_of(client, url(found) + "?page=3") == few

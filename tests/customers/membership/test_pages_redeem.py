@@ -109,7 +109,8 @@ def test_a_reward_switched_off_meanwhile_is_refused(login, setting):
 @pytest.mark.parametrize(("quantity", "message"), [("0", "至少为 1。"), ("100", "每次最多 99。"), ("两", "请输入整数。"),
                                                    ("", "请填写数量。")])
 def test_a_quantity_that_does_not_hold_is_refused(login, setting, quantity, message):
-    response = login(service_manager()).post(url(setting["member"]), {"reward": setting["mats"].pk, "quantity": quantity})
+    response = login(service_manager()).post(url(setting["member"]),
+                                             {"reward": setting["mats"].pk, "quantity": quantity})
     page = html(response)
     assert response.status_code == 400 and message in page and "is-invalid" in page
 

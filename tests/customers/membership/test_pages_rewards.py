@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from customers.membership.models import Reward
 
-from .test_pages_support import cells_of, element, html, marketing_user, queries_of, reward, row_of, service_manager, supervisor_user, text_of
+from .test_pages_support import (cells_of, element, html, marketing_user, queries_of, reward, row_of, service_manager,
+                                 supervisor_user, text_of)
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("membership:reward_list")

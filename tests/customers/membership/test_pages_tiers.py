@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from customers.membership.models import Member, PointsRule, Tier
 
-from .test_pages_support import cells_of, clock, html, marketing_user, member, queries_of, row_of, service_manager, supervisor_user, text_of
+from .test_pages_support import (cells_of, clock, html, marketing_user, member, queries_of, row_of, service_manager,
+                                 supervisor_user)
 
 __all__ = ["clock"]
 pytestmark = pytest.mark.django_db
@@ -100,7 +101,8 @@ def test_the_points_a_yuan_are_set_for_a_visit_type(login):
 @pytest.mark.parametrize(("value", "message"), [("-1", "每元所得积分不能小于 0。"), ("", "请填写每元所得积分（不计积分填 0）。"),
                                                 ("一", "请填写数字，例如 1 或 0.5。"), ("0.125", "最多两位小数。")])
 def test_a_rule_that_does_not_hold_is_refused_in_chinese(login, value, message):
-    response = login(supervisor_user()).post(reverse("membership:rule_edit", args=["repair"]), {"points_per_yuan": value})
+    response = login(supervisor_user()).post(reverse("membership:rule_edit", args=["repair"]),
+                                             {"points_per_yuan": value})
     assert response.status_code == 400 and message in html(response)
     assert PointsRule.objects.get(visit_kind="repair").points_per_yuan == Decimal("1.00")
 
