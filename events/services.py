@@ -133,8 +133,9 @@ def event_update(*, event: Event, by, **fields) -> Event:
 
 @transaction.atomic
 def event_cancel(*, event: Event, by, reason: str, now: datetime | None = None) -> Event:
-    """Call the event off: why is required; its invitation calls waiting in the queue are cancelled
-    (nobody calls to invite to an event that will not take place)."""
+    """Call the event off: why is required; its invitation calls waiting in the queue and its
+    invitation texts not yet sent are cancelled (nobody invites to an event that will not take place)."""
+    from dealer_crm.messaging.services import messages_call_off
     from followups.callbacks.models import Callback, CallbackKind
 
     now = now or timezone.now()
@@ -148,6 +149,9 @@ def event_cancel(*, event: Event, by, reason: str, now: datetime | None = None) 
     Callback.objects.filter(kind=CallbackKind.INVITATION, source_key=CALL_SOURCE.format(pk=event.pk),
                             status__in=Callback.OPEN_STATUSES).update(
         status=Callback.Status.CANCELLED, closed_at=now, closed_by=by, assigned_to=None, claimed_at=None)
+    # Nor does a text invite to it: those still waiting (the quiet hours, a slow queue) are not sent.
+    messages_call_off(message_ids=event.invitations.filter(message__isnull=False).values_list("message_id", flat=True),
+                      detail=event.title, now=now)
     return event
 
 

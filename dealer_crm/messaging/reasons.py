@@ -26,6 +26,7 @@ SENDER_STOPPED = "sender_stopped"
 RESENT_BY_PERSON = "resent_by_person"
 FAILED_BY_PERSON = "failed_by_person"
 UNDELIVERED = "undelivered"
+CALLED_OFF = "called_off"  # what the message was for no longer takes place (an event cancelled)
 
 # code → its text, or (the text without a detail, the text with one); %(detail)s is the detail,
 # %(n)s the attempts made.
@@ -49,6 +50,7 @@ MESSAGES = {
     RESENT_BY_PERSON: (_("Sent again: it had not arrived."), _("Sent again by %(detail)s: it had not arrived.")),
     FAILED_BY_PERSON: (_("Marked as failed."), _("Marked as failed by %(detail)s.")),
     UNDELIVERED: (_("Not delivered (the gateway gave no reason)."), _("Not delivered: %(detail)s")),
+    CALLED_OFF: (_("Not sent: what it was for was called off."), _("Not sent: %(detail)s was called off.")),
 }
 
 CODES = tuple(MESSAGES)

@@ -535,6 +535,20 @@ def bulk_send_resend_failed(*, bulk: BulkSend, by, now: datetime | None = None) 
 
 
 # --- the dispatcher ------------------------------------------------------------------------------
+def messages_call_off(*, message_ids: Iterable[int], detail: str = "", now: datetime | None = None) -> int:
+    """The messages still waiting of something that no longer takes place (an event called off) are
+    not sent: each one still queued is cancelled with the reason `called_off` and `detail` (what was
+    called off, as its owner names it). One a sender has already claimed goes as it is. Returns how
+    many were cancelled."""
+    now = now or timezone.now()
+    ids = list(message_ids)
+    cancelled = 0
+    for start in range(0, len(ids), 5000):
+        cancelled += OutboundMessage.objects.filter(id__in=ids[start:start + 5000], status=Status.QUEUED).update(
+            status=Status.CANCELLED, reason_code=reasons.CALLED_OFF, reason=detail[:500], settled_at=now)
+    return cancelled
+
+
 def claim(*, batch_size: int, gateway_name: str, now: datetime | None = None) -> list[OutboundMessage]:
     """Take up to `batch_size` due messages for this sender alone, committed before any is sent.
 
