@@ -336,13 +336,25 @@ def budget_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _next_month() -> dict:
+    """A new budget starts as the month after the latest period (this month when there is none)."""
+    from datetime import date, timedelta
+
+    latest = GiftBudget.objects.order_by("-ends_on").first()
+    today = timezone.localdate()
+    start = latest.ends_on + timedelta(days=1) if latest and latest.ends_on >= today.replace(day=1) else today.replace(day=1)
+    following = date(start.year + start.month // 12, start.month % 12 + 1, 1)  # to the end of its month
+    return {"name": f"{start.year}年{start.month}月" if start.day == 1 else "", "starts_on": start,
+            "ends_on": following - timedelta(days=1)}
+
+
 @require_http_methods(["GET", "POST"])
 def budget_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if not services.can_set_budgets(request.user):
         raise PermissionDenied
     budget = get_object_or_404(GiftBudget, pk=pk) if pk else None
     initial = ({"name": budget.name, "starts_on": budget.starts_on, "ends_on": budget.ends_on, "amount": budget.amount}
-               if budget else {})
+               if budget else _next_month())
     form = forms.BudgetForm(request.POST or None, initial=initial)
     context = {"form": form, "budget": budget}
     if request.method != "POST":

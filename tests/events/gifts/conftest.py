@@ -13,7 +13,7 @@ import time_machine
 from customers.models import FamilyMember
 from dealer_crm.accounts.roles import Role
 from events.gifts import services
-from events.gifts.models import Gift, GiftBudget
+from events.gifts.models import Gift
 from tests.customers.factories import CustomerFactory
 from tests.factories import UserFactory
 

@@ -5,13 +5,12 @@ started together by a barrier."""
 import threading
 from decimal import Decimal
 
-import pytest
 from django.db import connection, connections
 from django.test import override_settings
 
 from customers.models import Customer
 from events.gifts import services
-from events.gifts.models import Gift, GiftBudget, GiftRequest
+from events.gifts.models import Gift, GiftRequest
 
 from .conftest import DECEMBER, NOW
 

@@ -100,3 +100,13 @@ def test_the_lists_run_a_fixed_number_of_queries(login, general_manager, supervi
         client.get(BUDGETS)
     with django_assert_num_queries(len(gifts.captured_queries)):
         client.get(GIFTS)
+
+
+def test_a_new_budget_starts_as_the_month_after_the_latest(login, general_manager, budget, clock):
+    form = login(general_manager).get(reverse("gifts:budget_create")).context["form"]
+    assert form.initial == {"name": "2027年1月", "starts_on": date(2027, 1, 1), "ends_on": date(2027, 1, 31)}
+
+
+def test_without_any_budget_a_new_one_is_this_month(login, general_manager, clock):
+    form = login(general_manager).get(reverse("gifts:budget_create")).context["form"]
+    assert form.initial == {"name": "2026年12月", "starts_on": date(2026, 12, 1), "ends_on": date(2026, 12, 31)}

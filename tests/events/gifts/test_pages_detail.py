@@ -5,7 +5,7 @@ gift posted), who asked cancels; a refused step comes back with the form as type
 import pytest
 from django.urls import reverse
 
-from events.gifts.models import GiftBudget, GiftRequest
+from events.gifts.models import GiftBudget
 
 from .conftest import ask, html
 
