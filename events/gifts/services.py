@@ -295,9 +295,9 @@ def gift_request_cancel(*, request: GiftRequest, by, reason: str, now: datetime 
     if not can_cancel(by, request):
         raise PermissionDenied
     reason = _text(reason, required=_("Write why the request is cancelled."))
-    if request.status == S.APPROVED:
-        GiftBudget.objects.filter(pk=request.budget_id).update(committed=F("committed") - request.total)
+    if request.status == S.APPROVED:  # the gift's row first, then the budget's: the approvals' order
         Gift.objects.filter(pk=request.gift_id).update(stock=F("stock") + request.quantity)
+        GiftBudget.objects.filter(pk=request.budget_id).update(committed=F("committed") - request.total)
     request.status, request.cancelled_at, request.cancelled_by, request.cancel_reason = S.CANCELLED, now, by, reason
     request.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
     _timeline(request, "cancelled", by=by, at=now, note=reason)

@@ -34,7 +34,7 @@ def _values(params: dict) -> dict:
         "gift": gift if quantity == 1 else f"{gift} × {quantity}",
         "reason": _reason(params.get("reason") or ""),
         "total": _total(params.get("total")),
-        "child": f"（{params['child']}）" if params.get("child") else "",
+        "child": f" · {params['child']}" if params.get("child") else "",
         "decider": params.get("decider") or "—",
         "courier": params.get("courier") or "—",
         "tracking": params.get("tracking") or "—",
