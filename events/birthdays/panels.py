@@ -30,8 +30,8 @@ def _birthdays_week(*, user, today):
         text = _("%(whose)s · %(age)d years") % {"whose": whose, "age": row.age}
         if row.important and not row.is_child:
             text += f" · {row.customer.get_importance_display()}"
-        rows.append(PanelRow(text=text, url=url, meta=pgettext("birthday", "Today") if row.is_today else f"{row.on:%m-%d}",
-                             tone="warning" if row.is_today else ""))
+        meta = pgettext("birthday", "Today") if row.is_today else f"{row.on:%m-%d}"
+        rows.append(PanelRow(text=text, url=url, meta=meta, tone="warning" if row.is_today else ""))
     return PanelRows(rows=rows, total=total)
 
 

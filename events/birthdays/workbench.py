@@ -18,6 +18,8 @@ def birthday_context(*, bench, user, may_record: bool, now: datetime, kept: dict
     from .days import age_on, next_birthday
     from .models import BirthdayGreeting
     from .selectors import gifts_before
+    from followups.callbacks.services.building import shift_start
+
     from .services import BIRTHDAY_CALL_WITHIN
 
     callback, customer = bench.callback, bench.customer
@@ -28,14 +30,15 @@ def birthday_context(*, bench, user, may_record: bool, now: datetime, kept: dict
     children = [(child, next_birthday(child.birthday, today=timezone.localdate(now)))
                 for child in FamilyMember.objects.filter(customer=customer, relation=FamilyMember.Relation.CHILD)
                 if child.birthday]
-    call_by = timezone.localtime(callback.due_at) + BIRTHDAY_CALL_WITHIN if callback.due_at else None
+    # The norm counts from the shift's start on the birthday, whenever the morning's job queued the call.
+    call_by = datetime.combine(day, shift_start(), tzinfo=timezone.get_current_timezone()) + BIRTHDAY_CALL_WITHIN
     return {"customer": customer, "birthday": birthday, "day": day,
             "age": age_on(birthday, day=day) if birthday else greeting.age if greeting else None,
-            "greeting": greeting, "call_by": call_by, "late": call_by is not None and callback.is_open and now > call_by,
+            "greeting": greeting, "call_by": call_by, "late": callback.is_open and now > call_by,
             "children": [{"child": child, "on": on, "age": age_on(child.birthday, day=on)} for child, on in children],
             "gifts": gifts_before(customer=customer)}
 
 
 def register() -> None:
-    workbench_extra_register("birthday", kinds=(CallbackKind.BIRTHDAY,), template="birthdays/partials/workbench_birthday.html",
-                             context=birthday_context, order=10)
+    workbench_extra_register("birthday", kinds=(CallbackKind.BIRTHDAY,),
+                             template="birthdays/partials/workbench_birthday.html", context=birthday_context, order=10)

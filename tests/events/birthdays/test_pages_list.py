@@ -4,7 +4,7 @@ the birthday call and the child's gift (申请礼品); today's rows highlighted;
 empty state; who may see it; a fixed number of queries."""
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 import time_machine

@@ -62,3 +62,11 @@ def test_the_gifts_before_are_listed(login, agent, call):
                                requested_by=agent, requested_at=timezone.now() - timedelta(days=90))
     text = panel(page(login(agent), call))
     assert "定制保温杯" in text
+
+
+def test_a_call_queued_late_in_the_morning_is_still_due_two_hours_after_the_shifts_start(login, agent):
+    vip = customer(name="李华", born=date(1970, 12, 3), importance="vip")
+    with time_machine.travel(at(TODAY, 9, 50), tick=False):
+        birthdays_greet(on=TODAY)
+    text = panel(page(login(agent), Callback.objects.get(customer=vip), hour=10))
+    assert "请于10:30前致电（上班后两小时内）。" in text
