@@ -111,3 +111,38 @@ def test_twenty_approvals_for_one_customer_stop_at_the_yearly_cap(transactional_
     budget.refresh_from_db()
     gift.refresh_from_db()
     assert budget.committed == Decimal("280.00") and gift.stock == 96
+
+
+def test_ten_overlapping_budgets_set_at_once_leave_one(transactional_db, general_manager):
+    from datetime import date
+
+    start = threading.Barrier(10)
+    saved, refused, errors = [], [], []
+    lock = threading.Lock()
+
+    def set_budget(day: int):
+        try:
+            start.wait(timeout=30)
+            try:
+                budget = services.gift_budget_save(by=general_manager, name=f"方案{day}", starts_on=date(2027, 3, day),
+                                                   ends_on=date(2027, 3, 31), amount=Decimal("5000"))
+            except services.GiftError as error:
+                with lock:
+                    refused.append(str(error))
+            else:
+                with lock:
+                    saved.append(budget.pk)
+        except Exception as error:  # noqa: BLE001 - reported below
+            with lock:
+                errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=set_budget, args=(day,)) for day in range(1, 11)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    connections.close_all()
+    assert errors == [] and len(saved) == 1 and len(refused) == 9
+    assert all("预算期间不能重叠" in message for message in refused)
