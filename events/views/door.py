@@ -76,7 +76,7 @@ def door_check_in(request: HttpRequest, pk: int, invitation_pk: int) -> HttpResp
     if invitation.checked_in_at is not None:
         return _answer(request, event, query=query, notice=_already(invitation, name))
     try:
-        services.invitation_check_in(invitation=invitation, by=request.user)
+        services.invitation_check_in(invitation=invitation, by=request.user, guests=_guests(request.POST.get("guests")))
     except services.AlreadyCheckedIn:  # a second tap (or a colleague at the other door got there first)
         invitation.refresh_from_db(fields=["checked_in_at"])
         return _answer(request, event, query=query, notice=_already(invitation, name))
@@ -84,6 +84,13 @@ def door_check_in(request: HttpRequest, pk: int, invitation_pk: int) -> HttpResp
         return _answer(request, event, query=query, notice={"level": "error", "text": " ".join(error.messages)})
     return _answer(request, event, query=query, notice={
         "level": "success", "text": _("%(name)s is checked in. Welcome!") % {"name": name}, "pk": invitation.pk})
+
+
+def _guests(raw) -> int | str | None:
+    """How many came through the door with the guest, as typed beside the button (empty: the party they
+    announced; the service refuses what is not 1 to 20)."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else (raw or None)
 
 
 def _already(invitation: Invitation, name: str) -> dict:

@@ -75,6 +75,22 @@ def test_a_tap_checks_the_guest_in_and_the_counts_follow(login, door, event):
     assert "13:30 已签到" in text(part(fragment, f"hit-{guest.customer_id}"))
 
 
+def test_the_people_arriving_are_the_announced_party_unless_changed_beside_the_button(login, door, event):
+    guest, other = invitation_of(event, "张来宾"), invitation_of(event, "张另一")
+    client = login(door)
+    page = html(client.get(url("door", event.pk), {"q": "张"}))
+    def announced(invitation):
+        return re.search(rf'id="guests-{invitation.pk}"[^>]*value="(\d+)"', page).group(1)
+
+    assert (announced(guest), announced(other)) == ("3", "1")
+    client.post(url("door_check_in", event.pk, other.pk), {"q": "张", "guests": "2"}, **HX)
+    other.refresh_from_db()
+    assert other.guests_arrived == 2
+    fragment = html(client.post(url("door_check_in", event.pk, guest.pk), {"q": "张", "guests": "30"}, **HX))
+    guest.refresh_from_db()
+    assert guest.checked_in_at is None and "请填写 1 至 20 人" in text(part(fragment, "door-notice"))
+
+
 def test_a_second_tap_is_told_it_is_already_done(login, door, event, clock):
     guest = invitation_of(event, "张来宾")
     client = login(door)

@@ -214,4 +214,5 @@ def test_cancelling_asks_first_says_what_it_means_and_needs_a_reason(login, mark
     assert done.status_code == 302 and event.status == Event.Status.CANCELLED and event.cancel_reason == "展厅装修"
     page = html(client.get(url("event_detail", event.pk)))
     assert "此活动已取消。 展厅装修" in text(page) and 'id="event-door"' not in page
+    assert url("door", event.pk) not in page  # neither the button nor the tab
     assert Invitation.objects.filter(event=event).count() == 1
