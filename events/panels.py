@@ -17,21 +17,22 @@ def _upcoming_events(*, user, today):
     from dealer_crm.home import NOTHING, PanelRow, PanelRows
 
     from .models import Event
-    from .views.events import _upcoming_q, _with_counts
+    from .selectors import events_upcoming
+    from .services import day_start
 
     if not user.has_perm("events.view_event"):
         return NOTHING
-    upcoming = Event.objects.filter(_upcoming_q(today))
-    events = list(_with_counts(upcoming.order_by("starts_at", "id"))[:EVENT_ROWS])
+    events = events_upcoming(today=today, limit=EVENT_ROWS)
     if not events:
         return NOTHING
-    total = len(events) if len(events) < EVENT_ROWS else upcoming.count()
+    total = len(events) if len(events) < EVENT_ROWS else Event.objects.filter(
+        status__in=[Event.Status.PLANNING, Event.Status.INVITING], starts_at__gte=day_start(today)).count()
     soon = today + timedelta(days=2)
 
     def row(event) -> PanelRow:
         local = timezone.localtime(event.starts_at)
         counts = _("invited %(invited)d · coming %(coming)d · in %(in)d") % {
-            "invited": event.n_invited, "coming": event.n_coming, "in": event.n_checked_in}
+            "invited": event.counts["invited"], "coming": event.counts["yes"], "in": event.counts["checked_in"]}
         return PanelRow(text=f"{event.title} · {counts}", meta=f"{local:%m-%d %H:%M}",
                         url=reverse("events:event_detail", args=[event.pk]),
                         tone="warning" if local.date() <= soon else "")
