@@ -138,15 +138,18 @@ def points_expiry(*, member: Member) -> Expiry:
     if paid is not None and (member.last_credit_on is None or member.last_credit_on <= paid):
         return Expiry(expiry_day(since=paid), member.usable)
     # Lots: each credit's day and what is left of it, the oldest consumed first by what was taken.
-    lines = list(PointsEntry.objects.filter(member=member).order_by("at", "id").values_list("at", "points"))
-    taken = -sum(points for _at, points in lines if points < 0)
+    lines = list(PointsEntry.objects.filter(member=member).order_by("at", "id")
+                 .values_list("at", "points", "kind", "visit__closed_on"))
+    taken = -sum(line[1] for line in lines if line[1] < 0)
+    # An earning is credited on its repair order's day, a correction on its own day.
+    credits = sorted(((closed_on if kind == PointsEntry.Kind.EARN and closed_on else timezone.localdate(at)), points)
+                     for at, points, kind, closed_on in lines if points > 0)
     lots: list[list] = []
-    for at, points in lines:
-        if points > 0:
-            used = min(points, taken)
-            taken -= used
-            if points - used:
-                lots.append([timezone.localdate(at), points - used])
+    for day, points in credits:
+        used = min(points, taken)
+        taken -= used
+        if points - used:
+            lots.append([day, points - used])
     if not lots:
         return Expiry(None, 0)
     on = expiry_day(since=max(lots[0][0], paid) if paid else lots[0][0])

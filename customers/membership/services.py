@@ -20,8 +20,9 @@ constraints), so a rerun, a re-import or twenty redemptions at the same moment c
   balance.
 - Correcting (`points_adjust`): the supervisor adds or takes points with a note (both balances).
 - Expiry (`points_expire`, the daily job `membership.expire`): once a member has had no paid visit for
-  settings.POINTS_EXPIRY_MONTHS months, the points credited before that cut-off expire — what is
-  left of them. Redemptions, expiries and corrections taking points consume the oldest points first
+  settings.POINTS_EXPIRY_MONTHS months, the points credited up to that cut-off expire — what is
+  left of them. An earning counts as credited on its repair order's day (however late it was
+  imported), a correction on the day it was made. Redemptions, expiries and corrections taking points consume the oldest points first
   (first in, first out), so what is left of the points credited up to the cut-off is
   max(0, credited up to the cut-off − everything taken so far); points credited since (a late import,
   a correction) stay until they too are that old. A second run the same day expires nothing.
@@ -112,6 +113,12 @@ def expiry_day(*, since: date) -> date:
 
 def _day_end(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def _credited_by(day: date) -> Q:
+    """Lines credited on or before `day`: an earning on its repair order's day, a correction on its own."""
+    return (Q(kind=K.EARN, visit__closed_on__lte=day)
+            | (~Q(kind=K.EARN) & Q(at__lt=_day_end(day))))
 
 
 def _entry_type() -> ContentType:
@@ -261,7 +268,8 @@ def _earn_members(member_ids: Sequence[int], *, rates, tiers, until: date, now: 
         member.usable += points
         member.cumulative += points
         member.last_paid_visit_on = max(filter(None, [member.last_paid_visit_on, closed_on]))
-        member.last_credit_on = timezone.localdate(now)
+        # An earning counts from its repair order's day (a late import is no younger for it).
+        member.last_credit_on = max(filter(None, [member.last_credit_on, closed_on]))
         entries.append(PointsEntry(member=member, kind=K.EARN, points=points, usable_after=member.usable, at=now,
                                    visit_id=visit_id, amount=total))
         changed[member_id] = member
@@ -363,7 +371,7 @@ def points_adjust(*, member: Member, points: int, by, note: str, now: datetime |
     member.usable += points
     member.cumulative += points
     if points > 0:
-        member.last_credit_on = timezone.localdate(now)
+        member.last_credit_on = max(filter(None, [member.last_credit_on, timezone.localdate(now)]))
     reached = _tier_change(member, _tiers(), now, by=by)
     member.save(update_fields=["usable", "cumulative", "tier", "last_credit_on"])
     entry = PointsEntry.objects.create(member=member, kind=K.ADJUST, points=points, usable_after=member.usable,
@@ -433,7 +441,7 @@ def _expire_members(member_ids: Sequence[int], *, cutoff: date, now: datetime) -
     if recent:
         # What is left (first in, first out) of the points credited up to the cut-off.
         sums = (PointsEntry.objects.filter(member__in=recent).values("member").order_by()
-                .annotate(old=Sum("points", filter=Q(points__gt=0, at__lt=_day_end(cutoff)), default=0),
+                .annotate(old=Sum("points", filter=Q(points__gt=0) & _credited_by(cutoff), default=0),
                           taken=Sum("points", filter=Q(points__lt=0), default=0)))
         for row in sums:
             amounts[row["member"]] = max(0, row["old"] + row["taken"])

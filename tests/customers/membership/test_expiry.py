@@ -241,3 +241,16 @@ def test_the_models_cut_off_is_the_services():
     while day < date(2026, 1, 1):
         assert expiry_cutoff(on=day) == Lots.cutoff(day), day
         day += timedelta(days=1)
+
+
+def test_a_repair_order_imported_late_earns_now_but_its_points_count_from_its_own_day():
+    from customers.membership.selectors import points_expiry
+
+    customer, vehicle = customer_with_car()
+    member = member_enrol(customer=customer, by=None, on=date(2024, 1, 1))
+    paid_visit(vehicle, on=VISIT, total="2500")  # finished on VISIT, in the DMS export a year later
+    points_earn(on=date(2025, 3, 12), now=at(date(2025, 3, 12), 5, 30))
+    member.refresh_from_db()
+    assert (member.last_paid_visit_on, member.last_credit_on) == (VISIT, VISIT)
+    assert (points_expiry(member=member).on, points_expiry(member=member).points) == (DUE, 2_500)
+    assert points_expire(on=DUE) == {"created": 1, "points": 2_500}
