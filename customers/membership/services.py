@@ -397,6 +397,7 @@ WITH gone AS (
     SELECT id, customer_id, usable FROM membership_member
     WHERE id = ANY(%(ids)s) AND usable > 0 AND (last_paid_visit_on <= %(cutoff)s OR last_paid_visit_on IS NULL)
       AND (last_credit_on <= %(cutoff)s OR last_credit_on IS NULL)
+    ORDER BY id
     FOR UPDATE),
 lines AS (
     INSERT INTO membership_pointsentry (member_id, kind, points, usable_after, at, note)
