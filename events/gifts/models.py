@@ -87,7 +87,7 @@ class GiftRequest(models.Model):
         REQUESTED = "requested", _("Awaiting approval")  # 待审批
         APPROVED = "approved", _("Approved")  # 已批准，待寄出
         REJECTED = "rejected", _("Rejected")  # 已驳回
-        SENT = "sent", _("Sent")  # 已寄出
+        SENT = "sent", pgettext_lazy("gift request status", "Sent")  # 已寄出 (not the SMS platform's 已发送)
         CANCELLED = "cancelled", _("Cancelled")
 
     class Delivery(models.TextChoices):

@@ -74,6 +74,10 @@ def default_callback_rules() -> None:
         apps, None)
     importlib.import_module("followups.complaints.migrations.0002_default_severities").create(apps, None)
     importlib.import_module("followups.appointments.migrations.0002_defaults").create_defaults(apps, None)
+    # Customer care's: the invitation call and text, the birthday call and greetings, the tiers and points rules.
+    importlib.import_module("events.migrations.0003_invitation_defaults").create(apps, None)
+    importlib.import_module("events.birthdays.migrations.0002_defaults").create(apps, None)
+    importlib.import_module("customers.membership.migrations.0003_defaults").create(apps, None)
 
 
 _serials = iter(range(700_000, 800_000))
@@ -144,13 +148,14 @@ def publish_script(kind: str = "ssi", *, number: int = 1, published_at=None):
 
 # --- callback scripts (回访话术) -----------------------------------------------------------------------
 def seeded_scripts() -> None:
-    """The scripts of the seeding migration (scripts 0002), also in a reused test database that a
-    transactional test emptied (a key already there is left as it is)."""
+    """The scripts of the seeding migrations (scripts 0002, and 0006 of customer care's calls), also in
+    a reused test database that a transactional test emptied (a key already there is left as it is)."""
     from importlib import import_module
 
     from django.apps import apps
 
     import_module("followups.scripts.migrations.0002_seed_scripts").seed(apps, None)
+    import_module("followups.scripts.migrations.0006_care_scripts").seed(apps, None)
 
 
 # --- retention (招揽): the shipped bands, rules, texts and scripts; visits with mileage; bookings -----
