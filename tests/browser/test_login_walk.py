@@ -49,9 +49,10 @@ def test_each_role_sees_its_own_home_page(page, live_server, role, panel_title, 
     else:
         # today, customers, new customer, the workbench, problems, the callback scripts, the complaints
         # they register, retention's reminders, letters, lapsed customers and results, the appointment
-        # calendar and the service desk's day, the sales leads they hand over, the outbox and the SMS
-        # templates: nothing else
-        expect(menu.get_by_role("link")).to_have_count(16)
+        # calendar and the service desk's day, the sales leads they hand over, the events whose door they
+        # help at, the week's birthdays, the gift requests and the catalogue they request from, the outbox
+        # and the SMS templates: nothing else
+        expect(menu.get_by_role("link")).to_have_count(20)
         expect(menu.get_by_role("link", name="审计日志")).to_have_count(0)
 
 
