@@ -31,7 +31,10 @@ def _context(request: HttpRequest, event: Event, *, query: str, walk_in_form=Non
     """The guests the search found (events.selectors.DoorHit: the customer and their invitation to this
     event, None for who was not invited), the counts, the walk-in form and what the last tap did."""
     hits = selectors.door_search(event=event, query=query, limit=20, user=request.user) if query else []
+    # The customers' search runs a number's ending only for who may reveal numbers (customer_search_for).
+    tail_withheld = query.isdigit() and 3 <= len(query) < 11 and not request.user.has_perm("customers.reveal_phone")
     return {"event": event, "query": query, "hits": hits, "counts": selectors.event_counts(event=event),
+            "tail_withheld": tail_withheld,
             "walk_in_form": walk_in_form or WalkInForm(), "notice": notice, "walk_in_sent": walk_in_sent, "open": event.status != Event.Status.CANCELLED}
 
 

@@ -63,6 +63,12 @@ def test_the_mobile_s_last_digits_and_pinyin_find_the_guest(login, door, event):
     assert f'id="hit-{guest.customer_id}"' in html(client.get(url("door", event.pk), {"q": "zhanglaibin"}))
 
 
+def test_who_may_not_see_numbers_is_told_the_mobile_s_ending_does_not_search(login, marketing, event):
+    page = html(login(marketing).get(url("door", event.pk), {"q": "5678"}))
+    assert "按手机尾号查找来宾需要查看号码的权限" in text(part(page, "door-tail-withheld"))
+    assert 'id="door-tail-withheld"' not in html(login(marketing).get(url("door", event.pk), {"q": "张来宾"}))
+
+
 def test_a_tap_checks_the_guest_in_and_the_counts_follow(login, door, event):
     guest = invitation_of(event, "张来宾")
     response = login(door).post(url("door_check_in", event.pk, guest.pk), {"q": "张来宾"}, **HX)
