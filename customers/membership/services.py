@@ -42,7 +42,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, F, Max, OuterRef, Q, Sum
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -480,3 +480,27 @@ def points_expire(*, on: date, now: datetime | None = None) -> dict[str, int]:
         counts["created"] += created
         counts["points"] += points
     return counts
+
+
+# --- the tiers ----------------------------------------------------------------------------------------
+def members_retier() -> int:
+    """Every member in the tier their cumulative points reach now (one UPDATE, of the members whose
+    tier changes): a new threshold moves members up or down at once, not at their next points."""
+    reached = Subquery(Tier.objects.filter(threshold__lte=OuterRef("cumulative")).order_by("-threshold")
+                       .values("pk")[:1])
+    return (Member.objects.annotate(reached=reached)
+            .filter(Q(tier__isnull=True, reached__isnull=False) | Q(tier__isnull=False, reached__isnull=True)
+                    | ~Q(tier_id=F("reached")))
+            .update(tier_id=reached))
+
+
+@transaction.atomic
+def tier_save(*, tier: Tier, by) -> Tier:
+    """A tier added or changed by the supervisor (its threshold unique, its benefits as written), and
+    the members moved to the tier their points now reach."""
+    if not by.has_perm("membership.change_tier" if tier.pk else "membership.add_tier"):
+        raise PermissionDenied
+    tier.full_clean()
+    tier.save()
+    members_retier()
+    return tier

@@ -4,8 +4,6 @@ type. A change counts from then on: a member's tier follows their cumulative poi
 change of points, and a rule counts for the visits earned after it (the earn job's next run)."""
 
 from django.contrib import messages
-from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -15,9 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from customers.models import ServiceVisit
 from dealer_crm.access import require_perm
 
-from .. import selectors
+from .. import selectors, services
 from ..forms import PointsRuleForm, TierForm
-from ..models import Member, PointsRule, Tier
+from ..models import PointsRule, Tier
 from .display import benefit_lines
 
 VIEW, ADD, CHANGE = "membership.view_tier", "membership.add_tier", "membership.change_tier"
@@ -44,17 +42,6 @@ def _earning_kinds() -> list[tuple[str, str]]:
     return [(kind, label) for kind, label in ServiceVisit.Kind.choices if kind != ServiceVisit.Kind.INTERNAL]
 
 
-def members_retier() -> int:
-    """Every member in the tier their cumulative points reach now (one UPDATE, of the members whose
-    tier changes): a new threshold moves members up or down at once, not at their next points."""
-    reached = Subquery(Tier.objects.filter(threshold__lte=OuterRef("cumulative")).order_by("-threshold")
-                       .values("pk")[:1])
-    return (Member.objects.annotate(reached=reached)
-            .filter(Q(tier__isnull=True, reached__isnull=False) | Q(tier__isnull=False, reached__isnull=True)
-                    | ~Q(tier_id=F("reached")))
-            .update(tier_id=reached))
-
-
 @require_http_methods(["GET", "POST"])
 def tier_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     require_perm(request.user, VIEW)
@@ -66,9 +53,7 @@ def tier_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         tier = get_object_or_404(Tier, pk=pk)
     form = TierForm(request.POST or None, instance=tier)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            members_retier()
+        services.tier_save(tier=form.save(commit=False), by=request.user)
         messages.success(request, _("The tier “%(name)s” is saved. Members reach it by their cumulative points.")
                          % {"name": form.instance.name})
         return redirect("membership:tier_list")
