@@ -242,7 +242,7 @@ def lounge_visit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 urlpatterns = [
-    path("interview_list/", interview_list, name="interview_list"),
+    path("interviews/", interview_list, name="interview_list"),
     path("interviews/new/", interview_create, name="interview_create"),
     path("interviews/<int:pk>/", interview_detail, name="interview_detail"),
     path("lounge/", lounge, name="lounge"),

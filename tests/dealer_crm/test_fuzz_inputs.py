@@ -120,6 +120,19 @@ VEHICLE_PAGES = {"vehicle_detail", "vehicle_edit", "vehicle_owner", "delivery_fi
 ADMIN_MODELS = {f"admin:{model._meta.app_label}_{model._meta.model_name}_{suffix}": model
                 for model in admin.site._registry for suffix in ("changelist", "add", "change", "delete", "history")}
 SKIPPED = {"healthz"}  # reads nothing from the request
+# Customer care's pages of one object (the others take no argument).
+CARE_PAGES_OF_ONE = {
+    *(f"events:{page}" for page in ("event_detail", "event_edit", "event_outcome", "event_cancel", "event_audience",
+                                    "audience_count", "event_invite", "invitations_create", "invitations_send_sms",
+                                    "invitations_call", "invitation_list", "invitation_answer", "checklist",
+                                    "checklist_item_edit", "checklist_item_done", "checklist_item_remove", "door",
+                                    "door_check_in", "door_walk_in")),
+    *(f"gifts:{page}" for page in ("request_detail", "request_decide", "request_send", "request_cancel", "gift_edit",
+                                   "budget_edit")),
+    *(f"membership:{page}" for page in ("member_detail", "points_redeem", "points_adjust", "member_enrol",
+                                        "reward_edit", "reward_switch", "tier_edit", "rule_edit")),
+    "care:interview_detail", "care:lounge_visit", "care:lounge_leave",
+}
 
 
 def _problem(world: dict):
@@ -226,6 +239,64 @@ def _appointment(world: dict):
     return world["appointment"]
 
 
+def _care(world: dict, name: str):
+    """Customer care's objects of the world's customer (made the first time a page needs them): an
+    event with the customer invited and a checklist task, a gift with its budget and a request, the
+    customer as a member with a reward and a tier, an interview and a lounge visit."""
+    if "care" not in world:
+        from customers.membership.models import Member, Reward, Tier
+        from events.care.models import Interview, LoungeVisit
+        from events.gifts.models import Gift, GiftBudget, GiftRequest
+        from events.models import ChecklistItem, Event, Invitation
+
+        now, today, customer = timezone.now(), timezone.localdate(), world["customer"]
+        event = Event.objects.create(title="车主日", kind="owners_day", starts_at=now + timedelta(days=10), venue="展厅")
+        gift = Gift.objects.create(name="保温杯", unit_cost=50, stock=5)
+        world["care"] = {
+            "event": event,
+            "invitation": Invitation.objects.create(event=event, customer=customer, channel="sms"),
+            "item": ChecklistItem.objects.create(event=event, kind="catering", title="冷餐"),
+            "gift": gift,
+            "budget": GiftBudget.objects.create(name="本月", starts_on=today.replace(day=1),
+                                                ends_on=today.replace(day=1) + timedelta(days=27), amount=1000),
+            "request": GiftRequest.objects.create(customer=customer, gift=gift, unit_cost=50, reason="other",
+                                                  requested_by=world["admin_user"], requested_at=now),
+            "member": Member.objects.create(customer=customer, joined_on=today),
+            "reward": Reward.objects.create(kind="labour", name="一小时工时", points=100),
+            "tier": Tier.objects.order_by("pk").first() or Tier.objects.create(name="普卡", threshold=0),
+            "interview": Interview.objects.create(customer=customer, held_at=now, interviewer=world["supervisor"]),
+            "lounge": LoungeVisit.objects.create(customer=customer, arrived_at=now, host=world["supervisor"]),
+        }
+    care = world["care"]
+    short = name.split(":", 1)[1]
+    if name.startswith("events:"):
+        kwargs = {"pk": care["event"].pk}
+        if short in {"invitation_answer", "door_check_in"}:
+            kwargs["invitation_pk"] = care["invitation"].pk
+        elif short.startswith("checklist_item_"):
+            kwargs["item_pk"] = care["item"].pk
+        return kwargs
+    if name.startswith("gifts:"):
+        if short == "gift_edit":
+            return {"pk": care["gift"].pk}
+        if short == "budget_edit":
+            return {"pk": care["budget"].pk}
+        return {"pk": care["request"].pk}
+    if name.startswith("membership:"):
+        if short == "member_enrol":
+            return {"customer_pk": world["customer"].pk}
+        if short.startswith("reward_"):
+            return {"pk": care["reward"].pk}
+        if short == "tier_edit":
+            return {"pk": care["tier"].pk}
+        if short == "rule_edit":
+            return {"kind": "scheduled"}
+        return {"pk": care["member"].pk}
+    if short == "interview_detail":
+        return {"pk": care["interview"].pk}
+    return {"pk": care["lounge"].pk}  # the lounge visit's pages
+
+
 def path_for(name: str, world: dict) -> str | None:
     """The URL `name` with real objects behind its arguments; None for the admin's unnamed redirects."""
     short = name.split(":", 1)[-1]
@@ -296,6 +367,8 @@ def path_for(name: str, world: dict) -> str | None:
         kwargs = {"pk": _appointment(world).pk}
     elif name == "appointments:capacity_edit":
         kwargs = {"pk": _appointment(world).slot.resource_id}
+    if name in CARE_PAGES_OF_ONE:
+        kwargs = _care(world, name)
     if name.startswith("scripts:") and name not in {"scripts:script_list", "scripts:script_new"}:
         kwargs = {"pk": _script_draft(world, name).pk}
     if name.startswith("imports:batch_") and name not in {"imports:batch_list", "imports:batch_upload"}:
