@@ -30,6 +30,9 @@ class PanelRow:
 class PanelRows:
     rows: list[PanelRow]
     total: int  # all of them, not only the rows shown
+    # The "see all" link for this reader when it is not the panel's own (e.g. their own requests
+    # rather than a queue only others may open).
+    link_url: str = ""
 
 
 NOTHING = PanelRows(rows=[], total=0)

@@ -23,10 +23,12 @@ def _gift_approvals(*, user, today):
     from . import selectors, services
 
     waited_long = timezone.now() - timedelta(days=WAITED_DAYS)  # amber: waiting more than two days
+    link = ""
     if services.can_approve(user):
         waiting = selectors.GiftRequest.objects.filter(status=selectors.S.REQUESTED)
     elif services.can_request(user):
         waiting = selectors.my_waiting(user=user)
+        link = f"{reverse('gifts:request_list')}?tab={selectors.S.REQUESTED}"  # the queue is the approver's
     else:
         return NOTHING
     rows = [
@@ -37,7 +39,7 @@ def _gift_approvals(*, user, today):
                  tone="warning" if row.requested_at < waited_long else "")
         for row in waiting.select_related("customer", "gift").order_by("requested_at", "id")[:ROWS]
     ]
-    return PanelRows(rows=rows, total=waiting.count())
+    return PanelRows(rows=rows, total=waiting.count(), link_url=link)
 
 
 def _gifts_to_send(*, user, today):

@@ -17,7 +17,10 @@ def test_an_agent_sees_their_work_and_the_archive(agent):
     assert menu_urls(agent) == {"/", "/customers/", "/customers/new/", "/sms/outbox/", "/sms/templates/",
                                 "/callbacks/problems/", "/callbacks/", "/scripts/", "/complaints/", "/leads/",
                                 "/retention/reminders/", "/retention/letters/", "/retention/lapses/", "/retention/report/",
-                                "/appointments/calendar/", "/appointments/day/"}
+                                "/appointments/calendar/", "/appointments/day/",
+                                # customer care: the events whose door they help at, the week's birthdays,
+                                # the gifts they request and the catalogue they request from
+                                "/events/", "/birthdays/", "/gifts/", "/gifts/catalogue/"}
 
 
 @pytest.mark.django_db
@@ -57,7 +60,10 @@ def test_the_general_manager_sees_the_supervision_pages_they_may_read_but_not_th
         "/callbacks/problems/", "/callbacks/supervisor/", "/callbacks/list/",
         "/complaints/", "/complaints/inbox/", "/complaints/plans/", "/leads/",
         "/retention/reminders/", "/retention/lapses/", "/retention/report/",
-        "/appointments/calendar/", "/appointments/day/"}
+        "/appointments/calendar/", "/appointments/day/",
+        # customer care, read; the gifts they approve and the budgets they set
+        "/events/", "/birthdays/", "/gifts/", "/gifts/approvals/", "/gifts/catalogue/", "/gifts/budgets/",
+        "/members/", "/members/tiers/", "/care/interviews/", "/care/lounge/"}
 
 
 @pytest.mark.django_db
