@@ -470,8 +470,11 @@ def walk_in_check_in(*, event: Event, by, customer: Customer | None = None, name
         name = (name or "").strip()
         if not name:
             raise EventError({"name": _("Enter the guest's name.")})
-        customer = Customer.objects.filter(mobile=mobile).order_by("id").first() if mobile else None
-        if customer is None:
+        if mobile and Customer.objects.filter(mobile=mobile).exists():
+            # never check in (nor name) whoever owns a typed number: the door searches by name instead
+            raise EventError({"mobile": _("This mobile number is already on file: search for the customer "
+                                          "by name at the door and check them in from the list.")})
+        if True:  # a new customer of the archive
             from customers.services import customer_create
 
             try:

@@ -116,6 +116,16 @@ def door_walk_in(request: HttpRequest, pk: int) -> HttpResponse:
         from customers.access import get_customer_for_user
 
         customer = get_customer_for_user(request.user, data["customer"])
+    if data["mode"] == WalkInForm.NEW and data.get("mobile"):
+        from django.conf import settings
+
+        from customers.forms import TOO_MANY_NUMBER_CHECKS
+        from customers.phone_privacy import whole_number_check_allowed
+
+        if not whole_number_check_allowed(user=request.user, number=data["mobile"], via="door_walk_in"):
+            form.add_error("mobile", TOO_MANY_NUMBER_CHECKS % {"limit": settings.PHONE_SEARCHES_PER_HOUR})
+            return _answer(request, event, query=query, walk_in_form=form, walk_in_sent=True, status=400,
+                           notice={"level": "error", "text": " ".join(form.errors["mobile"])})
     try:
         invitation = services.walk_in_check_in(
             event=event, by=request.user, customer=customer, name=data.get("name", ""), mobile=data.get("mobile", ""),

@@ -159,15 +159,17 @@ def test_an_invited_customer_at_the_walk_in_form_is_checked_in_on_their_invitati
     assert selectors.event_counts(event=event)["walk_ins"] == 0
 
 
-def test_a_new_walk_in_becomes_a_customer_or_the_one_with_that_mobile(event, door, clock):
+def test_a_new_walk_in_becomes_a_customer_and_a_number_on_file_is_refused_without_its_owner(event, door, clock):
     clock.move_to(EVENT_START)
     before = Customer.objects.count()
     first = services.walk_in_check_in(event=event, by=door, name="王芳", mobile="+86 139 0000 1111")
     assert Customer.objects.count() == before + 1
     assert first.customer.name == "王芳" and first.customer.mobile == "13900001111"
     known = customer_with_car(name="李强", mobile="13900002222")
-    second = services.walk_in_check_in(event=event, by=door, name="李强", mobile="13900002222")
-    assert second.customer == known
+    with pytest.raises(services.EventError) as refused:
+        services.walk_in_check_in(event=event, by=door, name="随便", mobile="13900002222")
+    assert "李强" not in str(refused.value) and "search for the customer by name" in str(refused.value)
+    assert not event.invitations.filter(customer=known).exists()
     with pytest.raises(services.EventError):
         services.walk_in_check_in(event=event, by=door, name="", mobile="13900003333")
 
