@@ -41,6 +41,11 @@ class GiftAdmin(ImportExportModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # a gift once requested stays (PROTECT); one no longer given is switched off
 
+    def get_readonly_fields(self, request, obj=None):
+        # An existing gift's stock moves on the gifts' page (by the difference typed) or by approvals:
+        # the admin and the Excel import never overwrite it with a possibly stale figure.
+        return ["stock"] if obj is not None else []
+
     def save_model(self, request, obj, form, change):
         gift_save(gift=obj)
 

@@ -156,6 +156,15 @@ class CancelForm(MarksInvalid):
 
 # --- the catalogue and the budgets -------------------------------------------------------------------
 class GiftForm(MarksInvalid, forms.ModelForm):
+    """The stock it showed travels with it (stock_shown): the service moves the stock by what was typed
+    relative to it, so approvals made while the form was open are not undone."""
+    stock_shown = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["stock_shown"].initial = self.instance.stock
+
     class Meta:
         model = Gift
         fields = ["name", "unit_cost", "stock", "on_menu", "for_children", "active", "description"]

@@ -2,7 +2,9 @@
 Excel (a new gift, a price, the stock counted), imported back. Columns have fixed Chinese names,
 whatever the page's language, so a file exported by one user imports for any other; an unchanged row
 is skipped, so importing an export unchanged changes nothing. Each row is saved through the service
-(gift_save), with the model's checks: a row with no name, a negative cost or stock is an invalid row."""
+(gift_save), with the model's checks: a row with no name, a negative cost or stock is an invalid row.
+The 库存 column sets the stock of a NEW gift only: an existing gift's stock is never overwritten from
+the file (approvals may have taken from it since the export); it changes on the gifts' page."""
 
 from import_export import fields, resources, widgets
 

@@ -306,8 +306,15 @@ def gift_request_cancel(*, request: GiftRequest, by, reason: str, now: datetime 
 
 # --- the catalogue and the budgets --------------------------------------------------------------------
 @transaction.atomic
-def gift_save(*, gift: Gift, by=None) -> Gift:
-    """A gift of the catalogue added or changed (the page, the admin, its import)."""
+@transaction.atomic
+def gift_save(*, gift: Gift, by=None, stock_shown: int | None = None) -> Gift:
+    """A gift of the catalogue added or changed (the page, the admin, its import).
+
+    The stock of an existing gift is never written as an absolute figure from a form or a file that
+    may be stale (approvals take from it meanwhile): the page sends the stock it showed (stock_shown)
+    and the stock moves by the difference typed (F("stock") + (new - shown)), refused if it would go
+    below zero; without stock_shown (the admin's form, the Excel import) an existing gift's stock is
+    left as it is. A new gift's stock is written as given."""
     if by is not None and not can_edit_gifts(by):
         raise PermissionDenied
     gift.name = (gift.name or "").strip()
@@ -315,7 +322,19 @@ def gift_save(*, gift: Gift, by=None) -> Gift:
         gift.full_clean()
     except ValidationError as error:
         raise GiftError(error.messages) from None
-    gift.save()
+    if gift.pk is None or not Gift.objects.filter(pk=gift.pk).exists():
+        gift.save()
+        return gift
+    fields = [f.attname for f in Gift._meta.concrete_fields if not f.primary_key and f.attname != "stock"]
+    gift.save(update_fields=fields)
+    if stock_shown is not None and gift.stock != stock_shown:
+        delta = gift.stock - stock_shown
+        moved = Gift.objects.filter(pk=gift.pk, stock__gte=-delta).update(stock=F("stock") + delta)
+        if not moved:
+            current = Gift.objects.values_list("stock", flat=True).get(pk=gift.pk)
+            raise GiftError(_("Only %(n)d are in stock now (some were approved meanwhile): the stock cannot "
+                              "go below zero.") % {"n": current})
+    gift.stock = Gift.objects.values_list("stock", flat=True).get(pk=gift.pk)
     return gift
 
 

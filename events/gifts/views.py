@@ -316,7 +316,8 @@ def gift_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if not form.is_valid():
         return render(request, "gifts/gift_form.html", context, status=400)
     try:
-        saved = services.gift_save(gift=form.instance, by=request.user)
+        saved = services.gift_save(gift=form.instance, by=request.user,
+                                   stock_shown=form.cleaned_data.get("stock_shown") if gift else None)
     except services.GiftError as error:
         form.add_error(None, str(error))
         return render(request, "gifts/gift_form.html", context, status=400)

@@ -71,7 +71,7 @@ def test_an_export_imported_unchanged_changes_nothing(catalogue, login, admin_us
     assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT, actor=admin_user).exists()
 
 
-def test_an_edited_file_changes_the_stock_and_adds_a_gift(catalogue, login, admin_user):
+def test_an_edited_file_changes_the_price_and_adds_a_gift_but_never_overwrites_a_stock(catalogue, login, admin_user):
     client = login(admin_user)
     rows = rows_of(export(client))
     cup = next(row for row in rows if row[1] == "品牌保温杯")
@@ -81,7 +81,7 @@ def test_an_edited_file_changes_the_stock_and_adds_a_gift(catalogue, login, admi
     totals = preview.context["result"].totals
     assert (totals["new"], totals["update"], totals["invalid"]) == (1, 1, 0) and done.status_code == 302
     cup = Gift.objects.get(name="品牌保温杯")
-    assert (cup.unit_cost, cup.stock) == (Decimal("72.50"), 40)
+    assert (cup.unit_cost, cup.stock) == (Decimal("72.50"), 10)  # approvals may have taken from it since
     scent = Gift.objects.get(name="车载香薰")
     assert scent.stock == 100 and scent.on_menu and not scent.for_children
 

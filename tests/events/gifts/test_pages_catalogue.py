@@ -39,9 +39,30 @@ def test_the_dcrc_adds_and_edits_a_gift(login, supervisor, cup):
                                                                       "stock": "10", "active": "on"})
     assert response.status_code == 400 and "已有同名礼品。" in html(response)
     client.post(reverse("gifts:gift_edit", args=[cup.pk]), {"name": "品牌保温杯", "unit_cost": "70", "stock": "25",
-                                                           "on_menu": "on", "active": "on"})
+                                                           "stock_shown": str(cup.stock), "on_menu": "on", "active": "on"})
     cup.refresh_from_db()
     assert cup.stock == 25 and cup.unit_cost == Decimal("70")
+
+
+def test_editing_a_gift_keeps_the_approvals_made_while_the_form_was_open(login, supervisor, cup):
+    client = login(supervisor)
+    Gift.objects.filter(pk=cup.pk).update(stock=5)
+    page = html(client.get(reverse("gifts:gift_edit", args=[cup.pk])))
+    assert 'name="stock_shown" value="5"' in page
+    Gift.objects.filter(pk=cup.pk).update(stock=2)  # the general manager approves 3 meanwhile
+    client.post(reverse("gifts:gift_edit", args=[cup.pk]), {"name": "品牌保温杯", "unit_cost": "68", "stock": "5",
+                                                           "stock_shown": "5", "description": "新说明", "active": "on"})
+    cup.refresh_from_db()
+    assert cup.stock == 2 and cup.description == "新说明"
+    client.post(reverse("gifts:gift_edit", args=[cup.pk]), {"name": "品牌保温杯", "unit_cost": "68", "stock": "15",
+                                                           "stock_shown": "5", "active": "on"})  # 10 more counted
+    cup.refresh_from_db()
+    assert cup.stock == 12
+    response = client.post(reverse("gifts:gift_edit", args=[cup.pk]), {"name": "品牌保温杯", "unit_cost": "68",
+                                                                      "stock": "0", "stock_shown": "15", "active": "on"})
+    assert response.status_code == 400 and 'value="0"' in html(response)
+    cup.refresh_from_db()
+    assert cup.stock == 12
 
 
 def test_who_may_not_edit_the_catalogue_is_refused(login, interviewer, cup):
