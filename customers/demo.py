@@ -620,7 +620,7 @@ SMS_TEMPLATES = [
      "{name}{title}，今天是您的生日，{store}全体员工祝您生日快乐，幸福安康！",
      "SMS_465320104", "2104514", "name,title,store", False),
     # Tencent approves no store invitations or surveys: those two have no Tencent id (the CRM says so).
-    ("event_invitation", "活动邀请", "marketing",
+    ("spring_invitation", "活动邀请", "marketing",
      "{name}{title}您好，{store}诚邀您于{date}到店参加车主关怀日：免费检测、精美礼品，期待您的光临。",
      "SMS_465320105", "", "", False),
     ("store_moved", "门店搬迁通知", "notice",
@@ -818,14 +818,14 @@ def _demo_bulk_sends(outbox: DemoOutbox, *, staff: dict, people: dict, values: d
     event_day = today - timedelta(days=2)
     variables = {"date": f"{event_day.month}月{event_day.day}日"}
     screened = sms.recipients_from_mobiles(mobiles=mobiles, purpose="marketing",
-                                                template=outbox.templates["event_invitation"], now=approved)
+                                                template=outbox.templates["spring_invitation"], now=approved)
     bulk_id = outbox.ids.take(BulkSend)
     rows = [outbox.message((c.customer_id, c.mobile), key=f"bulk:{bulk_id}:{c.customer_id}", values=values,
-                           template="event_invitation", when=approved, bulk_id=bulk_id, by=sales.pk, variables=variables)
+                           template="spring_invitation", when=approved, bulk_id=bulk_id, by=sales.pk, variables=variables)
             for c in screened.candidates]
     rows = [row for row in rows if row]
     finished = max((row["settled_at"] or row["claimed_at"] for row in rows), default=approved)
-    outbox.batch.add(BulkSend, id=bulk_id, template_id=outbox.templates["event_invitation"].pk, text="",
+    outbox.batch.add(BulkSend, id=bulk_id, template_id=outbox.templates["spring_invitation"].pk, text="",
                      purpose="marketing", variables=variables, filter_query="", upload_name="三菱老车主关怀日邀约名单.xlsx",
                      upload_mobiles=mobiles, recipients=screened.count, excluded=dict(screened.excluded), status="done",
                      created_at=created, created_by_id=sales.pk, approved_at=approved, approved_by_id=supervisor.pk,

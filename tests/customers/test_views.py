@@ -44,9 +44,9 @@ def test_the_detail_page_masks_the_phone_and_shows_everything(login, agent, cust
 def test_the_detail_page_runs_a_fixed_number_of_queries(login, agent, customer, django_assert_num_queries):
     client = login(agent)
     client.get(f"/customers/{customer.pk}/")  # warm the session and permission caches
-    # 18: one asks for the open complaints (customers.holds); three the sections of appointments and
-    # retention (customers/sections.py, tests/customers/test_customer_page_retention.py)
-    with django_assert_num_queries(18) as small:
+    # 19: one asks for the open complaints (customers.holds); four the sections of appointments,
+    # retention and the gift requests (customers/sections.py, tests/customers/test_customer_page_retention.py)
+    with django_assert_num_queries(19) as small:
         client.get(f"/customers/{customer.pk}/")
     for i in range(5):
         services.family_member_save(customer=customer, by=agent, relation="other", name=f"亲属{i}")

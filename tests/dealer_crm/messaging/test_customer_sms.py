@@ -22,6 +22,10 @@ Status = OutboundMessage.Status
 SHIPPED_KEYS = ("callback_thank_you_sms", "callback_survey_sms", "callback_unreachable_sms",  # the callback centre's
                 "retention_first", "retention_reminder", "retention_win_back",  # retention's
                 "appointment_booked", "appointment_moved", "appointment_tomorrow")  # the appointments'
+# The texts customer care ships: the birthday greetings (care, offered to who sends service texts too)
+# and the event invitation (marketing).
+SHIPPED_CARE_KEYS = ("birthday_greeting", "birthday_child")
+SHIPPED_MARKETING_KEYS = ("event_invitation",)
 
 
 
@@ -55,6 +59,15 @@ def shipped(db) -> set[SmsTemplate]:
     texts = set(SmsTemplate.objects.filter(key__in=SHIPPED_KEYS))
     assert {t.key for t in texts} == set(SHIPPED_KEYS)
     assert all(t.active and t.purpose == Purpose.SERVICE for t in texts)
+    care = set(SmsTemplate.objects.filter(key__in=SHIPPED_CARE_KEYS))
+    assert {t.key for t in care} == set(SHIPPED_CARE_KEYS) and all(t.purpose == Purpose.CARE for t in care)
+    return texts | care
+
+
+@pytest.fixture
+def shipped_marketing(db) -> set[SmsTemplate]:
+    texts = set(SmsTemplate.objects.filter(key__in=SHIPPED_MARKETING_KEYS))
+    assert {t.key for t in texts} == set(SHIPPED_MARKETING_KEYS)
     return texts
 
 
@@ -105,9 +118,9 @@ def test_the_detail_page_itself_reads_no_message(login, agent, wang, django_asse
     client = login(agent)
     url = reverse("customers:detail", args=[wang.pk])
     client.get(url)
-    # 17: one of them asks whether an open complaint holds marketing, three read the sections of appointments
-    # and retention (customers/sections.py)
-    with django_assert_num_queries(17) as few:
+    # 18: one of them asks whether an open complaint holds marketing, four read the sections of appointments,
+    # retention and the gift requests (customers/sections.py)
+    with django_assert_num_queries(18) as few:
         client.get(url)
     for n in range(5):
         sent(wang, DAYTIME - timedelta(hours=n), f"第{n}条")
@@ -186,7 +199,7 @@ def test_a_text_with_a_date_needs_the_date(login, agent, wang, reminder):
 
 
 def test_marketing_is_offered_only_to_who_may_send_it(login, agent, supervisor, wang, reminder, invitation,
-                                                      shipped):
+                                                      shipped, shipped_marketing):
     client = login(agent)
     page = client.get(send_url(wang))
     assert set(page.context["form"].fields["template"].queryset) == {reminder, *shipped}  # service, no marketing
@@ -195,7 +208,7 @@ def test_marketing_is_offered_only_to_who_may_send_it(login, agent, supervisor, 
     assert refused.status_code == 200 and "选择一个有效的选项" in refused.content.decode()
     assert not OutboundMessage.objects.exists()
     offered = login(supervisor).get(send_url(wang)).context["form"].fields["template"].queryset
-    assert set(offered) == {reminder, invitation, *shipped}
+    assert set(offered) == {reminder, invitation, *shipped, *shipped_marketing}
 
 
 def test_a_switched_off_template_is_not_offered(login, agent, wang, reminder, shipped):

@@ -51,8 +51,9 @@ def test_the_supervisor_sees_every_rule_and_outcome(login, supervisor):
     html = response.content.decode()
     assert response.status_code == 200
     assert "回访规则" in html
-    # the callback centre's 10 and retention's 4 (first maintenance, reminder, win-back, no-show)
-    assert html.count("<tr id=\"rule-") == CallbackRule.objects.count() == 14
+    # the callback centre's 10, retention's 4 (first maintenance, reminder, win-back, no-show) and customer
+    # care's 2 (the birthday call, the event invitation call)
+    assert html.count("<tr id=\"rule-") == CallbackRule.objects.count() == 16
     assert html.count("<tr id=\"outcome-") == 6
     assert "下次生成" in html  # a change applies from the next build, and the page says so
     assert reverse("callbacks:rule_edit", args=[ssi().pk]) in html
