@@ -173,7 +173,10 @@ def to_send(*, user) -> QuerySet[GiftRequest]:
     return approved.filter(requested_by=user)
 
 
-def customer_requests(*, customer_id: int, limit: int) -> list[GiftRequest]:
-    return list(GiftRequest.objects.filter(customer_id=customer_id)
+def customer_requests(*, customer_id: int, limit: int, user=None) -> list[GiftRequest]:
+    """The customer's requests, the latest first: those `user` may open (their own only for who asks
+    for gifts without deciding or sending them), all of them without a user."""
+    requests = GiftRequest.objects.all() if user is None else visible_requests(user)
+    return list(requests.filter(customer_id=customer_id)
                 .select_related("gift", "family_member", "requested_by")
                 .order_by("-requested_at", "-id")[:limit])

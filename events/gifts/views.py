@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -55,14 +55,14 @@ def _with(query, **values) -> str:
 
 def get_request_for_user(user, pk: int) -> GiftRequest:
     """The request, if the user may read it: 403 without the right to read requests (before anything
-    is looked up), 404 for no such request, 403 for one the user does not see."""
+    is looked up), 404 for no such request and for one the user does not see (nobody learns that
+    another's request exists)."""
     if not selectors.can_open_requests(user):
         raise PermissionDenied
-    found = get_object_or_404(GiftRequest.objects.only("pk"), pk=pk)
     try:
-        return selectors.request_detail(requests=selectors.visible_requests(user), pk=found.pk)
+        return selectors.request_detail(requests=selectors.visible_requests(user), pk=pk)
     except GiftRequest.DoesNotExist:
-        raise PermissionDenied from None
+        raise Http404 from None
 
 
 # --- the list ---------------------------------------------------------------------------------------------

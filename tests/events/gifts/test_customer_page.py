@@ -53,3 +53,13 @@ def test_the_section_costs_the_same_queries_whatever_the_history(login, intervie
         ask(by=interviewer, customer=customer, gift=cup)
     with django_assert_num_queries(len(few.captured_queries)):
         client.get(url)
+
+
+def test_an_agent_sees_only_the_requests_they_made_there(login, agent, customer, store, cup):
+    """Who asks for gifts without deciding or sending them opens only their own requests, so the section
+    shows them only theirs: no cost, tracking number or the GM's comment of another's, no link refused."""
+    mine = ask(by=agent, customer=customer, gift=cup)
+    page = section(html(login(agent).get(reverse("customers:detail", args=[customer.pk]))))
+    assert f'id="gift-request-{mine.pk}"' in page
+    assert f'id="gift-request-{store["waiting"].pk}"' not in page
+    assert f'id="gift-request-{store["approved"].pk}"' not in page

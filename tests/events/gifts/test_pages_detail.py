@@ -91,7 +91,7 @@ def test_who_may_not_act_is_refused(login, interviewer, agent, store):
     client = login(interviewer)
     assert client.post(url(store["waiting"], "decide"), {"decision": "approve"}).status_code == 403
     assert client.post(url(store["approved"], "send"), {"send-courier": "x"}).status_code == 403
-    assert login(agent).get(url(store["waiting"])).status_code == 403  # not theirs
+    assert login(agent).get(url(store["waiting"])).status_code == 404  # not theirs: not even that it exists
     assert client.get(reverse("gifts:request_detail", args=[999999])).status_code == 404
 
 
