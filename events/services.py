@@ -414,6 +414,9 @@ def _door_open(event: Event, now: datetime) -> None:
         raise EventError(_("This event was cancelled."))
     if timezone.localdate(now) < timezone.localdate(event.starts_at):
         raise EventError(_("The door opens on the event's day."))
+    # A stray tap on an event days past would tell the customer's timeline they came.
+    if timezone.localdate(now) > timezone.localdate(event.ends_at or event.starts_at):
+        raise EventError(_("The event is over: the door closed on its last day."))
 
 
 @transaction.atomic

@@ -141,6 +141,18 @@ def test_the_door_opens_on_the_events_day(event, marketing, door):
         services.invitation_check_in(invitation=invitation, by=door)
 
 
+def test_the_door_closes_after_the_events_last_day(event, marketing, door, clock):
+    invitation, late = _invite(event, marketing, 2)
+    clock.move_to(EVENT_START.replace(hour=23, minute=50))  # still the day: late guests come in
+    services.invitation_check_in(invitation=invitation, by=door)
+    clock.move_to(EVENT_START + timedelta(days=1))
+    with pytest.raises(services.EventError, match="活动已结束"):
+        services.invitation_check_in(invitation=late, by=door)
+    with pytest.raises(services.EventError, match="活动已结束"):
+        services.walk_in_check_in(event=event, by=door, customer=late.customer)
+    assert selectors.event_counts(event=event)["checked_in"] == 1
+
+
 def test_a_walk_in_archive_customer_is_checked_in_as_a_walk_in(event, marketing, door, clock):
     _invite(event, marketing, 1)
     stranger = customer_with_car(name="路过客户")
