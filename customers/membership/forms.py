@@ -143,6 +143,21 @@ class ModelFormMarksInvalid(MarksInvalid, forms.ModelForm):
 
 
 class RewardForm(ModelFormMarksInvalid):
+    """The stock it showed travels with it (stock_shown, empty for none): the service writes a new
+    stock only while the stock is still that, so redemptions made while the form was open are not undone."""
+    stock_shown = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["stock_shown"].initial = "" if self.instance.stock is None else str(self.instance.stock)
+
+    def clean_stock_shown(self):
+        value = (self.cleaned_data.get("stock_shown") or "").strip()
+        if value and not value.isdigit():
+            raise forms.ValidationError(_("Enter a whole number."))
+        return int(value) if value else None
+
     class Meta:
         model = Reward
         fields = ["kind", "name", "points", "stock", "active"]

@@ -504,3 +504,29 @@ def tier_save(*, tier: Tier, by) -> Tier:
     tier.save()
     members_retier()
     return tier
+
+
+# --- the reward catalogue -------------------------------------------------------------------------------
+@transaction.atomic
+def reward_save(*, reward: Reward, by, stock_shown: int | None = None) -> Reward:
+    """A reward added or changed by the supervisor. An existing reward's stock is never written from a
+    form that may be stale (redemptions take from it meanwhile): the page sends the stock it showed
+    (`stock_shown`, None for none), and a new figure is written only while the stock is still that;
+    otherwise the save is refused with the stock as it is now. A stock left as shown is not written."""
+    if not by.has_perm("membership.change_reward" if reward.pk else "membership.add_reward"):
+        raise PermissionDenied
+    reward.name = (reward.name or "").strip()
+    reward.full_clean()
+    if reward.pk is None:
+        reward.save()
+        return reward
+    fields = [f.attname for f in Reward._meta.concrete_fields if not f.primary_key and f.attname != "stock"]
+    reward.save(update_fields=fields)
+    if reward.stock != stock_shown:
+        still = Q(stock__isnull=True) if stock_shown is None else Q(stock=stock_shown)
+        if not Reward.objects.filter(still, pk=reward.pk).update(stock=reward.stock):
+            now = Reward.objects.values_list("stock", flat=True).get(pk=reward.pk)
+            raise PointsError(_("The stock changed while the form was open (redeemed meanwhile): it is %(n)s now. "
+                                "Check it and save again.") % {"n": "—" if now is None else now})
+    reward.stock = Reward.objects.values_list("stock", flat=True).get(pk=reward.pk)
+    return reward

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dealer_crm.access import require_perm
 
+from .. import services
 from ..forms import RewardForm
 from ..models import Reward
 
@@ -36,9 +37,18 @@ def reward_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         reward = get_object_or_404(Reward, pk=pk)
     form = RewardForm(request.POST or None, instance=reward)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("The reward “%(name)s” is saved.") % {"name": form.instance.name})
-        return redirect("membership:reward_list")
+        try:
+            saved = services.reward_save(reward=form.save(commit=False), by=request.user,
+                                         stock_shown=form.cleaned_data["stock_shown"])
+        except services.PointsError as error:
+            form.add_error(None, error.messages[0])
+            # The form now shows the stock as it is, so a second save is against it.
+            form.data = form.data.copy()
+            current = Reward.objects.values_list("stock", flat=True).get(pk=reward.pk)
+            form.data["stock_shown"] = "" if current is None else str(current)
+        else:
+            messages.success(request, _("The reward “%(name)s” is saved.") % {"name": saved.name})
+            return redirect("membership:reward_list")
     return render(request, "membership/reward_form.html", {"form": form, "reward": reward},
                   status=400 if request.method == "POST" else 200)
 

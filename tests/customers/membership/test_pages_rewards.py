@@ -56,9 +56,32 @@ def test_a_reward_is_edited(login):
     client = login(supervisor_user())
     edit = reverse("membership:reward_edit", args=[mats.pk])
     assert 'value="原厂脚垫一套"' in html(client.get(edit))
-    client.post(edit, {"kind": "accessory", "name": "原厂脚垫一套（新款）", "points": "1200", "stock": "20", "active": "on"})
+    client.post(edit, {"kind": "accessory", "name": "原厂脚垫一套（新款）", "points": "1200", "stock": "20", "active": "on",
+                       "stock_shown": "3"})
     mats.refresh_from_db()
     assert (mats.name, mats.points, mats.stock) == ("原厂脚垫一套（新款）", 1200, 20)
+
+
+def test_an_edit_never_undoes_the_redemptions_made_while_it_was_open(login):
+    """The supervisor opens the mats (3 in stock) to rename them; two are redeemed meanwhile; the save
+    keeps the 1 left, and a new figure typed against the stale 3 is refused with the stock as it is."""
+    mats = reward("原厂脚垫一套", points=1_000, stock=3)
+    client = login(supervisor_user())
+    edit = reverse("membership:reward_edit", args=[mats.pk])
+    assert 'name="stock_shown" value="3"' in html(client.get(edit))
+    Reward.objects.filter(pk=mats.pk).update(stock=1)  # redeemed meanwhile
+    client.post(edit, {"kind": "accessory", "name": "原厂脚垫（黑色）", "points": "1000", "stock": "3", "active": "on",
+                       "stock_shown": "3"})
+    mats.refresh_from_db()
+    assert (mats.name, mats.stock) == ("原厂脚垫（黑色）", 1)
+    refused = client.post(edit, {"kind": "accessory", "name": "原厂脚垫（黑色）", "points": "1000", "stock": "10",
+                                 "active": "on", "stock_shown": "3"})
+    page = html(refused)
+    assert refused.status_code == 400 and "库存在表单打开期间已变动" in page and 'name="stock_shown" value="1"' in page
+    assert Reward.objects.get(pk=mats.pk).stock == 1
+    client.post(edit, {"kind": "accessory", "name": "原厂脚垫（黑色）", "points": "1000", "stock": "10", "active": "on",
+                       "stock_shown": "1"})
+    assert Reward.objects.get(pk=mats.pk).stock == 10
 
 
 def test_a_reward_is_switched_off_and_back_on(login):
