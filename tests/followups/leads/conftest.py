@@ -3,7 +3,7 @@ services at known moments (the path a user takes).
 
 The personas: the sales manager (tests/followups/conftest.py, 孙伟, leads.manage_lead), two sales
 supervisors who follow leads up (consultants, leads.follow_lead), the callback agent (tests/conftest.py,
-李娜, leads.add_lead) and a marketing colleague who has no right on leads at all. Moments are in the
+李娜, leads.add_lead) and a colleague who has no right on leads at all (the system administrator). Moments are in the
 store's zone: Monday 30 November 2026, 10:00.
 """
 
@@ -34,9 +34,10 @@ def other_consultant(db):
 
 
 @pytest.fixture
-def marketing(db):
-    """A colleague with no right on leads (neither reads nor hands them over)."""
-    return UserFactory(username="marketing_he", display_name="何磊", roles=[Role.MARKETING])
+def outsider(db):
+    """A colleague with no right on leads (neither reads nor hands them over): the system administrator.
+    (Marketing hands walk-ins over at an event's door.)"""
+    return UserFactory(username="admin_he", display_name="何磊", roles=[Role.ADMIN])
 
 
 def hand_over(*, by, name: str = "王小明", mobile: str = "18655550001", source: str = "caller", now=MONDAY_10,

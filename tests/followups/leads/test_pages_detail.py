@@ -56,8 +56,8 @@ def test_the_consultant_and_the_creator_open_it_another_consultant_does_not(logi
     assert login(other_consultant).get(url(given)).status_code == 403
 
 
-def test_a_colleague_without_the_right_is_refused_before_the_lead_is_looked_up(login, marketing, given):
-    client = login(marketing)
+def test_a_colleague_without_the_right_is_refused_before_the_lead_is_looked_up(login, outsider, given):
+    client = login(outsider)
     assert client.get(url(given)).status_code == 403
     assert client.get(reverse("leads:lead_detail", args=[999_999])).status_code == 403
     assert client.post(url(given, "lose"), {"lose-reason": "x"}).status_code == 403

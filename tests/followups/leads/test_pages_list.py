@@ -70,8 +70,8 @@ def test_the_general_manager_reads_every_lead_without_the_consultant_filter_s_ac
     assert 'id="lead-new"' not in page  # reads, does not hand over
 
 
-def test_a_colleague_without_the_right_is_refused(login, marketing, store):
-    assert login(marketing).get(LIST).status_code == 403
+def test_a_colleague_without_the_right_is_refused(login, outsider, store):
+    assert login(outsider).get(LIST).status_code == 403
 
 
 def test_signed_out_goes_to_the_login(client):

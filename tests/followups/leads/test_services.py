@@ -53,9 +53,9 @@ def test_a_caller_not_in_the_archive_needs_a_name_and_a_mobile(agent):
     assert not Lead.objects.exists()
 
 
-def test_a_colleague_without_the_right_cannot_hand_over(marketing):
+def test_a_colleague_without_the_right_cannot_hand_over(outsider):
     with pytest.raises(PermissionDenied):
-        hand_over(by=marketing)
+        hand_over(by=outsider)
 
 
 def test_a_customer_of_the_archive_is_the_prospect_with_their_own_name_and_mobile(agent):
