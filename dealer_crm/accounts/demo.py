@@ -59,8 +59,11 @@ def demo_users_ensure() -> list[tuple[str, str, Role]]:
     if created:
         path = logins_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as out:
-            for username, password, role in created:
-                out.write(f"{username}\t{password}\t{role.label}\n")
+        # A user made again (the database was deleted and made anew) replaces its old, dead line.
+        renewed = {username for username, _password, _role in created}
+        kept = [line for line in (path.read_text(encoding="utf-8").splitlines() if path.exists() else [])
+                if line.split("\t", 1)[0] not in renewed]
+        lines = kept + [f"{username}\t{password}\t{role.label}" for username, password, role in created]
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         path.chmod(0o600)
     return created

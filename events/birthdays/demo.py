@@ -99,6 +99,15 @@ def _texts_settle(*, first_id: int, now: datetime) -> None:
     settle_texts(first_id=first_id, now=now)
 
 
+def _answer(question, *, first: bool, rng: random.Random) -> str:
+    """What the demo agent writes down: a note first, a satisfied score, the first choice, or a need."""
+    if question.kind == "score":
+        return str(rng.choice([8, 9, 9, 10, 10]))
+    if question.kind == "choice":
+        return question.choices[0]
+    return rng.choice(CALL_NOTES) if first else rng.choice(OTHER_NEEDS)
+
+
 def _calls_play(*, day: date, agent, rng: random.Random) -> None:
     """The day's birthday calls, made by the demo agent within two hours of the shift's start."""
     from followups.callbacks.models import Callback, CallbackKind
@@ -116,7 +125,7 @@ def _calls_play(*, day: date, agent, rng: random.Random) -> None:
     for n, call in enumerate(Callback.objects.filter(kind=CallbackKind.BIRTHDAY, created_on=day,
                                                      status=Callback.Status.OPEN).order_by("-priority", "id")):
         at = start + timedelta(minutes=5 + 7 * n + rng.randrange(0, 5))
-        answers = {question.pk: (rng.choice(CALL_NOTES) if position == 0 else rng.choice(OTHER_NEEDS))
+        answers = {question.pk: _answer(question, first=position == 0, rng=rng)
                    for position, question in enumerate(questions)}
         try:
             call = callback_claim(callback=call, agent=agent, now=at)

@@ -128,9 +128,9 @@ def _keys(*, today: date, days: int, filters: BirthdayFilters):
         return Customer.objects.none().values_list("id", flat=True), False
     parts = []
     if filters.kind in ("", CUSTOMER):
-        parts.append(customers.values_list(*columns))
+        parts.append(customers.values_list(*columns).order_by())
     if filters.kind in ("", CHILD):
-        parts.append(children.values_list(*columns))
+        parts.append(children.values_list(*columns).order_by())
     keys = parts[0] if len(parts) == 1 else parts[0].union(parts[1], all=True)
     return keys.order_by("position", "-rank", "name", "id"), True
 

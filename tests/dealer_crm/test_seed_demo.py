@@ -34,6 +34,19 @@ def test_running_it_again_adds_no_one(var_dir):
 
 
 @pytest.mark.django_db
+def test_a_database_made_anew_leaves_one_line_per_user_with_the_password_that_works(var_dir, capsys):
+    call_command("seed_demo")
+    User.objects.all().delete()  # the SQLite file deleted, the demo made again
+    call_command("seed_demo")
+    logins = next(var_dir.glob("demo-logins-*.txt")).read_text().splitlines()
+    assert len(logins) == len(Role)
+    for line in logins:
+        username, password, _label = line.split("\t")
+        assert User.objects.get(username=username).check_password(password)
+    assert capsys.readouterr().out.count("\nagent\t") == 2  # once per run, never a dead one
+
+
+@pytest.mark.django_db
 def test_it_refuses_without_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG"):

@@ -114,6 +114,12 @@ def supervises(user) -> bool:
     return user.has_perm("callbacks.supervise_callback")
 
 
+def may_open(user, callback: Callback) -> bool:
+    """Who may open a callback's page: an agent theirs or nobody's, the supervisor any."""
+    return user.has_perm("callbacks.work_callback") and (
+        callback.assigned_to_id in (None, user.pk) or supervises(user))
+
+
 def holds(user, callback: Callback) -> bool:
     return callback.status == Callback.Status.IN_PROGRESS and callback.assigned_to_id == user.pk
 

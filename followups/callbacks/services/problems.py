@@ -58,6 +58,20 @@ def sees_every_department(user) -> bool:
     return user.is_superuser or user.has_role(Role.DCRC_SUPERVISOR)
 
 
+def reads_every_department(user) -> bool:
+    """Who may open any department's problem: the DCRC (the supervisor, the agents who raise them
+    and make the second callbacks) and the general manager, whose dashboards list them all (the
+    general manager's inbox still holds only the departments routed to them)."""
+    return (sees_every_department(user) or user.has_perm("callbacks.work_callback")
+            or user.has_role(Role.GENERAL_MANAGER))
+
+
+def may_read(user, problem) -> bool:
+    """Whether the user may open this problem's page."""
+    return user.has_perm("callbacks.view_problem") and (
+        reads_every_department(user) or problem.department in departments_of(user))
+
+
 def departments_of(user) -> set[str]:
     """The departments whose problems are in the user's inbox."""
     if sees_every_department(user):

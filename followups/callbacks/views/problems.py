@@ -28,6 +28,7 @@ from ..forms import MarksInvalid
 from ..models import Department, Problem
 from ..selectors import problems as selectors
 from ..services import problems as services
+from ..services.calls import may_open
 
 VIEW, ADD = "callbacks.view_problem", "callbacks.add_problem"
 PAGE_SIZE = 30
@@ -119,15 +120,13 @@ class ProblemRaiseForm(MarksInvalid):
 
 # --- access ---------------------------------------------------------------------------------------
 def get_problem_for_user(user, pk: int) -> Problem:
-    """The problem with its log and second callbacks, if the user may read it: 404 for no such
-    problem, 403 for another department's (or without the right to read problems at all)."""
+    """The problem with its log and second callbacks, if the user may read it (`may_read`): 404 for
+    no such problem, 403 for another department's (or without the right to read problems at all)."""
     require_perm(user, VIEW)
     problem = get_object_or_404(Problem.objects.only("pk", "department"), pk=pk)
-    visible = selectors.visible_problems(user=user)
-    try:
-        return selectors.problem_detail(problems=visible, pk=problem.pk)
-    except Problem.DoesNotExist:
-        raise PermissionDenied from None
+    if not services.may_read(user, problem):
+        raise PermissionDenied
+    return selectors.problem_detail(problems=Problem.objects.all(), pk=problem.pk)
 
 
 # --- pages ----------------------------------------------------------------------------------------
@@ -168,12 +167,12 @@ def problem_inbox(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _callback_url(callback_id: int | None) -> str:
-    """The page of the callback a problem was raised in, once the workbench has one."""
-    if callback_id is None:
+def _callback_url(user, problem: Problem) -> str:
+    """The page of the callback a problem was raised in, for a reader who may open it."""
+    if problem.callback_id is None or not may_open(user, problem.callback):
         return ""
     try:
-        return reverse("callbacks:callback_detail", args=[callback_id])
+        return reverse("callbacks:callback_detail", args=[problem.callback_id])
     except NoReverseMatch:
         return ""
 
@@ -192,7 +191,7 @@ def _detail(request: HttpRequest, problem: Problem, *, fix_form=None, close_form
     for callback in second_callbacks:
         callback.round_number = services.round_of(callback)
     return render(request, "callbacks/problem_detail.html", {
-        "problem": problem, "now": now, "callback_url": _callback_url(problem.callback_id),
+        "problem": problem, "now": now, "callback_url": _callback_url(user, problem),
         "sees_every_department": services.sees_every_department(user),
         "overdue": problem.status == Problem.Status.OPEN and problem.deadline_at < now,
         "steps": list(problem.steps.all()), "second_callbacks": second_callbacks,

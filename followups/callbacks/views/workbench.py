@@ -42,7 +42,7 @@ def _get_callback_for_user(user, pk: int) -> Callback:
     callback = Callback.objects.filter(pk=pk).only("id", "assigned_to_id", "status").first()
     if callback is None:
         raise Http404
-    if callback.assigned_to_id not in (None, user.pk) and not services.supervises(user):
+    if not services.may_open(user, callback):
         raise PermissionDenied
     return callback
 

@@ -25,7 +25,7 @@ from customers.access import get_customer_for_user
 from customers.phone_privacy import whole_number_check_allowed
 from dealer_crm.access import require_perm
 from dealer_crm.paging import sort_headers
-from followups.callbacks.services.problems import departments_of, sees_every_department
+from followups.callbacks.services.problems import may_read
 from followups.callbacks.views.problems import get_problem_for_user
 
 from .. import forms, selectors, services
@@ -111,10 +111,7 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
 def _problem_url(user, complaint: Complaint) -> str:
     """The escalated problem's page, for who may open it (its department's manager, the DCRC)."""
     problem = complaint.problem
-    if problem is None or not user.has_perm("callbacks.view_problem"):
-        return ""
-    if not (sees_every_department(user) or user.has_perm("callbacks.work_callback")
-            or problem.department in departments_of(user)):
+    if problem is None or not may_read(user, problem):
         return ""
     return reverse("callbacks:problem_detail", args=[problem.pk])
 

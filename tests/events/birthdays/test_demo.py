@@ -106,6 +106,12 @@ def test_the_vips_calls_were_made_in_the_first_two_hours_and_todays_wait_in_the_
             assert call.status == "completed"
             assert call.closed_at - datetime.combine(call.created_on, start, tzinfo=SHANGHAI) <= timedelta(hours=2)
             assert call.closed_by.username == "agent"
+    # The script's satisfaction question was answered with a score, as an agent would.
+    from followups.callbacks.models import Answer
+
+    scores = list(Answer.objects.filter(response__callback__kind=CallbackKind.BIRTHDAY, question__kind="score")
+                  .values_list("score", flat=True))
+    assert scores and set(scores) <= set(range(8, 11))
     assert calls.filter(created_on=TODAY).count() == len(born_on(TODAY) & set(
         Customer.objects.filter(importance__in=["important", "vip"]).values_list("id", flat=True)))
 

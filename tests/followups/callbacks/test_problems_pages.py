@@ -9,10 +9,14 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+
+from dealer_crm.accounts.roles import Role
 
 from followups.callbacks.models import Callback, Problem
 from followups.callbacks.services import problems as services
-from tests.followups.factories import CustomerFactory, make_vehicle, raise_problem
+from tests.factories import UserFactory
+from tests.followups.factories import CustomerFactory, make_callback, make_vehicle, raise_problem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY_10 = datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)
@@ -49,6 +53,37 @@ def test_the_general_manager_sees_the_finance_problems(login, general_manager, a
     service = raise_problem(by=agent, department="service", description="洗车没洗干净")
     page = html(login(general_manager).get(INBOX))
     assert finance.description in page and service.description not in page
+
+
+def test_the_general_manager_opens_every_problem_the_dashboards_list_and_fixes_only_finances(
+        login, general_manager, agent):
+    late = raise_problem(by=agent, department="service", description="洗车没洗干净",
+                         now=timezone.now() - timedelta(days=10))
+    client = login(general_manager)
+    dashboard = html(client.get(reverse("callbacks:supervisor")))
+    assert detail_url(late) in dashboard  # past its deadline: listed for the general manager to read
+    page = client.get(detail_url(late))
+    assert page.status_code == 200 and "洗车没洗干净" in html(page)
+    assert 'name="fix"' not in html(page)  # the service manager's to fix, not the general manager's
+    finance = raise_problem(by=agent, department="finance", category="price", description="发票开错了抬头")
+    assert 'name="fix"' in html(client.get(detail_url(finance)))
+
+
+def test_the_callback_a_problem_came_from_is_linked_only_for_who_may_open_it(login, agent, sales_manager):
+    from followups.callbacks.services.calls import callback_claim
+
+    other = UserFactory(username="agent_wu", display_name="吴芳", roles=[Role.CALLBACK_AGENT])
+    customer = CustomerFactory(name="赵磊")
+    callback = callback_claim(callback=make_callback(customer=customer), agent=other)
+    problem = raise_problem(by=other, department="sales", customer=customer, callback=callback,
+                            description="交车时答应的脚垫没给")
+    link = reverse("callbacks:callback_detail", args=[callback.pk])
+    assert link in html(login(other).get(detail_url(problem)))  # the agent who holds the call
+    for reader in (sales_manager, agent):  # the sales manager fixes it; another agent reads it
+        page = html(login(reader).get(detail_url(problem)))
+        assert "交车时答应的脚垫没给" in page and link not in page
+        assert f"#{callback.pk}" in page  # named, without a link that would be refused
+        assert login(reader).get(link).status_code == 403
 
 
 def test_the_supervisor_sees_every_department_and_filters_by_one(login, supervisor, problem, agent):

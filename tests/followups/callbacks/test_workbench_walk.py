@@ -36,6 +36,7 @@ def test_an_agent_works_two_callbacks_from_the_keyboard(browser, live_server):
     page = sign_in(browser, live_server, "agent_li")
     page.get_by_role("link", name="回访工作台").click()
     expect(page.locator("#queue-table")).to_contain_text("张三")
+    page.wait_for_load_state()  # the shortcuts listen once the deferred script has run
     page.keyboard.press("n")
     page.wait_for_url(f"**/callbacks/{first.pk}/")
     expect(page.locator("#opening")).to_contain_text("张三您好")
@@ -64,6 +65,7 @@ def test_an_agent_works_two_callbacks_from_the_keyboard(browser, live_server):
     assert Complaint.objects.get(callback=first).answer.score == 3  # a complaint of the complaints app
     assert not Problem.objects.filter(callback=first).exists()
 
+    page.wait_for_load_state()
     page.keyboard.press("n")
     page.wait_for_url(f"**/callbacks/{second.pk}/")
     page.keyboard.press("1")  # 未接通
