@@ -33,8 +33,12 @@ run: migrate
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), each on its own test database; `--dist load`
+# hands out the tests in pytest-django's order (the transactional tests last in every process).
+# TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
 test: setup
-	DJANGO_SETTINGS_MODULE=dealer_crm.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=dealer_crm.settings.test $(BIN)/pytest -n $(TEST_WORKERS) --dist load $(PYTEST_ARGS)
 
 # Mutation testing of the rule modules (setup.cfg [mutmut]; not in CI): needs PostgreSQL in
 # DATABASE_URL. Copies the tree to mutants/ (git-ignored), prints the score, then removes it.
