@@ -37,7 +37,7 @@ def test_points_expire_on_the_day_18_months_without_a_paid_visit_have_passed_and
     line = PointsEntry.objects.get(member=member, kind="expire")
     assert (line.points, line.usable_after) == (-4_321, 0)
     entry = TimelineEntry.objects.get(customer=member.customer, kind="points", params__variant="expired")
-    assert entry.text.title == "4,321积分过期清零"
+    assert entry.text.title == "4,321积分已过期"
 
 
 def test_a_second_run_the_same_day_and_the_next_day_expire_nothing():
@@ -92,6 +92,25 @@ def test_a_correction_taking_points_also_consumes_the_oldest(supervisor):
     assert points_expire(on=DUE) == {"created": 0, "points": 0}  # the 1,000 old ones are gone already
     member.refresh_from_db()
     assert member.usable == 300
+
+
+def test_a_correction_adding_points_counts_from_its_own_day_up_to_midnight(supervisor):
+    member = member_with_points(1_000, joined=VISIT)  # the cut-off on DUE is VISIT itself
+    points_adjust(member=member, points=200, by=supervisor, note="活动赠送", now=at(VISIT, 23, 59))
+    points_adjust(member=member, points=300, by=supervisor, note="投诉补偿", now=at(VISIT + timedelta(days=1), 0, 1))
+    # The 200 of the cut-off day are as old as the visit's 1,000; the 300 of the next day stay.
+    assert points_expire(on=DUE) == {"created": 1, "points": 1_200}
+    member.refresh_from_db()
+    assert member.usable == 300
+
+
+def test_a_single_old_point_expires_too_beside_newer_points_or_alone(supervisor):
+    member_with_points(1, joined=VISIT, name="王一")
+    other = member_with_points(1, joined=VISIT, name="李二")
+    points_adjust(member=other, points=5, by=supervisor, note="活动赠送", now=at(VISIT + timedelta(days=1)))
+    assert points_expire(on=DUE) == {"created": 2, "points": 2}
+    other.refresh_from_db()
+    assert other.usable == 5
 
 
 @override_settings(POINTS_EXPIRY_MONTHS=6)

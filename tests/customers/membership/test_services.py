@@ -1,7 +1,7 @@
 """Enrolling, earning one repair order, redeeming and correcting: the rules of customers.membership.services,
 each line of the ledger with its balance after it, and the customer's timeline."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -198,6 +198,34 @@ def test_enrolling_in_bulk_skips_members_and_writes_the_same_rows_and_timeline(i
         DAY, "普卡", date(2026, 3, 1), interviewer)
     assert member_of(second) == already
     assert points_timeline(first) == [f"成为会员（{member.number}）"]
+    # The same timeline entry as one enrolment makes (member_enrol's is the oracle).
+    def entry(customer, member):
+        found = TimelineEntry.objects.get(customer=customer, kind="points")
+        assert found.source_id == str(member.pk)
+        return found.created_by, found.source_type, found.params, found.occurred_at
+    in_bulk, alone = entry(first, member), entry(second, already)
+    assert in_bulk[:2] == alone[:2]  # who enrolled them, the member as the entry's source
+    assert in_bulk[0] == interviewer and in_bulk[1] is not None
+    assert in_bulk[2] == {"variant": "enrolled", "member": member.number, "tier": "普卡"}
+    assert alone[2] == {"variant": "enrolled", "member": already.number, "tier": "普卡"}
+
+
+def test_enrolling_in_bulk_goes_chunk_by_chunk_and_reads_the_last_paid_visit_up_to_the_day(interviewer, monkeypatch):
+    from customers.membership import services as membership_services
+
+    monkeypatch.setattr(membership_services, "CHUNK", 1)
+    already, _car = customer_with_car("丙")
+    member_enrol(customer=already, by=interviewer, on=DAY)
+    first, vehicle = customer_with_car("甲")
+    paid_visit(vehicle, on=DAY - timedelta(days=30), total="500")
+    paid_visit(vehicle, on=DAY + timedelta(days=1), total="600")  # after the joining day: not the last paid visit yet
+    second, _car = customer_with_car("乙")
+    # The first chunk holds only a member already: the next chunks are still enrolled, and counted.
+    made = membership_services.members_enrol_bulk(customer_ids=[already.pk, first.pk, second.pk], on=DAY,
+                                                  by=interviewer, now=at(DAY))
+    assert made == 2
+    assert member_of(first).last_paid_visit_on == DAY - timedelta(days=30)
+    assert member_of(second).last_paid_visit_on is None
 
 
 def test_a_member_who_left_is_enrolled_again_with_the_points_they_had(interviewer):

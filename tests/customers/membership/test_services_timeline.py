@@ -8,7 +8,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from django.utils import translation
 
-from customers.membership.models import Reward
+from customers.membership.models import PointsEntry, Reward
 from customers.membership.services import (member_enrol, points_adjust, points_earn, points_expire,
                                            points_redeem)
 from customers.models import TimelineEntry
@@ -44,8 +44,26 @@ def test_the_points_timeline_reads_in_chinese(history):
         ("升级为银卡", "累计积分10,500"),
         ("兑换保养工时1小时 × 1，使用5,000积分", "剩余可用积分5,500"),
         ("积分调整：-200", "多计积分（剩余可用积分5,300）"),
-        ("5,300积分过期清零", "长期未付费回厂；剩余可用积分0"),
+        ("5,300积分已过期", "长期未付费回厂；剩余可用积分0"),
     ]
+
+
+def test_each_entry_names_who_did_it_and_points_at_its_ledger_line(supervisor):
+    customer, vehicle = customer_with_car("李强")
+    member = member_enrol(customer=customer, by=None, on=JOINED, now=at(JOINED))
+    paid_visit(vehicle, on=JOINED, total="1000")
+    points_earn(on=JOINED, now=at(JOINED, 20))
+    points_adjust(member=member, points=9_500, by=supervisor, note="老客户回馈", now=at(JOINED + timedelta(days=1)))
+    reached = TimelineEntry.objects.get(customer=customer, kind="points", params__variant="tier")  # 银卡 at 10,500
+    assert (reached.created_by, reached.source_type, reached.source_id, reached.params["member"]) == (
+        supervisor, None, "", member.number)
+    # 18 months after the visit its 1,000 points expire; the correction's 9,500, a day younger, stay.
+    points_expire(on=JOINED + relativedelta(months=18))
+    line = PointsEntry.objects.get(member=member, kind="expire")
+    gone = TimelineEntry.objects.get(customer=customer, kind="points", params__variant="expired")
+    assert (gone.source_type.model, gone.source_id, gone.created_by) == ("pointsentry", str(line.pk), None)
+    assert (gone.params["member"], gone.params["points"], gone.params["usable"]) == (member.number, 1_000, 9_500)
+    assert gone.text.title == "1,000积分已过期"  # not "cleared": 9,500 are left
 
 
 def test_the_points_timeline_reads_in_english(history):
@@ -66,4 +84,4 @@ def test_an_earning_is_not_on_the_timeline_but_its_repair_order_is(history):
 def test_the_customer_page_shows_the_points_entries(history, login, supervisor):
     page = login(supervisor).get(f"/customers/{history.customer.pk}/").content.decode()
     assert "兑换保养工时1小时 × 1，使用5,000积分" in page
-    assert "5,300积分过期清零" in page
+    assert "5,300积分已过期" in page

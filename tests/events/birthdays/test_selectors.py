@@ -66,3 +66,5 @@ def test_the_filters_and_the_count():
 
 def test_the_window_starts_today():
     assert window(today=date(2026, 12, 30), days=3) == [date(2026, 12, 30), date(2026, 12, 31), date(2027, 1, 1)]
+    # A window of one day (or a setting of 0) is today alone.
+    assert window(today=date(2026, 12, 30), days=1) == window(today=date(2026, 12, 30), days=0) == [date(2026, 12, 30)]

@@ -240,6 +240,21 @@ def test_someone_else_request_is_not_theirs_to_cancel(interviewer, agent, custom
         services.gift_request_cancel(request=request, by=agent, reason="不要了")
 
 
+def test_a_sent_or_rejected_request_is_nobodys_to_cancel_and_the_refusal_says_why(
+        clock, interviewer, general_manager, supervisor, customer, cup, budget):
+    sent = ask(by=interviewer, customer=customer, gift=cup)
+    services.gift_request_approve(request=sent, by=general_manager)
+    services.gift_request_send(request=sent, by=supervisor, courier="顺丰速运", tracking_number="SF1")
+    rejected = ask(by=interviewer, customer=customer, gift=cup)
+    services.gift_request_reject(request=rejected, by=general_manager, comment="本月预算已用于活动")
+    for request in (sent, rejected):
+        request.refresh_from_db()
+        for user in (interviewer, supervisor, general_manager):  # who asked, who posts, who approves
+            assert not services.can_cancel(user, request)
+    error = services.GiftError(["第一条原因。", "第二条原因。"])
+    assert str(error) == "第一条原因。 第二条原因。"  # what the page's message shows
+
+
 # --- the timeline ------------------------------------------------------------------------------------
 def test_every_step_goes_on_the_customer_timeline_in_chinese(clock, interviewer, general_manager, supervisor,
                                                              customer, cup, budget):
