@@ -210,6 +210,18 @@ def test_enrolling_in_bulk_skips_members_and_writes_the_same_rows_and_timeline(i
     assert alone[2] == {"variant": "enrolled", "member": already.number, "tier": "普卡"}
 
 
+def test_enrolling_in_bulk_in_a_store_without_tiers_names_no_tier(interviewer):
+    from customers.membership.services import members_enrol_bulk
+
+    Tier.objects.all().delete()
+    customer, _car = customer_with_car("丁")
+    assert members_enrol_bulk(customer_ids=[customer.pk], on=DAY, by=interviewer, now=at(DAY)) == 1
+    member = member_of(customer)
+    assert member.tier is None
+    entry = TimelineEntry.objects.get(customer=customer, kind="points")
+    assert entry.params == {"variant": "enrolled", "member": member.number, "tier": ""}
+
+
 def test_enrolling_in_bulk_goes_chunk_by_chunk_and_reads_the_last_paid_visit_up_to_the_day(interviewer, monkeypatch):
     from customers.membership import services as membership_services
 
