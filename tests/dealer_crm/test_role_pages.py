@@ -2,10 +2,11 @@
 and every right a role holds opens the page it is for."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from customers import services
 from customers.models import DuplicateCandidate
@@ -28,7 +29,16 @@ def archive(db):
     member = services.family_member_save(customer=customer, by=keeper, relation="child", name="张小明")
     services.customer_create(by=keeper, name="张三", mobile="13812345678")
     services.duplicates_find(on=date(2026, 11, 1))
-    return {"customer": customer, "vehicle": vehicle, "member": member, "pair": DuplicateCandidate.objects.get()}
+    # A problem the agent raised in the callback they hold, routed to sales and past its deadline: on the
+    # supervisor's dashboard (the general manager reads it too) and in the sales manager's inbox.
+    from followups.callbacks.services.calls import callback_claim
+    from tests.followups.factories import make_callback, raise_problem
+
+    callback = callback_claim(callback=make_callback(customer=customer, vehicle=vehicle), agent=keeper)
+    problem = raise_problem(by=keeper, department="sales", customer=customer, vehicle=vehicle, callback=callback,
+                            description="交车时答应的脚垫没给", now=timezone.now() - timedelta(days=10))
+    return {"customer": customer, "vehicle": vehicle, "member": member, "pair": DuplicateCandidate.objects.get(),
+            "problem": problem}
 
 
 def user_of(role: Role):
@@ -80,6 +90,8 @@ def pages(archive) -> dict[str, list[tuple[str, str]]]:
         ],
         reverse("jobs:run_list"): [("post", reverse("jobs:run_now"))],
         reverse("audit:event_list"): [],
+        reverse("callbacks:supervisor"): [],
+        reverse("callbacks:problem_detail", args=[archive["problem"].pk]): [],
         # The home page's panels link to their lists ("See all"); the menu is on every page.
         reverse("home"): [("get", reverse("audit:event_list")), ("get", reverse("jobs:run_list"))] + [
             ("get", reverse(item.url_name)) for section in MENU for item in section.items],
