@@ -490,7 +490,9 @@ def members_retier() -> int:
                        .values("pk")[:1])
     return (Member.objects.annotate(reached=reached)
             .filter(Q(tier__isnull=True, reached__isnull=False) | Q(tier__isnull=False, reached__isnull=True)
-                    | ~Q(tier_id=F("reached")))
+                    # Both set and different (Django's negation alone also takes a member without a tier
+                    # who reaches none, and rewrote them on every run).
+                    | (Q(tier__isnull=False, reached__isnull=False) & ~Q(tier_id=F("reached"))))
             .update(tier_id=reached))
 
 

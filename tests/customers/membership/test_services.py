@@ -245,3 +245,23 @@ def test_a_member_who_left_is_enrolled_again_with_the_points_they_had(interviewe
     Member.objects.filter(pk=member.pk).update(status=Member.Status.LEFT)
     again = member_enrol(customer=member.customer, by=interviewer, on=DAY)
     assert (again.pk, again.status, again.usable, again.joined_on) == (member.pk, "active", 700, DAY)
+
+
+def test_retiering_moves_members_out_of_and_back_into_a_tier_and_touches_no_one_else(supervisor):
+    from customers.membership.services import members_retier, tier_save
+
+    low, high = member_with_points(50, name="甲"), member_with_points(500, name="乙")
+    assert members_retier() == 0  # everyone is in the tier their points reach already
+    card = Tier.objects.get(threshold=0)
+    card.threshold = 100  # the first tier from 100 points: 50 reach no tier now
+    tier_save(tier=card, by=supervisor)
+    low.refresh_from_db()
+    high.refresh_from_db()
+    assert low.tier is None and high.tier.name == "普卡"
+    assert members_retier() == 0
+    card.threshold = 0
+    tier_save(tier=card, by=supervisor)
+    low.refresh_from_db()
+    assert low.tier.name == "普卡"
+    assert members_retier() == 0
+

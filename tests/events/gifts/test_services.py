@@ -255,6 +255,18 @@ def test_a_sent_or_rejected_request_is_nobodys_to_cancel_and_the_refusal_says_wh
     assert str(error) == "第一条原因。 第二条原因。"  # what the page's message shows
 
 
+@pytest.mark.parametrize("codename", ["add_gift", "change_gift"])
+def test_either_right_on_gifts_opens_the_catalogues_editing(codename):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(username=f"holder_{codename}")
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="gifts", codename=codename))
+    assert services.can_edit_gifts(type(user).objects.get(pk=user.pk))
+    assert not services.can_edit_gifts(UserFactory(username="nobody_in_particular"))
+
+
 # --- the timeline ------------------------------------------------------------------------------------
 def test_every_step_goes_on_the_customer_timeline_in_chinese(clock, interviewer, general_manager, supervisor,
                                                              customer, cup, budget):
