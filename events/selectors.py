@@ -22,7 +22,6 @@ from .models import ChecklistItem, Event, Invitation
 
 Rsvp, Channel = Invitation.Rsvp, Invitation.Channel
 ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
 
 
 def _counts() -> dict:
@@ -66,8 +65,6 @@ def event_costs(*, event: Event) -> dict:
                                        ).aggregate(n=Sum(ExpressionWrapper(
                                            F("unit_cost") * F("quantity"),
                                            output_field=DecimalField(max_digits=12, decimal_places=2))))["n"] or ZERO
-    # Money to the cent whatever the database sums to (SQLite's sum of a decimal has no places).
-    checklist, gifts = Decimal(checklist).quantize(CENT), Decimal(gifts).quantize(CENT)
     total = checklist + gifts
     return {"budget": event.budget, "checklist": checklist, "gifts": gifts, "total": total,
             "remaining": event.budget - total, "over": total > event.budget}

@@ -37,7 +37,7 @@ def test_a_task_is_added_with_its_owner_due_date_and_cost(login, marketing, even
     page = html(response)
     assert "“冷餐60人”已加入筹备清单" in text(page)
     row = text(part(page, f"item-{item.pk}"))
-    assert "冷餐60人" in row and "周敏" in row and "2026-12-10" in row and "¥1800.00" in row
+    assert "冷餐60人" in row and "周敏" in row and "2026-12-10" in row and "¥1,800.00" in row
 
 
 def test_a_task_with_errors_comes_back_as_typed(login, marketing, event):

@@ -144,7 +144,7 @@ def test_the_event_page_shows_its_counts_cost_checklist_and_target_group(login, 
     page = html(login(marketing).get(url("event_detail", event.pk)))
     assert part(page, "count-invited").count(">2<") == 1 and ">1<" in part(page, "count-yes")
     assert "3 位来宾" in text(part(page, "event-counts")) and ">1<" in part(page, "count-maybe")
-    assert "¥1000.00" in part(page, "cost-budget") and "¥1150.00" in part(page, "cost-checklist")
+    assert "¥1,000.00" in part(page, "cost-budget") and "¥1,150.00" in part(page, "cost-checklist")
     assert "¥-150.00" in part(page, "cost-remaining") and 'id="event-over-budget"' in page
     summary = text(part(page, "event-checklist-summary"))
     assert "冷餐60人" in summary and "2 项中 2 项待办" in summary and "1 项逾期" in summary

@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from ..models import Answer, Callback, CallbackKind, Problem, ProblemStep, ScriptResponse
-from ..services.problems import departments_of, sees_every_department
+from ..services.problems import departments_of, lists_every_department
 
 # The inbox's tabs: waiting for the department, waiting for the customer's confirmation, done.
 TABS: dict[str, tuple[str, ...]] = {
@@ -39,10 +39,10 @@ class ProblemFilters:
 
 
 def visible_problems(*, user) -> QuerySet[Problem]:
-    """The problems a user may read: the DCRC (the supervisor, the agents who raise them and make
-    the second callbacks) reads all; a department's manager those routed to their department."""
+    """The problems in a user's lists: the DCRC's hold all; a department's manager's those routed to
+    their department (who may open one is `services.problems.may_read`)."""
     problems = Problem.objects.all()
-    if sees_every_department(user) or user.has_perm("callbacks.work_callback"):
+    if lists_every_department(user):
         return problems
     return problems.filter(department__in=departments_of(user))
 

@@ -58,12 +58,16 @@ def sees_every_department(user) -> bool:
     return user.is_superuser or user.has_role(Role.DCRC_SUPERVISOR)
 
 
+def lists_every_department(user) -> bool:
+    """Whose problem lists hold every department's: the DCRC (the supervisor, the agents who raise
+    them and make the second callbacks)."""
+    return sees_every_department(user) or user.has_perm("callbacks.work_callback")
+
+
 def reads_every_department(user) -> bool:
-    """Who may open any department's problem: the DCRC (the supervisor, the agents who raise them
-    and make the second callbacks) and the general manager, whose dashboards list them all (the
-    general manager's inbox still holds only the departments routed to them)."""
-    return (sees_every_department(user) or user.has_perm("callbacks.work_callback")
-            or user.has_role(Role.GENERAL_MANAGER))
+    """Who may open any department's problem: the DCRC, and the general manager, whose dashboards
+    list them all (the general manager's inbox still holds only the departments routed to them)."""
+    return lists_every_department(user) or user.has_role(Role.GENERAL_MANAGER)
 
 
 def may_read(user, problem) -> bool:
